@@ -1,0 +1,38 @@
+import { diag } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
+
+/**
+ * The namespaced logger every tracebridge component reports instrumentation failures through.
+ * It writes nothing unless the application registered a `diag` logger.
+ */
+export const logger: DiagLogger = diag.createComponentLogger({ namespace: 'tracebridge' });
+
+/**
+ * Calls a user-supplied hook, logging instead of propagating anything it throws: a broken hook must
+ * never break the message or call it observes.
+ */
+export function callHook<A extends unknown[]>(
+  hookName: string,
+  hook: ((...args: A) => void) | undefined,
+  ...args: A
+): void {
+  if (hook === undefined) return;
+  try {
+    hook(...args);
+  } catch (error) {
+    logger.error(`${hookName} threw; the hook is skipped for this span`, error);
+  }
+}
+
+/**
+ * Runs an instrumentation step (a tracer, meter, span or carrier call) so that a failure inside it is
+ * logged and replaced by `fallback` instead of reaching the host's data path.
+ */
+export function safely<T>(what: string, step: () => T, fallback: T): T {
+  try {
+    return step();
+  } catch (error) {
+    logger.error(`${what} failed; tracing skips this step`, error);
+    return fallback;
+  }
+}

@@ -1,0 +1,129 @@
+import { ValueType } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { safely } from './diagnostics';
+import {
+  ATTR_ERROR_TYPE,
+  METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES,
+  METRIC_MESSAGING_CLIENT_OPERATION_DURATION,
+  METRIC_MESSAGING_CLIENT_SENT_MESSAGES,
+  METRIC_MESSAGING_PROCESS_DURATION,
+  METRIC_TRACEBRIDGE_TIME_IN_QUEUE,
+} from './semantic-attributes';
+
+/** Bucket boundaries the messaging conventions advise for duration histograms, in seconds. */
+const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** Time in queue spans milliseconds to hours (a delayed job, a backlog); buckets to match. */
+const QUEUE_TIME_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+/**
+ * The messaging histograms and counters, created on first use from the meter the telemetry was given.
+ * Without a registered MeterProvider they are the API's no-op instruments.
+ */
+export class MessagingMetrics {
+  readonly #meter: Meter;
+  #instruments: Instruments | undefined;
+
+  constructor(meter: Meter) {
+    this.#meter = meter;
+  }
+
+  /** A send or a pull receive finished: its duration, and the messages it carried. */
+  recordOperation(
+    attributes: Attributes,
+    durationS: number,
+    errorType: string | undefined,
+    sent: number,
+  ): void {
+    safely(
+      'recording messaging metrics',
+      () => {
+        const i = this.#get();
+        const withError = withErrorType(attributes, errorType);
+        i.operationDuration.record(durationS, withError);
+        if (sent > 0) i.sentMessages.add(sent, withError);
+      },
+      undefined,
+    );
+  }
+
+  /** Messages handed to the application by a consumer. */
+  recordConsumed(attributes: Attributes, count: number): void {
+    safely(
+      'recording messaging metrics',
+      () => this.#get().consumedMessages.add(count, attributes),
+      undefined,
+    );
+  }
+
+  /** A process span ended: how long the application's work took. */
+  recordProcess(attributes: Attributes, durationS: number, errorType: string | undefined): void {
+    safely(
+      'recording messaging metrics',
+      () => this.#get().processDuration.record(durationS, withErrorType(attributes, errorType)),
+      undefined,
+    );
+  }
+
+  /** How long a message waited between being enqueued and reaching the consumer. */
+  recordTimeInQueue(attributes: Attributes, seconds: number): void {
+    safely(
+      'recording messaging metrics',
+      () => this.#get().timeInQueue.record(seconds, attributes),
+      undefined,
+    );
+  }
+
+  #get(): Instruments {
+    this.#instruments ??= createInstruments(this.#meter);
+    return this.#instruments;
+  }
+}
+
+interface Instruments {
+  readonly operationDuration: Histogram;
+  readonly sentMessages: Counter;
+  readonly consumedMessages: Counter;
+  readonly processDuration: Histogram;
+  readonly timeInQueue: Histogram;
+}
+
+function createInstruments(meter: Meter): Instruments {
+  const seconds = (description: string, buckets: number[]) => ({
+    description,
+    unit: 's',
+    valueType: ValueType.DOUBLE,
+    advice: { explicitBucketBoundaries: buckets },
+  });
+  return {
+    operationDuration: meter.createHistogram(
+      METRIC_MESSAGING_CLIENT_OPERATION_DURATION,
+      seconds(
+        'Duration of messaging operation initiated by a producer or consumer client.',
+        DURATION_BUCKETS_S,
+      ),
+    ),
+    sentMessages: meter.createCounter(METRIC_MESSAGING_CLIENT_SENT_MESSAGES, {
+      description: 'Number of messages producer attempted to send to the broker.',
+      unit: '{message}',
+    }),
+    consumedMessages: meter.createCounter(METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES, {
+      description: 'Number of messages that were delivered to the application.',
+      unit: '{message}',
+    }),
+    processDuration: meter.createHistogram(
+      METRIC_MESSAGING_PROCESS_DURATION,
+      seconds('Duration of processing operation.', DURATION_BUCKETS_S),
+    ),
+    timeInQueue: meter.createHistogram(
+      METRIC_TRACEBRIDGE_TIME_IN_QUEUE,
+      seconds(
+        'Time a message waited between being enqueued and reaching its consumer.',
+        QUEUE_TIME_BUCKETS_S,
+      ),
+    ),
+  };
+}
+
+function withErrorType(attributes: Attributes, errorType: string | undefined): Attributes {
+  return errorType === undefined ? attributes : { ...attributes, [ATTR_ERROR_TYPE]: errorType };
+}

@@ -1,0 +1,170 @@
+import { context, SpanStatusCode } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
+import { safely } from './diagnostics';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_TRACEBRIDGE_SETTLE_OUTCOME,
+  ATTR_TRACEBRIDGE_SETTLE_REQUEUE,
+} from './semantic-attributes';
+import type { SettleOutcome } from './settle-outcome';
+import type { ContextCarrier } from '../propagation/context-carrier';
+
+/** Called once, when the span ends, with the duration and the error type (for metrics). */
+export type SpanEndListener = (durationS: number, errorType: string | undefined) => void;
+
+/**
+ * One span of a messaging operation (a send, a message's processing, a batch) and the context it is
+ * active in. It ends exactly once, whichever of `end`, `settle` or `runAndEnd` gets there first; later
+ * calls are ignored. No method throws, whatever the SDK underneath does.
+ */
+export class MessagingSpan {
+  /** The OpenTelemetry span; non-recording when tracing is off or the trace is not sampled. */
+  readonly span: Span;
+  /** The context in which `span` is active: run the application's work in it, inject it into messages. */
+  readonly context: Context;
+  readonly #startedAt: number;
+  readonly #onEnd: SpanEndListener | undefined;
+  #errorType: string | undefined;
+  #ended = false;
+
+  /** @internal Created by `MessagingTelemetry`; adapters do not construct it. */
+  constructor(span: Span, spanContext: Context, onEnd?: SpanEndListener) {
+    this.span = span;
+    this.context = spanContext;
+    this.#onEnd = onEnd;
+    this.#startedAt = performance.now();
+  }
+
+  /**
+   * Returns `headers` with this span's context injected through `carrier`, never modifying `headers`.
+   * A carrier that throws is logged and the headers go out as they were.
+   */
+  inject<C>(carrier: ContextCarrier<C>, headers: C): C {
+    return safely(`injecting into ${carrier.name}`, () => carrier.inject(this.context, headers), headers);
+  }
+
+  /** Whether the span has ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Runs `work` with this span active. A throw or a rejection is recorded on the span and passed on
+   * unchanged; the span is not ended (the caller decides when: at return, at settle, ...). The value
+   * `work` returns is returned as it is, the same promise included, so its timing does not change.
+   */
+  run<T>(work: () => T): T {
+    let result: T;
+    try {
+      result = context.with(this.context, work);
+    } catch (error) {
+      this.recordError(error);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      result.then(undefined, (error: unknown) => this.recordError(error));
+    }
+    return result;
+  }
+
+  /**
+   * Like {@link run}, then ends the span when `work` returns or, for a promise, when it settles.
+   */
+  runAndEnd<T>(work: () => T): T {
+    let result: T;
+    try {
+      result = context.with(this.context, work);
+    } catch (error) {
+      this.recordError(error);
+      this.end();
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      result.then(
+        () => this.end(),
+        (error: unknown) => {
+          this.recordError(error);
+          this.end();
+        },
+      );
+    } else {
+      this.end();
+    }
+    return result;
+  }
+
+  /** Records `error` on the span (exception event, error status, `error.type`) without ending it. */
+  recordError(error: unknown): void {
+    if (this.#ended) return;
+    this.#errorType = errorTypeOf(error);
+    safely(
+      'recording an error on a span',
+      () => {
+        if (!this.span.isRecording()) return;
+        if (error instanceof Error || typeof error === 'string') this.span.recordException(error);
+        this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(error) });
+        this.span.setAttribute(ATTR_ERROR_TYPE, this.#errorType ?? '_OTHER');
+      },
+      undefined,
+    );
+  }
+
+  /** Ends the span with the outcome of settling its delivery: ack, nack, reject, close, cancel, evict. */
+  settle(outcome: SettleOutcome): void {
+    if (this.#ended) return;
+    if (outcome.kind !== 'ack') {
+      this.#errorType = outcome.kind;
+      const requeue = 'requeue' in outcome ? outcome.requeue : undefined;
+      const reason = 'reason' in outcome && outcome.reason !== undefined ? `: ${outcome.reason}` : '';
+      safely(
+        'recording a settle outcome',
+        () => {
+          if (!this.span.isRecording()) return;
+          if (requeue !== undefined) this.span.setAttribute(ATTR_TRACEBRIDGE_SETTLE_REQUEUE, requeue);
+          this.span.setAttribute(ATTR_ERROR_TYPE, outcome.kind);
+          this.span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.kind}${reason}` });
+        },
+        undefined,
+      );
+    }
+    safely(
+      'recording a settle outcome',
+      () => {
+        this.span.setAttribute(ATTR_TRACEBRIDGE_SETTLE_OUTCOME, outcome.kind);
+      },
+      undefined,
+    );
+    this.end();
+  }
+
+  /** Ends the span. Only the first call has an effect. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    safely('ending a span', () => this.span.end(), undefined);
+    if (this.#onEnd !== undefined) {
+      const durationS = (performance.now() - this.#startedAt) / 1000;
+      this.#onEnd(durationS, this.#errorType);
+    }
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** `error.type` per the conventions: the error's class name, or `_OTHER` when there is none. */
+function errorTypeOf(error: unknown): string {
+  if (error instanceof Error) return error.name || error.constructor.name || '_OTHER';
+  return '_OTHER';
+}
+
+function errorMessageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  return safely('describing an error', () => String(error), 'unknown error');
+}

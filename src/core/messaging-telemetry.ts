@@ -1,0 +1,392 @@
+import {
+  context,
+  isSpanContextValid,
+  metrics,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  INVALID_SPAN_CONTEXT,
+} from '@opentelemetry/api';
+import type {
+  Attributes,
+  Context,
+  Link,
+  MeterProvider,
+  Span,
+  SpanContext,
+  SpanOptions,
+  Tracer,
+  TracerProvider,
+} from '@opentelemetry/api';
+import type { ContextCarrier } from '../propagation/context-carrier';
+import { INSTRUMENTATION_NAME, VERSION } from '../version';
+import { callHook, safely } from './diagnostics';
+import { extractMessageContext } from './extract-message-context';
+import { MessagingBatch } from './messaging-batch';
+import type { BatchMessage } from './messaging-batch';
+import { MessagingMetrics } from './messaging-metrics';
+import { MessagingSpan } from './messaging-span';
+import {
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  ATTR_TRACEBRIDGE_INCOMING_POLICY,
+  ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
+} from './semantic-attributes';
+import { createIncomingPolicyResolver } from './trust-policy';
+import type { IncomingOption, IncomingPolicy } from './trust-policy';
+
+/**
+ * The messaging operation types of the semantic conventions that tracebridge emits spans for.
+ * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/#operation-types
+ */
+export type MessagingOperationType = 'create' | 'send' | 'receive' | 'process';
+
+/**
+ * Options every messaging adapter accepts and hands to its {@link MessagingTelemetry}.
+ *
+ * @typeParam SendInfo - what the adapter tells `sendHook` about an outgoing message.
+ * @typeParam ProcessInfo - what the adapter tells `processHook` about an incoming message.
+ */
+export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unknown> {
+  /** Where spans go. Default: the globally registered tracer provider (a no-op until an SDK registers). */
+  readonly tracerProvider?: TracerProvider;
+  /** Where metrics go. Default: the globally registered meter provider. */
+  readonly meterProvider?: MeterProvider;
+  /** What inbound context may do, per destination. Default: `'parent'`. See {@link IncomingOption}. */
+  readonly incoming?: IncomingOption;
+  /** Called on every recording send span; a throw is logged and ignored. Default: none. */
+  readonly sendHook?: (span: Span, info: SendInfo) => void;
+  /** Called on every recording process span; a throw is logged and ignored. Default: none. */
+  readonly processHook?: (span: Span, info: ProcessInfo) => void;
+}
+
+/** What an adapter passes to create its telemetry. */
+export interface MessagingTelemetryConfig<SendInfo, ProcessInfo> extends MessagingTelemetryOptions<
+  SendInfo,
+  ProcessInfo
+> {
+  /** The `messaging.system` value, e.g. `'kafka'`, `'rabbitmq'`, `'redis'`. */
+  readonly system: string;
+}
+
+/** Describes one outgoing send (or per-message create) operation. */
+export interface SendParams<SendInfo> {
+  /** `messaging.destination.name`: the topic, exchange-and-key, stream or list. */
+  readonly destination: string;
+  /**
+   * `messaging.operation.name`, the system-specific verb (`'send'`, `'publish'`, `'create'`). Within one
+   * telemetry, an operation name always has the same operation type.
+   */
+  readonly operationName: string;
+  /** Default `'send'`. Use `'create'` for the per-message spans of a batch send. */
+  readonly operationType?: 'send' | 'create';
+  /** Default: PRODUCER, as the conventions specify for create and send. */
+  readonly kind?: SpanKind;
+  /** Messages in this operation; recorded as `messaging.batch.message_count` when not 1. Default 1. */
+  readonly messageCount?: number;
+  /** The parent. Default: the active context. */
+  readonly parent?: Context;
+  /** Adds transport-specific attributes; called only when the span is recording. */
+  readonly describe?: (span: Span) => void;
+  /** Handed to `sendHook`. */
+  readonly info: SendInfo;
+}
+
+/** Describes one incoming message about to be processed (or received by a pull). */
+export interface ProcessParams<C, ProcessInfo> {
+  /** `messaging.destination.name` as the conventions define it for the transport's consumers. */
+  readonly destination: string;
+  /** `messaging.operation.name`. Default: the operation type. */
+  readonly operationName?: string;
+  /** Default `'process'`. `'receive'` is for pull-based reads (AMQP `get`). */
+  readonly operationType?: 'process' | 'receive';
+  /** Default: CONSUMER for process, CLIENT for receive, as the conventions specify. */
+  readonly kind?: SpanKind;
+  /** The carrier the message's headers are read with, and the headers. */
+  readonly carrier: ContextCarrier<C>;
+  readonly headers: C;
+  /** When the broker (or producer) stamped the message, in ms since the epoch; enables time-in-queue. */
+  readonly enqueueTimeMs?: number;
+  /** The context active where the message arrived. Default: the active context. Linked, never a parent. */
+  readonly ambient?: Context;
+  /** Adds transport-specific attributes; called only when the span is recording. */
+  readonly describe?: (span: Span) => void;
+  /** Handed to `processHook`. */
+  readonly info: ProcessInfo;
+}
+
+/** Describes a batch of incoming messages handed to the application at once. */
+export interface BatchParams<C, ProcessInfo> {
+  readonly destination: string;
+  /** `messaging.operation.name`. Default `'process'`. */
+  readonly operationName?: string;
+  readonly messages: readonly BatchMessage<C, ProcessInfo>[];
+  readonly ambient?: Context;
+  /** Adds batch-level attributes; called only when the batch span is recording. */
+  readonly describe?: (span: Span) => void;
+}
+
+/** Per (operation, destination): computed once, reused for every message. */
+interface OperationProfile {
+  readonly spanName: string;
+  readonly operationType: MessagingOperationType;
+  /** Sampling-relevant attributes, given at span start; also the metrics' attributes. Frozen. */
+  readonly attributes: Attributes;
+  readonly policy: IncomingPolicy;
+}
+
+/** Bounds the per-destination caches; temporary reply queues could otherwise grow them forever. */
+const MAX_CACHED_DESTINATIONS = 1024;
+
+const DEFAULT_KIND: Readonly<Record<MessagingOperationType, SpanKind>> = {
+  create: SpanKind.PRODUCER,
+  send: SpanKind.PRODUCER,
+  receive: SpanKind.CLIENT,
+  process: SpanKind.CONSUMER,
+};
+
+/**
+ * The transport-neutral messaging core. Each adapter (Kafka, RabbitMQ, Redis) creates one and maps its
+ * library's shapes onto it; span names, kinds, attributes, parent-versus-link, the trust policy,
+ * time-in-queue and metrics all live here, once.
+ *
+ * Linking rules (see DESIGN.md, "Linking semantics"): a process span's parent is the context extracted
+ * from the message when the destination's policy is `'parent'`; it links to the message's context under
+ * `'link'`; and it always links to the context that was active where the message arrived, if any. It is
+ * never parented to that ambient context, which is usually the consumer's startup span.
+ *
+ * Cheap when off: names and sampling attributes are computed once per destination, and message-specific
+ * attributes and hooks run only for recording spans.
+ */
+export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
+  /** The `messaging.system` of every span and metric this telemetry records. */
+  readonly system: string;
+  readonly #tracer: Tracer;
+  readonly #metrics: MessagingMetrics;
+  readonly #policyFor: (destination: string) => IncomingPolicy;
+  readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
+  readonly #profiles = new Map<string, Map<string, OperationProfile>>();
+
+  /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` option. */
+  constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
+    this.system = config.system;
+    this.#options = config;
+    this.#policyFor = createIncomingPolicyResolver(config.incoming);
+    this.#tracer = (config.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      INSTRUMENTATION_NAME,
+      VERSION,
+    );
+    this.#metrics = new MessagingMetrics(
+      (config.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, VERSION),
+    );
+  }
+
+  /** The trust policy in force for `destination`. */
+  incomingPolicy(destination: string): IncomingPolicy {
+    return this.#policyFor(destination);
+  }
+
+  /**
+   * Starts a PRODUCER span for an outgoing message or batch. Inject `result.context` into the message's
+   * carrier, then `end()` the span when the send completes (or `recordError` and `end` when it fails).
+   */
+  startSend(params: SendParams<SendInfo>): MessagingSpan {
+    const type = params.operationType ?? 'send';
+    const profile = this.#profile(params.operationName, type, params.destination);
+    const parent = params.parent ?? context.active();
+    const span = this.#startSpan(profile, { kind: params.kind ?? DEFAULT_KIND[type] }, parent);
+    if (span.isRecording()) {
+      const count = params.messageCount ?? 1;
+      if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
+      callHook('describe', params.describe, span);
+      callHook('sendHook', this.#options.sendHook, span, params.info);
+    }
+    const onEnd =
+      type === 'send'
+        ? (durationS: number, errorType: string | undefined) =>
+            this.#metrics.recordOperation(profile.attributes, durationS, errorType, params.messageCount ?? 1)
+        : undefined;
+    return new MessagingSpan(span, trace.setSpan(parent, span), onEnd);
+  }
+
+  /**
+   * Starts the CONSUMER span for one incoming message: parent and links per the trust policy, time in
+   * queue from `enqueueTimeMs`. Run the application's handler with `result.run(...)`; end the span when
+   * the handler returns, or when the delivery is settled (see `SettleRegistry`).
+   */
+  startProcess<C>(params: ProcessParams<C, ProcessInfo>): MessagingSpan {
+    const type = params.operationType ?? 'process';
+    const profile = this.#profile(params.operationName ?? type, type, params.destination);
+    const timeInQueueMs = this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
+    this.#metrics.recordConsumed(profile.attributes, 1);
+    const extracted = extractMessageContext(params.carrier, params.headers);
+    return this.#startConsumerSpan(profile, params.kind, extracted, params.ambient ?? context.active(), {
+      timeInQueueMs,
+      describe: params.describe,
+      info: params.info,
+    });
+  }
+
+  /**
+   * Processes one message: {@link startProcess}, run `handler` inside the span, end the span when the
+   * handler returns or its promise settles. The handler's result (or error) is passed on unchanged.
+   */
+  process<C, T>(params: ProcessParams<C, ProcessInfo>, handler: () => T): T {
+    return this.startProcess(params).runAndEnd(handler);
+  }
+
+  /**
+   * Starts one span for a batch of messages, linking every message's context (unless the destination's
+   * policy is `'ignore'`). The returned batch runs per-message work in per-message process spans.
+   */
+  startBatch<C>(params: BatchParams<C, ProcessInfo>): MessagingBatch<C, ProcessInfo> {
+    const profile = this.#profile(params.operationName ?? 'process', 'process', params.destination);
+    const ambient = params.ambient ?? context.active();
+    const receivedAtMs = Date.now();
+    const timesInQueueMs = params.messages.map((m) =>
+      this.#recordArrival(profile, m.enqueueTimeMs, receivedAtMs),
+    );
+    this.#metrics.recordConsumed(profile.attributes, params.messages.length);
+
+    const links = ambientLinks(ambient, undefined);
+    // A batch starts its own trace: its messages may come from many traces, each of them linked.
+    const span = this.#startSpan(profile, { kind: SpanKind.CONSUMER, links }, ROOT_CONTEXT);
+    const batch = new MessagingBatch<C, ProcessInfo>(
+      (extracted, messageAmbient, message) =>
+        this.#startConsumerSpan(profile, undefined, extracted, messageAmbient, message),
+      new MessagingSpan(
+        span,
+        trace.setSpan(propagation.deleteBaggage(ambient), span),
+        (durationS, errorType) => this.#metrics.recordProcess(profile.attributes, durationS, errorType),
+      ),
+      params.messages,
+      timesInQueueMs,
+    );
+    if (span.isRecording()) {
+      span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, params.messages.length);
+      if (profile.policy !== 'ignore') {
+        safely('linking a batch span', () => span.addLinks(batch.messageLinks()), span);
+      }
+      callHook('describe', params.describe, span);
+    }
+    return batch;
+  }
+
+  /**
+   * Measures a message's time in queue, for the metric and the span attribute. Returns it in ms (never
+   * negative), or `undefined` without a usable timestamp.
+   */
+  #recordArrival(
+    profile: OperationProfile,
+    enqueueTimeMs: number | undefined,
+    receivedAtMs: number,
+  ): number | undefined {
+    if (enqueueTimeMs === undefined || !Number.isFinite(enqueueTimeMs) || enqueueTimeMs <= 0)
+      return undefined;
+    // Producer and broker clocks drift; a message "from the future" waited no time we can measure.
+    const timeInQueueMs = Math.max(0, receivedAtMs - enqueueTimeMs);
+    this.#metrics.recordTimeInQueue(profile.attributes, timeInQueueMs / 1000);
+    return timeInQueueMs;
+  }
+
+  /**
+   * Starts a consumer-side span from an already extracted message context: the one place the trust policy
+   * turns into a parent, links and the handler's baggage.
+   */
+  #startConsumerSpan(
+    profile: OperationProfile,
+    kind: SpanKind | undefined,
+    extracted: Context,
+    ambient: Context,
+    message: { timeInQueueMs: number | undefined; describe?: (span: Span) => void; info: ProcessInfo },
+  ): MessagingSpan {
+    const policy = profile.policy;
+    const messageSpanContext = validSpanContext(extracted);
+    const links = ambientLinks(ambient, policy === 'parent' ? messageSpanContext : undefined);
+    if (policy === 'link' && messageSpanContext !== undefined) links.unshift({ context: messageSpanContext });
+    const parent = policy === 'parent' ? extracted : ROOT_CONTEXT;
+
+    const span = this.#startSpan(
+      profile,
+      { kind: kind ?? DEFAULT_KIND[profile.operationType], links },
+      parent,
+    );
+    if (span.isRecording()) {
+      if (message.timeInQueueMs !== undefined)
+        span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
+      if (policy !== 'parent') span.setAttribute(ATTR_TRACEBRIDGE_INCOMING_POLICY, policy);
+      callHook('describe', message.describe, span);
+      callHook('processHook', this.#options.processHook, span, message.info);
+    }
+    // The handler sees the message's baggage only from a trusted source, and never the ambient baggage.
+    const baggage = policy === 'parent' ? propagation.getBaggage(extracted) : undefined;
+    const handlerBase =
+      baggage === undefined ? propagation.deleteBaggage(ambient) : propagation.setBaggage(ambient, baggage);
+    const onEnd =
+      profile.operationType === 'receive'
+        ? (durationS: number, errorType: string | undefined) =>
+            this.#metrics.recordOperation(profile.attributes, durationS, errorType, 0)
+        : (durationS: number, errorType: string | undefined) =>
+            this.#metrics.recordProcess(profile.attributes, durationS, errorType);
+    return new MessagingSpan(span, trace.setSpan(handlerBase, span), onEnd);
+  }
+
+  #startSpan(profile: OperationProfile, options: SpanOptions, parent: Context): Span {
+    return safely(
+      'starting a span',
+      () => this.#tracer.startSpan(profile.spanName, { ...options, attributes: profile.attributes }, parent),
+      trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT),
+    );
+  }
+
+  #profile(
+    operationName: string,
+    operationType: MessagingOperationType,
+    destination: string,
+  ): OperationProfile {
+    let byDestination = this.#profiles.get(operationName);
+    if (byDestination === undefined) {
+      byDestination = new Map();
+      this.#profiles.set(operationName, byDestination);
+    }
+    let profile = byDestination.get(destination);
+    if (profile === undefined) {
+      if (byDestination.size >= MAX_CACHED_DESTINATIONS) byDestination.clear();
+      profile = {
+        spanName: `${operationName} ${destination}`,
+        operationType,
+        attributes: Object.freeze({
+          [ATTR_MESSAGING_SYSTEM]: this.system,
+          [ATTR_MESSAGING_OPERATION_NAME]: operationName,
+          [ATTR_MESSAGING_OPERATION_TYPE]: operationType,
+          [ATTR_MESSAGING_DESTINATION_NAME]: destination,
+        }),
+        policy: this.#policyFor(destination),
+      };
+      byDestination.set(destination, profile);
+    }
+    return profile;
+  }
+}
+
+function validSpanContext(ctx: Context): SpanContext | undefined {
+  const spanContext = trace.getSpanContext(ctx);
+  return spanContext !== undefined && isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
+/** A link to the ambient span, unless there is none or it is the very span that will be the parent. */
+function ambientLinks(ambient: Context, parent: SpanContext | undefined): Link[] {
+  const ambientSpanContext = validSpanContext(ambient);
+  if (ambientSpanContext === undefined) return [];
+  if (
+    parent !== undefined &&
+    parent.spanId === ambientSpanContext.spanId &&
+    parent.traceId === ambientSpanContext.traceId
+  )
+    return [];
+  return [{ context: ambientSpanContext }];
+}

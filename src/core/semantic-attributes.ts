@@ -1,0 +1,46 @@
+/**
+ * Attribute and metric names from the OpenTelemetry semantic conventions (messaging, v1.44).
+ *
+ * They are spelled out here rather than imported: the messaging conventions live in the *incubating*
+ * entry point of `@opentelemetry/semantic-conventions`, which its authors advise against depending on at
+ * run time, and tracebridge's only run-time OpenTelemetry dependency is the API. A unit test checks
+ * every name below against the semantic-conventions package, so a drift fails the build.
+ *
+ * @see https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/
+ */
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+export const ATTR_MESSAGING_DESTINATION_PARTITION_ID = 'messaging.destination.partition.id';
+export const ATTR_MESSAGING_DESTINATION_TEMPORARY = 'messaging.destination.temporary';
+export const ATTR_MESSAGING_DESTINATION_ANONYMOUS = 'messaging.destination.anonymous';
+export const ATTR_MESSAGING_CONSUMER_GROUP_NAME = 'messaging.consumer.group.name';
+export const ATTR_MESSAGING_CLIENT_ID = 'messaging.client.id';
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+export const ATTR_MESSAGING_MESSAGE_CONVERSATION_ID = 'messaging.message.conversation_id';
+export const ATTR_MESSAGING_MESSAGE_BODY_SIZE = 'messaging.message.body.size';
+export const ATTR_MESSAGING_BATCH_MESSAGE_COUNT = 'messaging.batch.message_count';
+export const ATTR_MESSAGING_KAFKA_OFFSET = 'messaging.kafka.offset';
+export const ATTR_MESSAGING_KAFKA_MESSAGE_KEY = 'messaging.kafka.message.key';
+export const ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE = 'messaging.kafka.message.tombstone';
+export const ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY = 'messaging.rabbitmq.destination.routing_key';
+export const ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG = 'messaging.rabbitmq.message.delivery_tag';
+export const ATTR_SERVER_ADDRESS = 'server.address';
+export const ATTR_SERVER_PORT = 'server.port';
+export const ATTR_ERROR_TYPE = 'error.type';
+
+export const METRIC_MESSAGING_CLIENT_OPERATION_DURATION = 'messaging.client.operation.duration';
+export const METRIC_MESSAGING_CLIENT_SENT_MESSAGES = 'messaging.client.sent.messages';
+export const METRIC_MESSAGING_CLIENT_CONSUMED_MESSAGES = 'messaging.client.consumed.messages';
+export const METRIC_MESSAGING_PROCESS_DURATION = 'messaging.process.duration';
+
+/**
+ * tracebridge's own attributes and metrics, for facts the conventions have no name for. They live under
+ * `tracebridge.` so they can never collide with a future convention.
+ */
+export const ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS = 'tracebridge.messaging.time_in_queue_ms';
+export const ATTR_TRACEBRIDGE_SETTLE_OUTCOME = 'tracebridge.messaging.settle.outcome';
+export const ATTR_TRACEBRIDGE_SETTLE_REQUEUE = 'tracebridge.messaging.settle.requeue';
+export const ATTR_TRACEBRIDGE_INCOMING_POLICY = 'tracebridge.incoming.policy';
+export const METRIC_TRACEBRIDGE_TIME_IN_QUEUE = 'tracebridge.messaging.time_in_queue';

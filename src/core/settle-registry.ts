@@ -1,0 +1,106 @@
+import { logger } from './diagnostics';
+import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
+import type { MessagingSpan } from './messaging-span';
+import type { SettleOutcome } from './settle-outcome';
+
+/** Options of a {@link SettleRegistry}. */
+export interface SettleRegistryOptions {
+  /**
+   * The most unsettled deliveries held at once. Past it, the oldest is ended with the `'evicted'` outcome
+   * and let go, so a consumer that never settles cannot grow memory without bound. Default: 10,000
+   * (well above any sensible prefetch).
+   */
+  readonly maxPending?: number;
+}
+
+/** Default of {@link SettleRegistryOptions.maxPending}. */
+export const DEFAULT_MAX_PENDING_SETTLES = 10_000;
+
+/**
+ * Process spans of deliveries that end when the application settles them (ack, nack, reject), not when
+ * its handler returns. One registry per channel or consumer: keys are that scope's delivery identifiers
+ * (an AMQP delivery tag, a Redis stream entry id).
+ *
+ * Every tracked span ends exactly once: at its first settle (a second is ignored), at eviction, or when
+ * the channel or consumer goes away and the adapter calls {@link releaseAll}. No timers guess.
+ */
+export class SettleRegistry<K> {
+  readonly #pending = new Map<K, MessagingSpan>();
+  readonly #maxPending: number;
+
+  /** Throws `TracebridgeConfigError` when `maxPending` is not a positive integer. */
+  constructor(options: SettleRegistryOptions = {}) {
+    const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING_SETTLES;
+    if (!Number.isInteger(maxPending) || maxPending < 1) {
+      throw new TracebridgeConfigError(
+        TracebridgeErrorCode.InvalidOption,
+        `maxPending must be a positive integer, got ${String(maxPending)}`,
+      );
+    }
+    this.#maxPending = maxPending;
+  }
+
+  /** Deliveries tracked and not yet settled. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Holds `span` until the delivery `key` is settled. A span already held under `key` is evicted first. */
+  track(key: K, span: MessagingSpan): void {
+    const previous = this.#pending.get(key);
+    if (previous !== undefined) {
+      this.#pending.delete(key);
+      previous.settle({ kind: 'evicted', reason: 'a new delivery arrived with the same key' });
+    }
+    if (this.#pending.size >= this.#maxPending) this.#evictOldest();
+    this.#pending.set(key, span);
+  }
+
+  /**
+   * Ends the span of delivery `key` with `outcome`. Returns `false`, and does nothing, when `key` is not
+   * pending (already settled, never tracked, or evicted).
+   */
+  settle(key: K, outcome: SettleOutcome): boolean {
+    const span = this.#pending.get(key);
+    if (span === undefined) return false;
+    this.#pending.delete(key);
+    span.settle(outcome);
+    return true;
+  }
+
+  /**
+   * Settles every pending delivery whose key satisfies `predicate`, oldest first (AMQP's `multiple` flag
+   * settles every tag up to one). Returns how many were settled.
+   */
+  settleWhere(predicate: (key: K) => boolean, outcome: SettleOutcome): number {
+    let settled = 0;
+    for (const [key, span] of this.#pending) {
+      if (!predicate(key)) continue;
+      this.#pending.delete(key);
+      span.settle(outcome);
+      settled++;
+    }
+    return settled;
+  }
+
+  /**
+   * Ends every pending span with `outcome` (`closed` or `cancelled`) and empties the registry: call it
+   * when the channel closes or the consumer stops, so nothing is held for deliveries that cannot be
+   * settled any more. Returns how many were released.
+   */
+  releaseAll(outcome: SettleOutcome): number {
+    const spans = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const span of spans) span.settle(outcome);
+    return spans.length;
+  }
+
+  #evictOldest(): void {
+    const oldest = this.#pending.entries().next();
+    if (oldest.done === true) return;
+    const [key, span] = oldest.value;
+    this.#pending.delete(key);
+    logger.warn(`more than ${this.#maxPending} unsettled deliveries; the oldest span is ended as evicted`);
+    span.settle({ kind: 'evicted', reason: `more than ${this.#maxPending} unsettled deliveries` });
+  }
+}

@@ -1,0 +1,75 @@
+import { propagation } from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { logger } from '../core/diagnostics';
+
+/**
+ * How trace context travels in one transport's message or call: a getter/setter pair bound to the
+ * globally registered OpenTelemetry propagator, so W3C, B3 and Jaeger formats all work by configuration.
+ *
+ * @typeParam C - the transport's own header holder (Kafka headers, AMQP headers, gRPC `Metadata`, ...),
+ * including `undefined` where a message may have none.
+ */
+export interface ContextCarrier<C> {
+  /** A short name for diagnostics, e.g. `'kafka-headers'`. */
+  readonly name: string;
+  /**
+   * Returns a carrier holding `ctx`'s propagation fields in addition to everything `carrier` holds.
+   * `carrier` itself is never modified: when the propagator writes anything, a copy is made first; when it
+   * writes nothing, `carrier` is returned as it is. Never throws.
+   */
+  inject(ctx: Context, carrier: C): C;
+  /**
+   * Returns `ctx` extended with the span context and baggage found in `carrier`, or `ctx` itself when there
+   * is none or it is malformed. Never throws.
+   */
+  extract(ctx: Context, carrier: C): Context;
+}
+
+/** What a transport supplies to become a {@link ContextCarrier}: how to read it, copy it and write it. */
+export interface CarrierAccess<C> {
+  readonly name: string;
+  /** Reads bounded, validated values; see `selectHeaderValue`. */
+  readonly getter: TextMapGetter<NonNullable<C>>;
+  /** A writable copy of `carrier` (or a new, empty one when it is absent); the original is not touched. */
+  copyForWrite(carrier: C): NonNullable<C>;
+  /** Writes one field into a copy made by `copyForWrite`. */
+  set(carrier: NonNullable<C>, key: string, value: string): void;
+}
+
+/** The injection target: the caller's carrier stays untouched until the propagator actually writes. */
+interface CopyOnWrite<C> {
+  readonly source: C;
+  written: NonNullable<C> | undefined;
+}
+
+/** Builds a {@link ContextCarrier} from a transport's {@link CarrierAccess}. */
+export function createContextCarrier<C>(access: CarrierAccess<C>): ContextCarrier<C> {
+  const setter: TextMapSetter<CopyOnWrite<C>> = {
+    set(target, key, value) {
+      target.written ??= access.copyForWrite(target.source);
+      access.set(target.written, key, value);
+    },
+  };
+
+  return {
+    name: access.name,
+    inject(ctx, carrier) {
+      const target: CopyOnWrite<C> = { source: carrier, written: undefined };
+      try {
+        propagation.inject(ctx, target, setter);
+      } catch (error) {
+        logger.error(`inject into ${access.name} failed; the message goes out without trace context`, error);
+      }
+      return target.written ?? carrier;
+    },
+    extract(ctx, carrier) {
+      if (carrier === undefined || carrier === null) return ctx;
+      try {
+        return propagation.extract(ctx, carrier, access.getter);
+      } catch (error) {
+        logger.warn(`extract from ${access.name} failed; the message starts a new trace`, error);
+        return ctx;
+      }
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { isUtf8 } from 'node:buffer';
+
+/**
+ * Bounds and validity rules for inbound propagation headers.
+ *
+ * Header values come from the outside world and are hostile input: a value is bounded in size before it is
+ * decoded, parsed without throwing, and dropped when it does not parse, so the message is processed as a
+ * new trace. Where a key carries several values (a repeated Kafka header, an AMQP array, a gRPC metadata
+ * key sent twice) the first *valid* value wins; values are never joined with commas, which would turn two
+ * well-formed headers into one malformed one.
+ */
+
+/** W3C Trace Context limits; see https://www.w3.org/TR/trace-context/#tracestate-limits */
+export const TRACESTATE_MAX_MEMBERS = 32;
+export const TRACESTATE_MAX_LENGTH = 512;
+/** A tracestate member longer than this is the first to go when the whole value is too long. */
+const TRACESTATE_LONG_MEMBER = 128;
+/** W3C Baggage limits as tracebridge applies them; see https://www.w3.org/TR/baggage/#limits */
+export const BAGGAGE_MAX_MEMBERS = 64;
+export const BAGGAGE_MAX_BYTES = 8192;
+/** A version-00 traceparent is exactly this long. */
+export const TRACEPARENT_V00_LENGTH = 55;
+/** Future traceparent versions may append fields; beyond this length a value is refused outright. */
+const TRACEPARENT_MAX_LENGTH = 512;
+/** Bound for any other header a propagator asks for (`uberctx-*`, `jaeger-baggage`, ...). */
+export const GENERIC_HEADER_MAX_LENGTH = 4096;
+
+/** Checks and normalises one candidate value; `undefined` means "not usable". */
+interface HeaderRule {
+  readonly maxLength: number;
+  readonly accept: (value: string) => string | undefined;
+}
+
+const TRACEPARENT_PATTERN = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}(-.*)?$/;
+const ALL_ZERO_TRACE_ID = '00000000000000000000000000000000';
+const ALL_ZERO_SPAN_ID = '0000000000000000';
+
+/** Optional whitespace around a header value (RFC 9110 OWS: spaces and tabs only). */
+function trimOws(value: string): string {
+  return value.replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
+function acceptTraceparent(raw: string): string | undefined {
+  const value = trimOws(raw);
+  const match = TRACEPARENT_PATTERN.exec(value);
+  if (match === null) return undefined;
+  const [, version, traceId, spanId, rest] = match;
+  if (version === 'ff' || traceId === ALL_ZERO_TRACE_ID || spanId === ALL_ZERO_SPAN_ID) return undefined;
+  // Version 00 has exactly four fields; later versions may add more after a dash.
+  if (version === '00' && (rest !== undefined || value.length !== TRACEPARENT_V00_LENGTH)) return undefined;
+  return value;
+}
+
+/**
+ * Keeps a tracestate within 32 members and 512 characters. Too many members drops the whole value (the
+ * list cannot be trusted); too long drops whole members, long ones first, then from the end, never cutting
+ * one in half.
+ */
+export function limitTraceState(raw: string): string | undefined {
+  const members = raw
+    .split(',')
+    .map(trimOws)
+    .filter((m) => m.length > 0);
+  if (members.length === 0 || members.length > TRACESTATE_MAX_MEMBERS) return undefined;
+  let kept = members;
+  if (joinedLength(kept) > TRACESTATE_MAX_LENGTH)
+    kept = kept.filter((m) => m.length <= TRACESTATE_LONG_MEMBER);
+  while (kept.length > 0 && joinedLength(kept) > TRACESTATE_MAX_LENGTH) kept = kept.slice(0, -1);
+  return kept.length > 0 ? kept.join(',') : undefined;
+}
+
+function joinedLength(members: readonly string[]): number {
+  return members.reduce((sum, m) => sum + m.length, 0) + Math.max(0, members.length - 1);
+}
+
+/** Keeps a baggage header within 64 members and 8192 bytes by dropping whole members from the end. */
+export function limitBaggage(raw: string): string | undefined {
+  let members = raw
+    .split(',')
+    .map(trimOws)
+    .filter((m) => m.length > 0);
+  if (members.length > BAGGAGE_MAX_MEMBERS) members = members.slice(0, BAGGAGE_MAX_MEMBERS);
+  let bytes = members.reduce((sum, m) => sum + Buffer.byteLength(m), 0) + Math.max(0, members.length - 1);
+  while (members.length > 0 && bytes > BAGGAGE_MAX_BYTES) {
+    const last = members[members.length - 1] ?? '';
+    bytes -= Buffer.byteLength(last) + (members.length > 1 ? 1 : 0);
+    members = members.slice(0, -1);
+  }
+  return members.length > 0 ? members.join(',') : undefined;
+}
+
+/**
+ * A rule for the hex-based B3 and Jaeger headers. Their propagators accept uppercase hex as valid ids; we
+ * lowercase it, so an id compares equal to the same id elsewhere in the trace (the formats mean lowercase).
+ */
+function hexPattern(regex: RegExp, maxLength: number): HeaderRule {
+  return {
+    maxLength,
+    accept: (raw) => {
+      const value = trimOws(raw).toLowerCase();
+      return regex.test(value) ? value : undefined;
+    },
+  };
+}
+
+const RULES: ReadonlyMap<string, HeaderRule> = new Map<string, HeaderRule>([
+  ['traceparent', { maxLength: TRACEPARENT_MAX_LENGTH, accept: acceptTraceparent }],
+  ['tracestate', { maxLength: TRACESTATE_MAX_LENGTH * 4, accept: limitTraceState }],
+  ['baggage', { maxLength: BAGGAGE_MAX_BYTES * 4, accept: limitBaggage }],
+  // B3 single header: {traceId}-{spanId}[-{sampled}[-{parentSpanId}]] or a bare sampling flag.
+  ['b3', hexPattern(/^[\da-f]{1,32}(-[\da-f]{1,16}(-[01d](-[\da-f]{1,16})?)?)?$|^[01d]$/, 72)],
+  ['x-b3-traceid', hexPattern(/^[\da-f]{16}([\da-f]{16})?$/, 32)],
+  ['x-b3-spanid', hexPattern(/^[\da-f]{16}$/, 16)],
+  ['x-b3-parentspanid', hexPattern(/^[\da-f]{16}$/, 16)],
+  ['x-b3-sampled', hexPattern(/^(0|1|true|false|d)$/, 5)],
+  ['x-b3-flags', hexPattern(/^[01]$/, 1)],
+  // Jaeger: {trace-id}:{span-id}:{parent-span-id}:{flags}, sometimes URL-encoded (%3A).
+  ['uber-trace-id', hexPattern(/^[\da-f:%]+$/, 160)],
+]);
+
+const GENERIC_RULE: HeaderRule = {
+  maxLength: GENERIC_HEADER_MAX_LENGTH,
+  accept: (value) => value,
+};
+
+/**
+ * Picks the value a propagator should see for `key` out of whatever a carrier holds there: a string, a
+ * byte buffer (decoded only when it is valid UTF-8 and within bounds), or an array of them (first valid
+ * wins). Any other type (a number, a nested table, `null`) is not a propagation header and yields
+ * `undefined`. Never throws.
+ */
+export function selectHeaderValue(key: string, raw: unknown): string | undefined {
+  const rule = RULES.get(key) ?? GENERIC_RULE;
+  if (typeof raw === 'string') return acceptCandidate(rule, raw);
+  if (raw instanceof Uint8Array) return acceptBytes(rule, raw);
+  if (Array.isArray(raw)) {
+    for (const item of raw as unknown[]) {
+      const value =
+        typeof item === 'string'
+          ? acceptCandidate(rule, item)
+          : item instanceof Uint8Array
+            ? acceptBytes(rule, item)
+            : undefined;
+      if (value !== undefined) return value;
+    }
+  }
+  return undefined;
+}
+
+function acceptCandidate(rule: HeaderRule, value: string): string | undefined {
+  return value.length <= rule.maxLength ? rule.accept(value) : undefined;
+}
+
+function acceptBytes(rule: HeaderRule, bytes: Uint8Array): string | undefined {
+  // Checked before decoding, so an oversized value costs nothing to refuse.
+  if (bytes.byteLength > rule.maxLength || !isUtf8(bytes)) return undefined;
+  return rule.accept(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}

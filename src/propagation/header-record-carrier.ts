@@ -1,0 +1,33 @@
+import type { TextMapGetter } from '@opentelemetry/api';
+import { createContextCarrier } from './context-carrier';
+import type { ContextCarrier } from './context-carrier';
+import { selectHeaderValue } from './header-limits';
+
+/**
+ * A plain object of headers, as Kafka and AMQP messages and the envelope carry them. Values may be of any
+ * type; only strings, byte buffers and arrays of them are read as propagation fields.
+ */
+export type HeaderRecord = Readonly<Record<string, unknown>>;
+
+const headerRecordGetter: TextMapGetter<HeaderRecord> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) =>
+    Object.prototype.hasOwnProperty.call(carrier, key) ? selectHeaderValue(key, carrier[key]) : undefined,
+};
+
+/**
+ * A carrier over an optional header object whose injected values are strings. Kafka headers, AMQP headers
+ * and the envelope's header map are all of this shape; each gets its own typed instance.
+ */
+export function createHeaderRecordCarrier<H extends HeaderRecord>(
+  name: string,
+): ContextCarrier<H | undefined> {
+  return createContextCarrier<H | undefined>({
+    name,
+    getter: headerRecordGetter,
+    copyForWrite: (headers) => ({ ...headers }) as H,
+    set: (headers, key, value) => {
+      (headers as Record<string, unknown>)[key] = value;
+    },
+  });
+}

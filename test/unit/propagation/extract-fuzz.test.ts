@@ -1,0 +1,357 @@
+/**
+ * Fuzz: random and mutated header sets through every carrier's extract. Asserts no throw, no hang (the
+ * test's timeout), bounded baggage, and a valid span context only when the input held a valid one.
+ *
+ * For W3C the check is exact, against an oracle written here independently of the library: the extracted
+ * trace and span ids are those of the first candidate value that is a well-formed traceparent, or there is
+ * no span context when no candidate is. For B3 and Jaeger, an extracted span context must come from ids
+ * present in the input. The PRNG is seeded, so a failure reproduces; FUZZ_SEED overrides the seed.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { isUtf8 } from 'node:buffer';
+import { Metadata } from '@grpc/grpc-js';
+import { isSpanContextValid, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { amqpHeadersCarrier } from '../../../src/propagation/amqp-headers-carrier';
+import { envelopeHeadersCarrier } from '../../../src/propagation/envelope';
+import { grpcMetadataCarrier } from '../../../src/propagation/grpc-metadata-carrier';
+import { kafkaHeadersCarrier } from '../../../src/propagation/kafka-headers-carrier';
+import { redisStreamFieldsCarrier } from '../../../src/propagation/redis-stream-fields-carrier';
+import type { RedisFieldValue } from '../../../src/propagation/redis-stream-fields-carrier';
+import { setupTracing } from '../../helpers/tracing';
+import type { PropagatorName, TestTracing } from '../../helpers/tracing';
+
+const SEED = Number(process.env['FUZZ_SEED'] ?? 0x7ace);
+const W3C_SETS = 100_000;
+const OTHER_SETS = 10_000;
+
+/** mulberry32: small, fast, seedable. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Gen {
+  readonly #next: () => number;
+  constructor(seed: number) {
+    this.#next = prng(seed);
+  }
+  int(n: number): number {
+    return Math.floor(this.#next() * n);
+  }
+  chance(p: number): boolean {
+    return this.#next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+  hex(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += '0123456789abcdef'[this.int(16)];
+    return s;
+  }
+  text(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      s += this.chance(0.9)
+        ? String.fromCharCode(32 + this.int(95))
+        : String.fromCodePoint(this.int(0x2ffff));
+    }
+    return s;
+  }
+}
+
+type Value = unknown;
+interface HeaderSet {
+  /** Ordered (key, value) pairs; a key may repeat, and a value may itself be an array. */
+  readonly entries: [string, Value][];
+}
+
+// ---------- generation ----------
+
+function validFor(g: Gen, propagator: PropagatorName): [string, string][] {
+  const traceId = g.hex(32);
+  const spanId = g.hex(16);
+  switch (propagator) {
+    case 'w3c':
+      return [
+        ['traceparent', `00-${traceId}-${spanId}-${g.pick(['00', '01'])}`],
+        ['tracestate', `vendor=${g.hex(8)},other=${g.hex(4)}`],
+        ['baggage', `user=${g.hex(6)},tenant=acme`],
+      ];
+    case 'b3-single':
+      return [['b3', `${traceId}-${spanId}-${g.pick(['0', '1', 'd'])}`]];
+    case 'b3-multi':
+      return [
+        ['x-b3-traceid', traceId],
+        ['x-b3-spanid', spanId],
+        ['x-b3-sampled', g.pick(['0', '1'])],
+      ];
+    case 'jaeger':
+      return [
+        ['uber-trace-id', `${traceId}:${spanId}:0:${g.pick(['0', '1', '3'])}`],
+        ['uberctx-user', g.hex(6)],
+      ];
+  }
+}
+
+function mutateString(g: Gen, s: string): string {
+  switch (g.int(14)) {
+    case 0:
+    case 1:
+    case 2:
+      return s;
+    case 3: {
+      const i = g.int(Math.max(1, s.length));
+      return s.slice(0, i) + g.pick(['g', 'F', '-', ' ', '0', 'z', '\u00e9', '\n']) + s.slice(i + 1);
+    }
+    case 4:
+      return s.slice(0, g.int(s.length + 1));
+    case 5:
+      return s + (g.chance(0.1) ? 'x'.repeat(100_000) : `-${g.text(g.int(20))}`);
+    case 6:
+      return s.toUpperCase();
+    case 7:
+      return `${g.pick(['', ' ', '\t', '  '])}${s}${g.pick(['', ' ', '\t', '\r\n'])}`;
+    case 8:
+      return g.pick(['01', 'ff', 'cc', '0', '000', 'zz']) + s.slice(2);
+    case 9:
+      return s
+        .replace(/[\da-f]{16}(?=-[\da-f]{2}$)/, '0000000000000000')
+        .replace(/-[\da-f]{32}-/, `-${'0'.repeat(32)}-`);
+    case 10:
+      return s.replace(/[-:]/g, g.pick(['_', '', ':', '-', '%3A']));
+    case 11:
+      return g.text(g.int(80));
+    case 12:
+      return '';
+    default:
+      return s.repeat(1 + g.int(3));
+  }
+}
+
+function mutateValue(g: Gen, s: string): Value {
+  const m = mutateString(g, s);
+  switch (g.int(12)) {
+    case 0:
+      return Buffer.from(m);
+    case 1: {
+      const bytes = Buffer.from(m);
+      if (bytes.length > 0) bytes[g.int(bytes.length)] = g.pick([0xff, 0xc3, 0x80, 0xfe]);
+      return bytes;
+    }
+    case 2:
+      return g.pick([42, null, true, { nested: m }, [[m]], Number.NaN]);
+    case 3:
+    case 4:
+      return Array.from({ length: 1 + g.int(4) }, () =>
+        g.chance(0.5) ? mutateString(g, s) : Buffer.from(mutateString(g, s)),
+      );
+    default:
+      return m;
+  }
+}
+
+function headerSet(g: Gen, propagator: PropagatorName): HeaderSet {
+  const entries: [string, Value][] = [];
+  for (const [key, value] of validFor(g, propagator)) {
+    if (g.chance(0.1)) continue;
+    entries.push([g.chance(0.03) ? key.toUpperCase() : key, mutateValue(g, value)]);
+    if (g.chance(0.1)) entries.push([key, mutateValue(g, value)]);
+  }
+  for (let n = g.int(4); n > 0; n--)
+    entries.push([g.pick(['x-request-id', 'content-type', g.text(6)]), g.text(g.int(30))]);
+  if (g.chance(0.5)) {
+    for (let i = entries.length - 1; i > 0; i--) {
+      const j = g.int(i + 1);
+      [entries[i], entries[j]] = [entries[j]!, entries[i]!];
+    }
+  }
+  return { entries };
+}
+
+// ---------- carriers: build the transport's shape, and the candidate values it really holds ----------
+
+interface Materialized {
+  readonly extract: () => Context;
+  /** Candidate values under `key`, in the order the carrier holds them. */
+  readonly candidates: (key: string) => Value[];
+}
+
+const flat = (v: Value): Value[] => (Array.isArray(v) ? v : [v]);
+
+function asRecord(entries: [string, Value][], toValue: (v: Value) => Value): Record<string, Value> {
+  // Later duplicates of a key overwrite earlier ones, as in any object.
+  const record: Record<string, Value> = {};
+  for (const [k, v] of entries) record[k] = toValue(v);
+  return record;
+}
+
+const MATERIALIZE: Record<string, (set: HeaderSet) => Materialized> = {
+  kafka(set) {
+    const toKafka = (v: Value): Value =>
+      Array.isArray(v)
+        ? v.filter((x) => typeof x === 'string' || Buffer.isBuffer(x))
+        : typeof v === 'string' || Buffer.isBuffer(v)
+          ? v
+          : String(v);
+    const headers = asRecord(set.entries, toKafka);
+    return {
+      extract: () => kafkaHeadersCarrier.extract(ROOT_CONTEXT, headers as never),
+      candidates: (key) => (Object.hasOwn(headers, key) ? flat(headers[key]) : []),
+    };
+  },
+  amqp(set) {
+    const headers = asRecord(set.entries, (v) => v);
+    return {
+      extract: () => amqpHeadersCarrier.extract(ROOT_CONTEXT, headers),
+      candidates: (key) => (Object.hasOwn(headers, key) ? flat(headers[key]) : []),
+    };
+  },
+  grpc(set) {
+    const metadata = new Metadata();
+    for (const [key, value] of set.entries) {
+      for (const item of flat(value)) {
+        try {
+          metadata.add(
+            key,
+            typeof item === 'string' ? item : Buffer.isBuffer(item) ? item.toString('latin1') : String(item),
+          );
+        } catch {
+          // grpc-js refuses illegal keys and values: they are not part of what the carrier holds.
+        }
+      }
+    }
+    return {
+      extract: () => grpcMetadataCarrier.extract(ROOT_CONTEXT, metadata),
+      candidates: (key) => (key.endsWith('-bin') ? [] : metadata.get(key)),
+    };
+  },
+  redis(set) {
+    const fields: RedisFieldValue[] = [];
+    for (const [key, value] of set.entries) {
+      for (const item of flat(value)) {
+        fields.push(key, typeof item === 'string' || Buffer.isBuffer(item) ? item : String(item));
+      }
+    }
+    return {
+      extract: () => redisStreamFieldsCarrier.extract(ROOT_CONTEXT, fields),
+      candidates: (key) => fields.filter((_, i) => i % 2 === 1 && fields[i - 1] === key),
+    };
+  },
+  envelope(set) {
+    const headers = asRecord(set.entries, (v) =>
+      typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString() : (JSON.stringify(v) ?? ''),
+    );
+    return {
+      extract: () => envelopeHeadersCarrier.extract(ROOT_CONTEXT, headers as Record<string, string>),
+      candidates: (key) => (Object.hasOwn(headers, key) ? [headers[key]] : []),
+    };
+  },
+};
+
+// ---------- oracles ----------
+
+function asText(value: Value, maxBytes: number): string | undefined {
+  if (typeof value === 'string') return value.length <= maxBytes ? value : undefined;
+  if (Buffer.isBuffer(value)) return value.length <= maxBytes && isUtf8(value) ? value.toString() : undefined;
+  return undefined;
+}
+
+const W3C_V00 = /^00-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+const W3C_FUTURE = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}(-.*)?$/;
+
+/** The ids of the first candidate that is a well-formed traceparent, per the W3C spec. */
+function expectedW3c(candidates: Value[]): { traceId: string; spanId: string } | undefined {
+  for (const candidate of candidates) {
+    const text = asText(candidate, 512)?.replace(/^[ \t]+|[ \t]+$/g, '');
+    if (text === undefined) continue;
+    const match = W3C_V00.exec(text) ?? W3C_FUTURE.exec(text);
+    if (match === null) continue;
+    const [traceId, spanId] = match[0].startsWith('00-') ? [match[1]!, match[2]!] : [match[2]!, match[3]!];
+    if (match[1] === 'ff' || /^0+$/.test(traceId) || /^0+$/.test(spanId)) continue;
+    return { traceId, spanId };
+  }
+  return undefined;
+}
+
+const TRACE_KEYS: Record<PropagatorName, string[]> = {
+  w3c: ['traceparent'],
+  'b3-single': ['b3'],
+  'b3-multi': ['x-b3-traceid', 'x-b3-spanid'],
+  jaeger: ['uber-trace-id'],
+};
+
+function checkBaggageBounds(ctx: Context): void {
+  const entries = propagation.getBaggage(ctx)?.getAllEntries() ?? [];
+  assert.ok(entries.length <= 64, `baggage has ${entries.length} entries`);
+}
+
+// ---------- the runs ----------
+
+function run(propagator: PropagatorName, sets: number, seed: number): { extracts: number; valid: number } {
+  const g = new Gen(seed);
+  let extracts = 0;
+  let valid = 0;
+  for (let n = 0; n < sets; n++) {
+    const set = headerSet(g, propagator);
+    for (const [carrierName, materialize] of Object.entries(MATERIALIZE)) {
+      const m = materialize(set);
+      let ctx: Context;
+      try {
+        ctx = m.extract();
+      } catch (error) {
+        assert.fail(`${carrierName} extract threw on set #${n} (seed ${seed}): ${String(error)}`);
+      }
+      extracts++;
+      checkBaggageBounds(ctx);
+      const spanContext = trace.getSpanContext(ctx);
+      const got = spanContext !== undefined && isSpanContextValid(spanContext) ? spanContext : undefined;
+      if (got !== undefined) valid++;
+      const where = `${propagator} via ${carrierName}, set #${n}, seed ${seed}: ${JSON.stringify(set.entries).slice(0, 300)}`;
+      if (propagator === 'w3c') {
+        const expected = expectedW3c(m.candidates('traceparent'));
+        assert.deepEqual(got && { traceId: got.traceId, spanId: got.spanId }, expected, where);
+      } else if (got !== undefined) {
+        const input = TRACE_KEYS[propagator]
+          .flatMap((k) => m.candidates(k))
+          .map((v) => (asText(v, 1_000_000) ?? '').toLowerCase())
+          .join(' ');
+        assert.ok(input.includes(got.traceId.replace(/^0+/, '')), `trace id not in the input: ${where}`);
+        assert.ok(input.includes(got.spanId.replace(/^0+/, '')), `span id not in the input: ${where}`);
+      }
+    }
+  }
+  return { extracts, valid };
+}
+
+describe('extract fuzz', { timeout: 300_000 }, () => {
+  let tracing: TestTracing | undefined;
+  after(() => tracing?.shutdown());
+
+  const plan: [PropagatorName, number][] = [
+    ['w3c', W3C_SETS],
+    ['b3-single', OTHER_SETS],
+    ['b3-multi', OTHER_SETS],
+    ['jaeger', OTHER_SETS],
+  ];
+  for (const [propagator, sets] of plan) {
+    it(`${propagator}: ${sets.toLocaleString('en')} header sets through all 5 carriers`, () => {
+      tracing = setupTracing(propagator);
+      const { extracts, valid } = run(propagator, sets, SEED + sets + propagator.length);
+      console.log(
+        `fuzz ${propagator}: ${sets} header sets, ${extracts} extracts, ${valid} yielded a valid span context`,
+      );
+      assert.equal(extracts, sets * 5);
+      // The generator must exercise both outcomes, or the oracle would be checking nothing.
+      assert.ok(valid > extracts * 0.05 && valid < extracts * 0.95, `valid share ${valid}/${extracts}`);
+    });
+  }
+});
