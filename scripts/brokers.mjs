@@ -175,6 +175,13 @@ async function commandExists(command) {
   }
 }
 
+async function requireJava(name) {
+  if (await commandExists(JAVA)) return;
+  throw new BrokerError(
+    `${name}: '${JAVA}' not found; ${name} runs on Java 17 or newer (install a JDK/JRE or set JAVA_HOME)`,
+  );
+}
+
 /** Spawns a long-running process detached from this one, stdout+stderr written to `outFile` (truncated
  * first, so the file holds this run only). */
 function launchDetached(command, args, { outFile, pidFile, env }) {
@@ -399,6 +406,7 @@ const kafka = {
       : `kafka ${pomProperty(KAFKA_POM, 'kafka.version')} starting (first run downloads jars via mvn)...`,
 
   async launch() {
+    await requireJava('kafka');
     await ensureArtifacts('kafka', KAFKA_POM, KAFKA_LIBS, [
       'dependency:copy-dependencies',
       '-DincludeScope=runtime',
@@ -491,6 +499,7 @@ const zipkin = {
       : `zipkin ${pomProperty(ZIPKIN_POM, 'zipkin.version')} starting (first run downloads the jar via mvn)...`,
 
   async launch() {
+    await requireJava('zipkin');
     await ensureArtifacts('zipkin', ZIPKIN_POM, ZIPKIN_DIR, [
       'dependency:copy-dependencies',
       '-DexcludeTransitive=true',
@@ -770,8 +779,8 @@ async function start(names) {
     if (err instanceof BrokerError) printLogTails(err.logs);
     if (err?.cleanup) {
       const pid = owned(broker);
-      if (pid !== null && pid > 0) {
-        say(`${broker.name}: stopping the process that did not come up (pid ${pid})`);
+      if (pid !== null) {
+        say(`${broker.name}: stopping what this script started${pid > 0 ? ` (pid ${pid})` : ''}`);
         await stopOwned(broker, pid);
       }
     }

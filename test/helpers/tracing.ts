@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
-import type { Attributes, SpanContext, TextMapPropagator, SpanKind } from '@opentelemetry/api';
+import type { Attributes, Span, SpanContext, SpanKind, TextMapPropagator } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
@@ -99,9 +99,16 @@ export function setupTracing(propagatorName: PropagatorName = 'w3c'): TestTracin
   };
 }
 
+/** A span (exported or live) or its span context. */
+export type SpanOrContext = ReadableSpan | Span | SpanContext;
+
+function contextOf(target: SpanOrContext): SpanContext {
+  return 'spanContext' in target ? target.spanContext() : target;
+}
+
 /** Asserts `child` is a child of `parent` (same trace, parent span id). */
-export function assertChildOf(child: ReadableSpan, parent: ReadableSpan | SpanContext): void {
-  const parentContext = 'spanContext' in parent ? parent.spanContext() : parent;
+export function assertChildOf(child: ReadableSpan, parent: SpanOrContext): void {
+  const parentContext = contextOf(parent);
   assert.equal(
     child.spanContext().traceId,
     parentContext.traceId,
@@ -116,10 +123,10 @@ export function assertRoot(span: ReadableSpan): void {
 }
 
 /** Asserts `span`'s links point at exactly `targets`, in order. */
-export function assertLinks(span: ReadableSpan, targets: readonly (ReadableSpan | SpanContext)[]): void {
+export function assertLinks(span: ReadableSpan, targets: readonly SpanOrContext[]): void {
   const actual = span.links.map((l) => `${l.context.traceId}-${l.context.spanId}`);
   const expected = targets.map((t) => {
-    const c = 'spanContext' in t ? t.spanContext() : t;
+    const c = contextOf(t);
     return `${c.traceId}-${c.spanId}`;
   });
   assert.deepEqual(actual, expected, `${span.name}: links`);

@@ -64,8 +64,8 @@ function traceparent(): string {
 }
 
 // node:test's describe/it return promises that the runner itself tracks; `void` marks them as such.
-void describe('real brokers', () => {
-  void it(
+describe('real brokers', () => {
+  it(
     'Kafka: a message with a header round-trips through a new topic',
     { timeout: TEST_TIMEOUT },
     async () => {
@@ -138,50 +138,46 @@ void describe('real brokers', () => {
     },
   );
 
-  void it(
-    'RabbitMQ: a message with a header round-trips through a queue',
-    { timeout: TEST_TIMEOUT },
-    async () => {
-      await assertListening('RabbitMQ', 5672);
-      const connection = await amqp.connect(`amqp://guest:guest@${HOST}:5672`);
-      try {
-        const channel = await connection.createChannel();
-        const { queue } = await channel.assertQueue('', {
-          exclusive: true,
-          autoDelete: true,
-          durable: false,
-        });
-        const body = `hello ${randomUUID()}`;
-        const headerValue = randomUUID();
+  it('RabbitMQ: a message with a header round-trips through a queue', { timeout: TEST_TIMEOUT }, async () => {
+    await assertListening('RabbitMQ', 5672);
+    const connection = await amqp.connect(`amqp://guest:guest@${HOST}:5672`);
+    try {
+      const channel = await connection.createChannel();
+      const { queue } = await channel.assertQueue('', {
+        exclusive: true,
+        autoDelete: true,
+        durable: false,
+      });
+      const body = `hello ${randomUUID()}`;
+      const headerValue = randomUUID();
 
-        const received = new Promise<ConsumeMessage>((resolve, reject) => {
-          channel
-            .consume(queue, (msg) => {
-              if (msg !== null) resolve(msg);
-            })
-            .catch(reject);
-        });
-        const accepted = channel.sendToQueue(queue, Buffer.from(body), {
-          headers: { 'x-tracebridge-test': headerValue },
-          contentType: 'text/plain',
-          timestamp: Math.floor(Date.now() / 1000),
-        });
-        assert.equal(accepted, true);
+      const received = new Promise<ConsumeMessage>((resolve, reject) => {
+        channel
+          .consume(queue, (msg) => {
+            if (msg !== null) resolve(msg);
+          })
+          .catch(reject);
+      });
+      const accepted = channel.sendToQueue(queue, Buffer.from(body), {
+        headers: { 'x-tracebridge-test': headerValue },
+        contentType: 'text/plain',
+        timestamp: Math.floor(Date.now() / 1000),
+      });
+      assert.equal(accepted, true);
 
-        const msg = await within(15_000, `the message on ${queue}`, received);
-        channel.ack(msg);
-        assert.equal(msg.content.toString('utf8'), body);
-        assert.equal(msg.properties.contentType, 'text/plain');
-        assert.equal(msg.properties.headers?.['x-tracebridge-test'], headerValue);
+      const msg = await within(15_000, `the message on ${queue}`, received);
+      channel.ack(msg);
+      assert.equal(msg.content.toString('utf8'), body);
+      assert.equal(msg.properties.contentType, 'text/plain');
+      assert.equal(msg.properties.headers?.['x-tracebridge-test'], headerValue);
 
-        await channel.close();
-      } finally {
-        await connection.close();
-      }
-    },
-  );
+      await channel.close();
+    } finally {
+      await connection.close();
+    }
+  });
 
-  void it('Redis: an entry round-trips through a stream', { timeout: TEST_TIMEOUT }, async () => {
+  it('Redis: an entry round-trips through a stream', { timeout: TEST_TIMEOUT }, async () => {
     await assertListening('Redis', 6379);
     const redis = new Redis({
       host: HOST,
@@ -207,7 +203,7 @@ void describe('real brokers', () => {
     }
   });
 
-  void it('Zipkin: an exported span can be read back by trace id', { timeout: TEST_TIMEOUT }, async () => {
+  it('Zipkin: an exported span can be read back by trace id', { timeout: TEST_TIMEOUT }, async () => {
     await assertListening('Zipkin', 9411);
     const provider = new BasicTracerProvider({
       spanProcessors: [
