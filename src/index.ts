@@ -20,6 +20,7 @@ export type { KafkaHeaders } from './propagation/kafka-headers-carrier';
 export { kafkaHeadersCarrier } from './propagation/kafka-headers-carrier';
 export type { AmqpHeaders } from './propagation/amqp-headers-carrier';
 export { amqpHeadersCarrier } from './propagation/amqp-headers-carrier';
+export type { GrpcMetadata } from './propagation/grpc-metadata-carrier';
 export { grpcMetadataCarrier } from './propagation/grpc-metadata-carrier';
 export type { RedisFieldValue, RedisStreamFields } from './propagation/redis-stream-fields-carrier';
 export { redisStreamFieldsCarrier } from './propagation/redis-stream-fields-carrier';

@@ -1,24 +1,32 @@
-import type { Metadata } from '@grpc/grpc-js';
 import type { TextMapGetter } from '@opentelemetry/api';
 import { logger } from '../core/diagnostics';
 import { createContextCarrier } from './context-carrier';
 import { selectHeaderValue } from './header-limits';
 
-const metadataGetter: TextMapGetter<Metadata> = {
+/**
+ * The part of `@grpc/grpc-js`'s `Metadata` the carrier uses. Any grpc-js `Metadata` satisfies it, so
+ * tracebridge neither loads grpc-js nor needs its type definitions: a user without gRPC compiles without
+ * it, and an application with several copies of grpc-js works with each.
+ */
+export interface GrpcMetadata {
+  get(key: string): (string | Buffer)[];
+  set(key: string, value: string): void;
+  clone(): GrpcMetadata;
+  getMap(): Record<string, string | Buffer>;
+}
+
+const metadataGetter: TextMapGetter<GrpcMetadata> = {
   keys: (metadata) => Object.keys(metadata.getMap()),
   // Binary (`-bin`) values are opaque bytes, never a text propagation header.
   get: (metadata, key) => (key.endsWith('-bin') ? undefined : selectHeaderValue(key, metadata.get(key))),
 };
 
 /**
- * Carries trace context in `@grpc/grpc-js` `Metadata`. Injection works on `metadata.clone()`, never on the
- * caller's object. `Metadata.set` throws on keys or values gRPC considers illegal; such a field is skipped
- * and logged, and the call proceeds.
- *
- * `@grpc/grpc-js` is used through its types only: the carrier calls methods of the object it is given, so
- * tracebridge never loads grpc-js itself and works with whichever copy the application uses.
+ * Carries trace context in gRPC `Metadata`. Injection works on `metadata.clone()`, never on the caller's
+ * object (pass a grpc-js `Metadata`; what comes back is a grpc-js `Metadata` too). `Metadata.set` throws on
+ * keys or values gRPC considers illegal; such a field is skipped and logged, and the call proceeds.
  */
-export const grpcMetadataCarrier = createContextCarrier<Metadata>({
+export const grpcMetadataCarrier = createContextCarrier<GrpcMetadata>({
   name: 'grpc-metadata',
   getter: metadataGetter,
   copyForWrite: (metadata) => metadata.clone(),

@@ -28,26 +28,57 @@ export const GENERIC_HEADER_MAX_LENGTH = 4096;
 /** Checks and normalises one candidate value; `undefined` means "not usable". */
 interface HeaderRule {
   readonly maxLength: number;
+  /**
+   * The format is ASCII by definition (hex ids and separators): bytes are decoded as latin1, which is
+   * cheaper than validating UTF-8, and any byte above 0x7f then fails the rule's pattern, exactly as a
+   * non-UTF-8 or non-ASCII value should.
+   */
+  readonly ascii: boolean;
   readonly accept: (value: string) => string | undefined;
 }
 
-const TRACEPARENT_PATTERN = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}(-.*)?$/;
-const ALL_ZERO_TRACE_ID = '00000000000000000000000000000000';
-const ALL_ZERO_SPAN_ID = '0000000000000000';
+/** Offsets of the dashes in `{version}-{trace-id}-{parent-id}-{flags}`. */
+const TRACEPARENT_DASHES = [2, 35, 52];
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_PARENT_ID = '0'.repeat(16);
+
+/** Whether the 55 characters of a traceparent's four fields are lowercase hex and dashes in place. */
+function hasTraceparentShape(value: string): boolean {
+  let dash = 0;
+  for (let i = 0; i < TRACEPARENT_V00_LENGTH; i++) {
+    const c = value.charCodeAt(i);
+    if (i === TRACEPARENT_DASHES[dash]) {
+      if (c !== 0x2d) return false;
+      dash++;
+    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /** Optional whitespace around a header value (RFC 9110 OWS: spaces and tabs only). */
 function trimOws(value: string): string {
-  return value.replace(/^[ \t]+|[ \t]+$/g, '');
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  const padded = first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09;
+  return padded ? value.replace(/^[ \t]+|[ \t]+$/g, '') : value;
 }
 
+/**
+ * A W3C traceparent: lowercase hex fields, version `ff` forbidden, all-zero ids invalid; version 00 has
+ * exactly four fields, later versions may append more after a dash.
+ * @see https://www.w3.org/TR/trace-context/#traceparent-header-field-values
+ */
 function acceptTraceparent(raw: string): string | undefined {
   const value = trimOws(raw);
-  const match = TRACEPARENT_PATTERN.exec(value);
-  if (match === null) return undefined;
-  const [, version, traceId, spanId, rest] = match;
-  if (version === 'ff' || traceId === ALL_ZERO_TRACE_ID || spanId === ALL_ZERO_SPAN_ID) return undefined;
-  // Version 00 has exactly four fields; later versions may add more after a dash.
-  if (version === '00' && (rest !== undefined || value.length !== TRACEPARENT_V00_LENGTH)) return undefined;
+  if (value.length < TRACEPARENT_V00_LENGTH || !hasTraceparentShape(value)) return undefined;
+  if (value.startsWith('ff') || value.startsWith(ZERO_TRACE_ID, 3) || value.startsWith(ZERO_PARENT_ID, 36)) {
+    return undefined;
+  }
+  if (value.length > TRACEPARENT_V00_LENGTH) {
+    if (value.startsWith('00') || value.charCodeAt(TRACEPARENT_V00_LENGTH) !== 0x2d) return undefined;
+  }
   return value;
 }
 
@@ -96,6 +127,7 @@ export function limitBaggage(raw: string): string | undefined {
 function hexPattern(regex: RegExp, maxLength: number): HeaderRule {
   return {
     maxLength,
+    ascii: true,
     accept: (raw) => {
       const value = trimOws(raw).toLowerCase();
       return regex.test(value) ? value : undefined;
@@ -104,9 +136,9 @@ function hexPattern(regex: RegExp, maxLength: number): HeaderRule {
 }
 
 const RULES: ReadonlyMap<string, HeaderRule> = new Map<string, HeaderRule>([
-  ['traceparent', { maxLength: TRACEPARENT_MAX_LENGTH, accept: acceptTraceparent }],
-  ['tracestate', { maxLength: TRACESTATE_MAX_LENGTH * 4, accept: limitTraceState }],
-  ['baggage', { maxLength: BAGGAGE_MAX_BYTES * 4, accept: limitBaggage }],
+  ['traceparent', { maxLength: TRACEPARENT_MAX_LENGTH, ascii: true, accept: acceptTraceparent }],
+  ['tracestate', { maxLength: TRACESTATE_MAX_LENGTH * 4, ascii: false, accept: limitTraceState }],
+  ['baggage', { maxLength: BAGGAGE_MAX_BYTES * 4, ascii: false, accept: limitBaggage }],
   // B3 single header: {traceId}-{spanId}[-{sampled}[-{parentSpanId}]] or a bare sampling flag.
   ['b3', hexPattern(/^[\da-f]{1,32}(-[\da-f]{1,16}(-[01d](-[\da-f]{1,16})?)?)?$|^[01d]$/, 72)],
   ['x-b3-traceid', hexPattern(/^[\da-f]{16}([\da-f]{16})?$/, 32)],
@@ -120,6 +152,7 @@ const RULES: ReadonlyMap<string, HeaderRule> = new Map<string, HeaderRule>([
 
 const GENERIC_RULE: HeaderRule = {
   maxLength: GENERIC_HEADER_MAX_LENGTH,
+  ascii: false,
   accept: (value) => value,
 };
 
@@ -153,6 +186,10 @@ function acceptCandidate(rule: HeaderRule, value: string): string | undefined {
 
 function acceptBytes(rule: HeaderRule, bytes: Uint8Array): string | undefined {
   // Checked before decoding, so an oversized value costs nothing to refuse.
-  if (bytes.byteLength > rule.maxLength || !isUtf8(bytes)) return undefined;
-  return rule.accept(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  if (bytes.byteLength > rule.maxLength) return undefined;
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (rule.ascii) return rule.accept(buffer.toString('latin1'));
+  return isUtf8(buffer) ? rule.accept(buffer.toString('utf8')) : undefined;
 }

@@ -25,7 +25,9 @@ export function createHeaderRecordCarrier<H extends HeaderRecord>(
   return createContextCarrier<H | undefined>({
     name,
     getter: headerRecordGetter,
-    copyForWrite: (headers) => ({ ...headers }) as H,
+    // Object.assign, not spread: V8 copies a spread object with non-identifier keys (`x-request-id`)
+    // into a shape that makes the next added key an order of magnitude slower.
+    copyForWrite: (headers) => Object.assign<object, H | undefined>({}, headers),
     set: (headers, key, value) => {
       (headers as Record<string, unknown>)[key] = value;
     },

@@ -20,24 +20,32 @@ function fieldName(name: unknown): string | undefined {
   return undefined;
 }
 
-/** All values stored under `key`, in entry order (a field may repeat in a stream entry). */
-function valuesOf(fields: RedisStreamFields, key: string): unknown[] {
+/** Whether a field name (string or Buffer reply) is `key`, without decoding names of another length. */
+function isField(name: unknown, key: string): boolean {
+  if (typeof name === 'string') return name === key;
+  return Buffer.isBuffer(name) && name.length === key.length && name.toString('latin1') === key;
+}
+
+/** The first valid value stored under `key`, in entry order (a field may repeat in a stream entry). */
+function firstValid(fields: RedisStreamFields, key: string): string | undefined {
   if (Array.isArray(fields)) {
-    const values: unknown[] = [];
     for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fieldName(fields[i]) === key) values.push(fields[i + 1]);
+      if (!isField(fields[i], key)) continue;
+      const value = selectHeaderValue(key, fields[i + 1]);
+      if (value !== undefined) return value;
     }
-    return values;
+    return undefined;
   }
   if (fields instanceof Map) {
-    const values: unknown[] = [];
-    for (const [name, value] of fields as ReadonlyMap<unknown, unknown>) {
-      if (fieldName(name) === key) values.push(value);
+    for (const [name, fieldValue] of fields as ReadonlyMap<unknown, unknown>) {
+      if (!isField(name, key)) continue;
+      const value = selectHeaderValue(key, fieldValue);
+      if (value !== undefined) return value;
     }
-    return values;
+    return undefined;
   }
   const record = fields as Readonly<Record<string, unknown>>;
-  return Object.prototype.hasOwnProperty.call(record, key) ? [record[key]] : [];
+  return Object.prototype.hasOwnProperty.call(record, key) ? selectHeaderValue(key, record[key]) : undefined;
 }
 
 function namesOf(fields: RedisStreamFields): string[] {
@@ -57,21 +65,21 @@ function namesOf(fields: RedisStreamFields): string[] {
 
 const streamFieldsGetter: TextMapGetter<RedisStreamFields> = {
   keys: namesOf,
-  get: (fields, key) => selectHeaderValue(key, valuesOf(fields, key)),
+  get: firstValid,
 };
 
 function copyFields(fields: RedisStreamFields | undefined): RedisStreamFields {
   if (fields === undefined) return [];
   if (Array.isArray(fields)) return [...(fields as readonly RedisFieldValue[])];
   if (fields instanceof Map) return new Map(fields as ReadonlyMap<string | Buffer, RedisFieldValue>);
-  return { ...(fields as Readonly<Record<string, RedisFieldValue>>) };
+  return Object.assign({}, fields as Readonly<Record<string, RedisFieldValue>>);
 }
 
 function setField(fields: RedisStreamFields, key: string, value: string): void {
   if (Array.isArray(fields)) {
     const list = fields as RedisFieldValue[];
     for (let i = 0; i + 1 < list.length; i += 2) {
-      if (fieldName(list[i]) === key) {
+      if (isField(list[i], key)) {
         list[i + 1] = value;
         return;
       }

@@ -8,6 +8,7 @@ import { amqpHeadersCarrier } from '../../../src/propagation/amqp-headers-carrie
 import type { ContextCarrier } from '../../../src/propagation/context-carrier';
 import { decodeEnvelope, encodeEnvelope, envelopeHeadersCarrier } from '../../../src/propagation/envelope';
 import { grpcMetadataCarrier } from '../../../src/propagation/grpc-metadata-carrier';
+import type { GrpcMetadata } from '../../../src/propagation/grpc-metadata-carrier';
 import { kafkaHeadersCarrier } from '../../../src/propagation/kafka-headers-carrier';
 import { redisStreamFieldsCarrier } from '../../../src/propagation/redis-stream-fields-carrier';
 import type { RedisStreamFields } from '../../../src/propagation/redis-stream-fields-carrier';
@@ -67,10 +68,11 @@ const CASES: Record<string, CarrierCase<any>> = {
       m.set('x-request-id', 'req-1');
       return m;
     },
-    transport: (m: Metadata) => Metadata.fromHttp2Headers(m.toHttp2Headers() as IncomingHttpHeaders),
-    userField: (m: Metadata) => m.get('x-request-id')[0],
-    field: (m: Metadata, key) => m.get(key)[0],
-  } satisfies CarrierCase<Metadata>,
+    transport: (m: GrpcMetadata) =>
+      Metadata.fromHttp2Headers((m as Metadata).toHttp2Headers() as IncomingHttpHeaders),
+    userField: (m: GrpcMetadata) => m.get('x-request-id')[0],
+    field: (m: GrpcMetadata, key) => m.get(key)[0],
+  } satisfies CarrierCase<GrpcMetadata>,
   'redis stream fields': {
     carrier: redisStreamFieldsCarrier,
     callerObject: () => ['job', 'resize', 'x-request-id', 'req-1'],

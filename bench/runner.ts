@@ -1,0 +1,123 @@
+/**
+ * The benchmark runner: a baseline and instrumented variants of one workload, interleaved in one process
+ * (A B C A B C ...) for several rounds, so that drift in a shared, noisy machine (CPU frequency, other
+ * tenants, GC) falls on every variant alike. It reports medians and ratios against the baseline measured in
+ * the same run; absolute numbers from different runs are not comparable and are not the point.
+ */
+
+/** One way of doing the workload's work. */
+export interface Variant {
+  readonly name: string;
+  /** Switches global state (tracer provider, propagator) to this variant; called before each of its runs. */
+  enter?(): void | Promise<void>;
+  /** Does `operations` units of work. */
+  run(operations: number): void | Promise<void>;
+  /** Undoes `enter`; called after each of its runs. */
+  exit?(): void | Promise<void>;
+}
+
+/** A workload: a baseline and the variants compared with it. */
+export interface Workload {
+  readonly name: string;
+  readonly description: string;
+  /** What one operation is, for the table ("inject+extract", "message", "call"). */
+  readonly unit: string;
+  /** Operations per timed run. */
+  readonly operations: number;
+  /** Timed rounds (each runs every variant once); one extra warm-up round is discarded. Default 7. */
+  readonly rounds?: number;
+  /** The first variant is the baseline. */
+  readonly variants: readonly Variant[];
+  setup?(): void | Promise<void>;
+  teardown?(): void | Promise<void>;
+}
+
+/** The measurements of one variant. */
+export interface VariantResult {
+  readonly name: string;
+  /** Nanoseconds per operation, one entry per timed round. */
+  readonly nsPerOp: readonly number[];
+  readonly medianNsPerOp: number;
+  /** Median operations per second. */
+  readonly opsPerSecond: number;
+  /** Throughput relative to the baseline (1.0 = as fast; 0.9 = 10% slower). */
+  readonly throughputRatio: number;
+}
+
+export interface WorkloadResult {
+  readonly workload: Workload;
+  readonly results: readonly VariantResult[];
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function timeRun(variant: Variant, operations: number): Promise<number> {
+  await variant.enter?.();
+  try {
+    const start = process.hrtime.bigint();
+    await variant.run(operations);
+    return Number(process.hrtime.bigint() - start) / operations;
+  } finally {
+    await variant.exit?.();
+  }
+}
+
+/** Runs `workload` interleaved and returns per-variant medians and ratios against the first variant. */
+export async function runWorkload(workload: Workload): Promise<WorkloadResult> {
+  const rounds = workload.rounds ?? 7;
+  const samples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
+  await workload.setup?.();
+  try {
+    for (let round = 0; round <= rounds; round++) {
+      for (const variant of workload.variants) {
+        const nsPerOp = await timeRun(variant, workload.operations);
+        if (round > 0) samples.get(variant.name)!.push(nsPerOp);
+      }
+    }
+  } finally {
+    await workload.teardown?.();
+  }
+  const baselineNs = median(samples.get(workload.variants[0]!.name)!);
+  return {
+    workload,
+    results: workload.variants.map((variant) => {
+      const nsPerOp = samples.get(variant.name)!;
+      const medianNsPerOp = median(nsPerOp);
+      return {
+        name: variant.name,
+        nsPerOp,
+        medianNsPerOp,
+        opsPerSecond: 1e9 / medianNsPerOp,
+        throughputRatio: baselineNs / medianNsPerOp,
+      };
+    }),
+  };
+}
+
+/** Formats a result as a plain-text table. */
+export function formatTable({ workload, results }: WorkloadResult): string {
+  const rows = [
+    ['variant', `ns/${workload.unit}`, `${workload.unit}/s`, 'vs baseline', 'spread (min..max ns)'],
+    ...results.map((r, i) => [
+      r.name + (i === 0 ? ' (baseline)' : ''),
+      r.medianNsPerOp.toFixed(0),
+      Math.round(r.opsPerSecond).toLocaleString('en'),
+      `${r.throughputRatio.toFixed(2)}x`,
+      `${Math.min(...r.nsPerOp).toFixed(0)}..${Math.max(...r.nsPerOp).toFixed(0)}`,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const rounds = results[0]?.nsPerOp.length ?? 0;
+  return [
+    `${workload.name}: ${workload.description}`,
+    `${workload.operations.toLocaleString('en')} ${workload.unit} per run, ${rounds} interleaved rounds, medians`,
+    line(rows[0]!),
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}

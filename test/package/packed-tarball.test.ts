@@ -1,0 +1,139 @@
+/**
+ * The published package, as a user gets it: `npm pack`, install the tarball into an empty folder with only
+ * the required peer (@opentelemetry/api; none of the optional broker clients), then load it with
+ * `require` and with `import`, compile a TypeScript consumer against its declarations, and check that both
+ * module systems see one and the same module instance.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const ROOT = join(__dirname, '..', '..');
+const packageVersion = (path: string) =>
+  (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+const API_VERSION = packageVersion(join(ROOT, 'node_modules', '@opentelemetry', 'api', 'package.json'));
+const OWN_VERSION = packageVersion(join(ROOT, 'package.json'));
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('the packed tarball', { timeout: 180_000 }, () => {
+  let work: string;
+  let app: string;
+
+  before(() => {
+    assert.ok(existsSync(join(ROOT, 'dist', 'index.js')), 'dist/ is built (npm test builds before testing)');
+    work = mkdtempSync(join(tmpdir(), 'tracebridge-pack-'));
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT)) as {
+      filename: string;
+    }[];
+    const tarball = join(work, packed[0]!.filename);
+    app = join(work, 'app');
+    execFileSync('mkdir', ['-p', app]);
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'app', private: true, version: '1.0.0' }),
+    );
+    run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        tarball,
+        `@opentelemetry/api@${API_VERSION}`,
+      ],
+      app,
+    );
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('installs without any optional broker client', () => {
+    for (const optional of ['kafkajs', 'amqplib', 'ioredis', '@grpc/grpc-js']) {
+      assert.equal(existsSync(join(app, 'node_modules', optional)), false, `${optional} is not installed`);
+    }
+    assert.ok(existsSync(join(app, 'node_modules', 'protobufjs')), 'protobufjs, a dependency, is');
+  });
+
+  it('loads with require', () => {
+    const out = run(
+      process.execPath,
+      [
+        '-e',
+        "const t = require('tracebridge'); console.log(typeof t.MessagingTelemetry, typeof t.kafkaHeadersCarrier.inject, t.VERSION)",
+      ],
+      app,
+    );
+    assert.equal(out.trim(), `function function ${OWN_VERSION}`);
+  });
+
+  it('loads with import, and import and require give the same singletons', () => {
+    const script = [
+      "import { createRequire } from 'node:module';",
+      "import * as esm from 'tracebridge';",
+      "import { MessagingTelemetry, kafkaHeadersCarrier, decodeEnvelope, encodeEnvelope } from 'tracebridge';",
+      "const cjs = createRequire(import.meta.url)('tracebridge');",
+      'const names = Object.keys(cjs).filter((n) => n !== "__esModule");',
+      'const differing = names.filter((n) => esm[n] !== cjs[n]);',
+      'const envelope = decodeEnvelope(encodeEnvelope("hi", { a: "b" }));',
+      'console.log(JSON.stringify({ names: names.length, esmNames: Object.keys(esm).length, differing,',
+      '  sameClass: MessagingTelemetry === cjs.MessagingTelemetry, sameCarrier: kafkaHeadersCarrier === cjs.kafkaHeadersCarrier,',
+      '  envelope: envelope.isEnvelope && envelope.payload.toString() }));',
+    ].join('\n');
+    writeFileSync(join(app, 'check.mjs'), script);
+    const result = JSON.parse(run(process.execPath, ['check.mjs'], app)) as Record<string, unknown>;
+    assert.deepEqual(result['differing'], []);
+    assert.equal(result['esmNames'], result['names'], 'every CommonJS export is an ESM export');
+    assert.ok((result['names'] as number) > 20);
+    assert.equal(result['sameClass'], true);
+    assert.equal(result['sameCarrier'], true);
+    assert.equal(result['envelope'], 'hi', 'the envelope codec finds its .proto inside the package');
+  });
+
+  it('type-checks a strict TypeScript consumer without the optional clients or skipLibCheck', () => {
+    writeFileSync(
+      join(app, 'consumer.ts'),
+      [
+        "import { MessagingTelemetry, kafkaHeadersCarrier, TracebridgeConfigError } from 'tracebridge';",
+        "import type { IncomingOption, KafkaHeaders } from 'tracebridge';",
+        "const incoming: IncomingOption = { default: 'parent', rules: [{ destination: /^public\\./, policy: 'link' }] };",
+        "const telemetry = new MessagingTelemetry<string, string>({ system: 'kafka', incoming });",
+        "const send = telemetry.startSend({ destination: 'orders', operationName: 'send', info: 'x' });",
+        "const headers: KafkaHeaders | undefined = send.inject(kafkaHeadersCarrier, { id: 'a' });",
+        'send.end();',
+        'export const checked: [unknown, boolean] = [headers, new Error() instanceof TracebridgeConfigError];',
+      ].join('\n'),
+    );
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    for (const [module, moduleResolution] of [
+      ['node16', 'node16'],
+      ['commonjs', 'node10'],
+      ['esnext', 'bundler'],
+    ] as const) {
+      // Node's own types, as every TypeScript user of a Node library has them; nothing else.
+      const compilerOptions = {
+        noEmit: true,
+        strict: true,
+        target: 'ES2022',
+        skipLibCheck: false,
+        module,
+        moduleResolution,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+      };
+      writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }));
+      try {
+        run(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
+      } catch (error) {
+        assert.fail(
+          `tsc (${module}/${moduleResolution}) failed:\n${(error as { stdout?: string }).stdout ?? String(error)}`,
+        );
+      }
+    }
+  });
+});
