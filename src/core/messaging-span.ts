@@ -73,20 +73,15 @@ export class MessagingSpan {
   runAndEnd<T>(work: () => T): T {
     let result: T;
     try {
-      result = context.with(this.context, work);
+      result = this.run(work);
     } catch (error) {
-      this.recordError(error);
       this.end();
       throw error;
     }
     if (isPromiseLike(result)) {
-      result.then(
-        () => this.end(),
-        (error: unknown) => {
-          this.recordError(error);
-          this.end();
-        },
-      );
+      // `run` registered its rejection recorder first, so the error is on the span before it ends.
+      const end = () => this.end();
+      result.then(end, end);
     } else {
       this.end();
     }
