@@ -1,6 +1,5 @@
 import {
   context,
-  isSpanContextValid,
   metrics,
   propagation,
   ROOT_CONTEXT,
@@ -11,10 +10,8 @@ import {
 import type {
   Attributes,
   Context,
-  Link,
   MeterProvider,
   Span,
-  SpanContext,
   SpanOptions,
   Tracer,
   TracerProvider,
@@ -23,6 +20,7 @@ import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { callHook, safely } from './diagnostics';
 import { extractMessageContext } from './extract-message-context';
+import { ambientLinks, resolveIncomingContext } from './incoming-context';
 import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
@@ -305,11 +303,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     message: { timeInQueueMs: number | undefined; describe?: (span: Span) => void; info: ProcessInfo },
   ): MessagingSpan {
     const policy = profile.policy;
-    const messageSpanContext = validSpanContext(extracted);
-    const links = ambientLinks(ambient, policy === 'parent' ? messageSpanContext : undefined);
-    if (policy === 'link' && messageSpanContext !== undefined) links.unshift({ context: messageSpanContext });
-    const parent = policy === 'parent' ? extracted : ROOT_CONTEXT;
-
+    const { parent, links, workBase } = resolveIncomingContext(policy, extracted, ambient);
     const span = this.#startSpan(
       profile,
       { kind: kind ?? DEFAULT_KIND[profile.operationType], links },
@@ -322,17 +316,13 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       callHook('describe', message.describe, span);
       callHook('processHook', this.#options.processHook, span, message.info);
     }
-    // The handler sees the message's baggage only from a trusted source, and never the ambient baggage.
-    const baggage = policy === 'parent' ? propagation.getBaggage(extracted) : undefined;
-    const handlerBase =
-      baggage === undefined ? propagation.deleteBaggage(ambient) : propagation.setBaggage(ambient, baggage);
     const onEnd =
       profile.operationType === 'receive'
         ? (durationS: number, errorType: string | undefined) =>
             this.#metrics.recordOperation(profile.attributes, durationS, errorType, 0)
         : (durationS: number, errorType: string | undefined) =>
             this.#metrics.recordProcess(profile.attributes, durationS, errorType);
-    return new MessagingSpan(span, trace.setSpan(handlerBase, span), onEnd);
+    return new MessagingSpan(span, trace.setSpan(workBase, span), onEnd);
   }
 
   #startSpan(profile: OperationProfile, options: SpanOptions, parent: Context): Span {
@@ -371,22 +361,4 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return profile;
   }
-}
-
-function validSpanContext(ctx: Context): SpanContext | undefined {
-  const spanContext = trace.getSpanContext(ctx);
-  return spanContext !== undefined && isSpanContextValid(spanContext) ? spanContext : undefined;
-}
-
-/** A link to the ambient span, unless there is none or it is the very span that will be the parent. */
-function ambientLinks(ambient: Context, parent: SpanContext | undefined): Link[] {
-  const ambientSpanContext = validSpanContext(ambient);
-  if (ambientSpanContext === undefined) return [];
-  if (
-    parent !== undefined &&
-    parent.spanId === ambientSpanContext.spanId &&
-    parent.traceId === ambientSpanContext.traceId
-  )
-    return [];
-  return [{ context: ambientSpanContext }];
 }
