@@ -6,6 +6,8 @@ export const TracebridgeErrorCode = {
   InvalidOption: 'TRACEBRIDGE_INVALID_OPTION',
   /** An `incoming` trust policy is not `'parent'`, `'link'` or `'ignore'`, or a rule is malformed. */
   InvalidIncomingPolicy: 'TRACEBRIDGE_INVALID_INCOMING_POLICY',
+  /** An optional peer dependency an adapter needs (its client library) cannot be loaded. */
+  MissingPeerDependency: 'TRACEBRIDGE_MISSING_PEER_DEPENDENCY',
 } as const;
 
 /** One of the values of {@link TracebridgeErrorCode}. */

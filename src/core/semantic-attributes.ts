@@ -44,3 +44,21 @@ export const ATTR_TRACEBRIDGE_SETTLE_OUTCOME = 'tracebridge.messaging.settle.out
 export const ATTR_TRACEBRIDGE_SETTLE_REQUEUE = 'tracebridge.messaging.settle.requeue';
 export const ATTR_TRACEBRIDGE_INCOMING_POLICY = 'tracebridge.incoming.policy';
 export const METRIC_TRACEBRIDGE_TIME_IN_QUEUE = 'tracebridge.messaging.time_in_queue';
+
+/**
+ * RPC names (gRPC), from the same conventions.
+ * @see https://opentelemetry.io/docs/specs/semconv/rpc/grpc/
+ */
+export const ATTR_RPC_SYSTEM = 'rpc.system';
+export const ATTR_RPC_SERVICE = 'rpc.service';
+export const ATTR_RPC_METHOD = 'rpc.method';
+export const ATTR_RPC_GRPC_STATUS_CODE = 'rpc.grpc.status_code';
+export const ATTR_RPC_MESSAGE_TYPE = 'rpc.message.type';
+export const ATTR_RPC_MESSAGE_ID = 'rpc.message.id';
+export const ATTR_NETWORK_PEER_ADDRESS = 'network.peer.address';
+export const ATTR_NETWORK_PEER_PORT = 'network.peer.port';
+export const METRIC_RPC_CLIENT_CALL_DURATION = 'rpc.client.call.duration';
+export const METRIC_RPC_SERVER_CALL_DURATION = 'rpc.server.call.duration';
+/** Per-call message counts of streaming calls; the conventions count them only as metrics. */
+export const ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT = 'tracebridge.rpc.messages_sent';
+export const ATTR_TRACEBRIDGE_RPC_MESSAGES_RECEIVED = 'tracebridge.rpc.messages_received';

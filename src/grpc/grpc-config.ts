@@ -1,0 +1,99 @@
+import { metrics, trace, ValueType } from '@opentelemetry/api';
+import type { Histogram, Span, Tracer } from '@opentelemetry/api';
+import { safely } from '../core/diagnostics';
+import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import {
+  METRIC_RPC_CLIENT_CALL_DURATION,
+  METRIC_RPC_SERVER_CALL_DURATION,
+} from '../core/semantic-attributes';
+import { INSTRUMENTATION_NAME, VERSION } from '../version';
+import type { GrpcInterceptorOptions, GrpcModule, GrpcRequestInfo, GrpcResponseInfo } from './grpc-options';
+import { loadGrpc } from './load-grpc';
+
+/** Which end of a call an interceptor sits on. */
+export type RpcSide = 'client' | 'server';
+
+/** Interceptor options, validated once at setup and resolved to what every call needs. */
+export interface GrpcConfig {
+  readonly side: RpcSide;
+  readonly grpc: GrpcModule;
+  readonly tracer: Tracer;
+  /** The call-duration histogram (`rpc.{side}.call.duration`, seconds). */
+  readonly callDuration: Histogram | undefined;
+  readonly metadataKeys: readonly string[];
+  readonly messageEvents: boolean;
+  readonly requestHook: ((span: Span, info: GrpcRequestInfo) => void) | undefined;
+  readonly responseHook: ((span: Span, info: GrpcResponseInfo) => void) | undefined;
+  isIgnored(path: string): boolean;
+}
+
+/** Duration buckets the RPC conventions advise, in seconds. */
+const RPC_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/** Validates `options` (throwing `TracebridgeConfigError` on a malformed one) and resolves them. */
+export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide): GrpcConfig {
+  const grpc = loadGrpc(options.grpc);
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, VERSION);
+  const callDuration = safely(
+    'creating the RPC duration histogram',
+    () =>
+      meter.createHistogram(
+        side === 'client' ? METRIC_RPC_CLIENT_CALL_DURATION : METRIC_RPC_SERVER_CALL_DURATION,
+        {
+          description: `Measures the duration of an outgoing (client) or incoming (server) remote procedure call.`,
+          unit: 's',
+          valueType: ValueType.DOUBLE,
+          advice: { explicitBucketBoundaries: RPC_DURATION_BUCKETS_S },
+        },
+      ),
+    undefined,
+  );
+  return {
+    side,
+    grpc,
+    tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, VERSION),
+    callDuration,
+    metadataKeys: checkMetadataKeys(options.metadataAttributes),
+    messageEvents: options.messageEvents === true,
+    requestHook: options.requestHook,
+    responseHook: options.responseHook,
+    isIgnored: createIgnoreMatcher(options.ignoreMethods),
+  };
+}
+
+function checkMetadataKeys(keys: readonly string[] | undefined): readonly string[] {
+  if (keys === undefined) return [];
+  if (!Array.isArray(keys)) throw invalid('metadataAttributes must be an array of metadata keys');
+  return keys.map((key: unknown, i) => {
+    if (typeof key !== 'string' || key.length === 0)
+      throw invalid(`metadataAttributes[${i}] must be a non-empty string`);
+    if (key.toLowerCase().endsWith('-bin'))
+      throw invalid(`metadataAttributes[${i}] is a binary key; it cannot be an attribute`);
+    return key.toLowerCase();
+  });
+}
+
+function createIgnoreMatcher(patterns: readonly (string | RegExp)[] | undefined): (path: string) => boolean {
+  if (patterns === undefined || patterns.length === 0) return () => false;
+  if (!Array.isArray(patterns)) throw invalid('ignoreMethods must be an array of strings or RegExps');
+  const paths = new Set<string>();
+  const regexps: RegExp[] = [];
+  patterns.forEach((pattern: unknown, i) => {
+    if (typeof pattern === 'string') {
+      // A service name matches all of its methods; a path matches one method.
+      paths.add(pattern.startsWith('/') ? pattern : `/${pattern}`);
+    } else if (pattern instanceof RegExp && !pattern.global && !pattern.sticky) {
+      regexps.push(pattern);
+    } else {
+      throw invalid(`ignoreMethods[${i}] must be a string or a RegExp without the g or y flag`);
+    }
+  });
+  return (path) => {
+    if (paths.has(path) || paths.has(path.slice(0, path.lastIndexOf('/')))) return true;
+    return regexps.some((r) => r.test(path));
+  };
+}
+
+function invalid(message: string): TracebridgeConfigError {
+  return new TracebridgeConfigError(TracebridgeErrorCode.InvalidOption, message);
+}

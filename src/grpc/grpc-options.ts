@@ -1,0 +1,68 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import type { IncomingOption } from '../core/trust-policy';
+
+/** The grpc-js classes the interceptors build on; pass your own copy's module as `grpc` if needed. */
+export type GrpcModule = Pick<typeof grpc, 'InterceptingCall' | 'ServerInterceptingCall'>;
+
+/** What request and response hooks learn about a call. */
+export interface GrpcCallInfo {
+  /** The method path, `/package.Service/Method`. */
+  readonly path: string;
+  readonly service: string;
+  readonly method: string;
+}
+
+/** Handed to `requestHook`: the call and its request metadata (read-only: the hook must not modify it). */
+export interface GrpcRequestInfo extends GrpcCallInfo {
+  readonly metadata: grpc.Metadata;
+}
+
+/** Handed to `responseHook` when the call ends. */
+export interface GrpcResponseInfo extends GrpcCallInfo {
+  /** The gRPC status code the call ended with. */
+  readonly code: number;
+  readonly details: string | undefined;
+}
+
+/** Options both interceptors accept. Every field is optional; defaults are listed with each. */
+export interface GrpcInterceptorOptions {
+  /** Where spans go. Default: the globally registered tracer provider. */
+  readonly tracerProvider?: TracerProvider;
+  /** Where the call-duration histograms go. Default: the globally registered meter provider. */
+  readonly meterProvider?: MeterProvider;
+  /**
+   * Calls not traced at all: a string matches a method path (`/grpc.health.v1.Health/Check`) or a whole
+   * service (`grpc.health.v1.Health`); a RegExp is tested against the path. Default: none.
+   */
+  readonly ignoreMethods?: readonly (string | RegExp)[];
+  /**
+   * Metadata keys (case-insensitive) whose values are recorded as `rpc.grpc.request.metadata.<key>` and
+   * `rpc.grpc.response.metadata.<key>` attributes. Binary (`-bin`) keys are never recorded. Default: none,
+   * as metadata may carry credentials.
+   */
+  readonly metadataAttributes?: readonly string[];
+  /** Adds an event per message sent or received (`rpc.message.type`, `rpc.message.id`). Default: false. */
+  readonly messageEvents?: boolean;
+  /** Called when a traced call starts, on recording spans; a throw is logged and ignored. */
+  readonly requestHook?: (span: Span, info: GrpcRequestInfo) => void;
+  /** Called when a traced call ends, on recording spans; a throw is logged and ignored. */
+  readonly responseHook?: (span: Span, info: GrpcResponseInfo) => void;
+  /**
+   * The `@grpc/grpc-js` module whose interceptor classes to use. Default: the one `require('@grpc/grpc-js')`
+   * finds from tracebridge. Pass yours when your application bundles or pins a different copy.
+   */
+  readonly grpc?: GrpcModule;
+}
+
+/** Options of `grpcClientInterceptor`. */
+export type GrpcClientInterceptorOptions = GrpcInterceptorOptions;
+
+/** Options of `grpcServerInterceptor`. */
+export interface GrpcServerInterceptorOptions extends GrpcInterceptorOptions {
+  /**
+   * What the caller's trace context may do, per method path (rules match the path `/package.Service/Method`).
+   * Default `'parent'`: the SERVER span continues the caller's trace. Use `'link'` on public ingress.
+   */
+  readonly incoming?: IncomingOption;
+}

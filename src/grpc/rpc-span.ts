@@ -1,0 +1,214 @@
+import { INVALID_SPAN_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
+import { callHook, safely } from '../core/diagnostics';
+import {
+  ATTR_RPC_GRPC_STATUS_CODE,
+  ATTR_RPC_MESSAGE_ID,
+  ATTR_RPC_MESSAGE_TYPE,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_SERVICE,
+  ATTR_RPC_SYSTEM,
+  ATTR_TRACEBRIDGE_RPC_MESSAGES_RECEIVED,
+  ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT,
+} from '../core/semantic-attributes';
+import type { GrpcConfig } from './grpc-config';
+import { isErrorStatus } from './grpc-status';
+import { parseMethodPath } from './method-path';
+import type { MethodName } from './method-path';
+
+/** The metadata a call carries, as far as this file reads it. */
+interface MetadataView {
+  get(key: string): (string | Buffer)[];
+}
+
+/**
+ * One gRPC call's span, on either side: counts messages, records allow-listed metadata, and ends exactly
+ * once with the call's status, whichever of status, cancellation or deadline arrives first. No method
+ * throws into grpc-js.
+ */
+export class RpcSpan {
+  readonly span: Span;
+  /** The context the call's work runs in (the handler on the server, the rest of the chain on the client). */
+  readonly context: Context;
+  readonly #config: GrpcConfig;
+  readonly #name: MethodName;
+  readonly #path: string;
+  readonly #streaming: boolean;
+  readonly #metricAttributes: Attributes;
+  readonly #startedAt = performance.now();
+  #sent = 0;
+  #received = 0;
+  #ended = false;
+
+  constructor(
+    config: GrpcConfig,
+    span: Span,
+    spanContext: Context,
+    call: { path: string; name: MethodName; streaming: boolean; metricAttributes: Attributes },
+  ) {
+    this.#config = config;
+    this.span = span;
+    this.context = spanContext;
+    this.#path = call.path;
+    this.#name = call.name;
+    this.#streaming = call.streaming;
+    this.#metricAttributes = call.metricAttributes;
+  }
+
+  /** Records allow-listed request metadata and calls `requestHook`. */
+  started(metadata: MetadataView & object): void {
+    if (!this.span.isRecording()) return;
+    this.recordMetadata('request', metadata);
+    callHook('requestHook', this.#config.requestHook, this.span, {
+      path: this.#path,
+      service: this.#name.service,
+      method: this.#name.method,
+      metadata: metadata as never,
+    });
+  }
+
+  /** Records allow-listed metadata as `rpc.grpc.{request|response}.metadata.<key>` (string arrays). */
+  recordMetadata(direction: 'request' | 'response', metadata: MetadataView): void {
+    if (this.#config.metadataKeys.length === 0 || !this.span.isRecording()) return;
+    safely(
+      'recording gRPC metadata',
+      () => {
+        for (const key of this.#config.metadataKeys) {
+          const values = metadata.get(key).filter((v): v is string => typeof v === 'string');
+          if (values.length > 0) this.span.setAttribute(`rpc.grpc.${direction}.metadata.${key}`, values);
+        }
+      },
+      undefined,
+    );
+  }
+
+  messageSent(): void {
+    this.#sent++;
+    this.#messageEvent('SENT', this.#sent);
+  }
+
+  messageReceived(): void {
+    this.#received++;
+    this.#messageEvent('RECEIVED', this.#received);
+  }
+
+  /** Whether the span has ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Ends the span with the call's final status. Only the first call has an effect. */
+  finish(code: number, details: string | undefined, peer?: { address: string; port: number }): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const error = isErrorStatus(code, this.#config.side);
+    safely(
+      'ending a gRPC span',
+      () => {
+        if (this.span.isRecording()) {
+          this.span.setAttribute(ATTR_RPC_GRPC_STATUS_CODE, code);
+          if (peer !== undefined) {
+            this.span.setAttribute('server.address', peer.address);
+            this.span.setAttribute('server.port', peer.port);
+          }
+          if (this.#streaming) {
+            this.span.setAttribute(ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT, this.#sent);
+            this.span.setAttribute(ATTR_TRACEBRIDGE_RPC_MESSAGES_RECEIVED, this.#received);
+          }
+          if (error)
+            this.span.setStatus({ code: SpanStatusCode.ERROR, message: details ?? `gRPC status ${code}` });
+          callHook('responseHook', this.#config.responseHook, this.span, {
+            path: this.#path,
+            service: this.#name.service,
+            method: this.#name.method,
+            code,
+            details,
+          });
+        }
+        this.span.end();
+      },
+      undefined,
+    );
+    const durationS = (performance.now() - this.#startedAt) / 1000;
+    safely(
+      'recording the RPC duration',
+      () =>
+        this.#config.callDuration?.record(durationS, {
+          ...this.#metricAttributes,
+          [ATTR_RPC_GRPC_STATUS_CODE]: code,
+        }),
+      undefined,
+    );
+  }
+
+  #messageEvent(type: 'SENT' | 'RECEIVED', id: number): void {
+    if (!this.#config.messageEvents || this.#ended || !this.span.isRecording()) return;
+    safely(
+      'adding a message event',
+      () => this.span.addEvent('message', { [ATTR_RPC_MESSAGE_TYPE]: type, [ATTR_RPC_MESSAGE_ID]: id }),
+      this.span,
+    );
+  }
+}
+
+/** Per method path: the parsed name and the sampling attributes, computed once. */
+interface MethodProfile {
+  readonly name: MethodName;
+  readonly attributes: Attributes;
+}
+
+const MAX_CACHED_METHODS = 1024;
+const profiles = new Map<string, MethodProfile>();
+
+function profileOf(path: string): MethodProfile {
+  let profile = profiles.get(path);
+  if (profile === undefined) {
+    // A server only sees paths it registered; a client's paths come from its stubs: both are bounded in
+    // practice, and the cap covers the rest.
+    if (profiles.size >= MAX_CACHED_METHODS) profiles.clear();
+    const name = parseMethodPath(path);
+    profile = {
+      name,
+      attributes: Object.freeze({
+        [ATTR_RPC_SYSTEM]: 'grpc',
+        [ATTR_RPC_SERVICE]: name.service,
+        [ATTR_RPC_METHOD]: name.method,
+      }),
+    };
+    profiles.set(path, profile);
+  }
+  return profile;
+}
+
+/** Where and how a call's span starts. */
+export interface RpcStart {
+  readonly path: string;
+  /** Whether either direction streams (message counts are recorded then). */
+  readonly streaming: boolean;
+  readonly kind: SpanKind;
+  readonly parent: Context;
+  readonly links?: Link[];
+  /** The context the span is set on for the call's work. Default: `parent`. */
+  readonly workBase?: Context;
+}
+
+/** Starts the CLIENT or SERVER span of one call. Never throws: a failing tracer yields a non-recording span. */
+export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
+  const profile = profileOf(start.path);
+  const span = safely(
+    'starting a gRPC span',
+    () =>
+      config.tracer.startSpan(
+        profile.name.spanName,
+        { kind: start.kind, attributes: profile.attributes, links: start.links },
+        start.parent,
+      ),
+    trace.wrapSpanContext(trace.getSpanContext(start.parent) ?? INVALID_SPAN_CONTEXT),
+  );
+  return new RpcSpan(config, span, trace.setSpan(start.workBase ?? start.parent, span), {
+    path: start.path,
+    name: profile.name,
+    streaming: start.streaming,
+    metricAttributes: profile.attributes,
+  });
+}
