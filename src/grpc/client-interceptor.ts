@@ -6,7 +6,6 @@ import { resolveGrpcConfig } from './grpc-config';
 import type { GrpcClientInterceptorOptions } from './grpc-options';
 import { GrpcStatus } from './grpc-status';
 import { startRpcSpan } from './rpc-span';
-import type { RpcSpan } from './rpc-span';
 
 /**
  * A `@grpc/grpc-js` client interceptor: one CLIENT span per call (unary and all three streaming kinds),
@@ -59,18 +58,15 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
         nextMessage(message);
       },
       cancel: (nextCancel) => {
-        // grpc-js reports a cancelled call's status to the listener as well; this covers a call cancelled
-        // before it ever started.
-        finishCancelled(rpc);
+        // Ended here rather than at the CANCELLED status grpc-js reports next, because a call cancelled
+        // before it started has no listener to report to.
+        // grpc-js reports the peer only once the call is past its start; after cancelling it still does.
         nextCancel();
+        rpc.finish(GrpcStatus.CANCELLED, 'Cancelled on client', peerOf(call));
       },
     });
     return call;
   };
-}
-
-function finishCancelled(rpc: RpcSpan): void {
-  rpc.finish(GrpcStatus.CANCELLED, 'Cancelled on client');
 }
 
 /** The server's address as grpc-js reports it (`host:port`, `[v6]:port`), for `server.address`/`port`. */

@@ -5,7 +5,8 @@
  * - `ok` (default): answer normally;
  * - `error`: end with status NOT_FOUND (a client error, not a server fault);
  * - `internal`: end with status INTERNAL;
- * - `throw`: the handler throws (unary and client-streaming) or emits an error (streams);
+ * - `throw`: the handler throws (unary, server streaming), fails its callback (client streaming) or its
+ *   stream emits an error (bidi);
  * - `hang`: never answer (for client cancellation and deadlines).
  */
 import { join } from 'node:path';
@@ -13,10 +14,6 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 export const PROTO_PATH = join(__dirname, '..', '..', 'protos', 'shop', 'v1', 'orders.proto');
-
-export interface OrdersClient extends grpc.Client {
-  PlaceOrder: grpc.requestCallback<unknown> extends never ? never : (...args: unknown[]) => grpc.ClientUnaryCall;
-}
 
 type ServiceClientConstructor = grpc.ServiceClientConstructor;
 
@@ -31,21 +28,33 @@ export const OrdersService = loaded.shop.v1.Orders;
 /** What a handler may do before answering: used by chain tests to call the next hop. */
 export type BeforeAnswer = (call: { metadata: grpc.Metadata }) => Promise<void> | void;
 
+/** Called as each handler starts, with the method and the request metadata the handler sees. */
+export type OnHandlerStart = (method: string, metadata: grpc.Metadata) => void;
+
 function scenarioOf(metadata: grpc.Metadata): string {
   const value = metadata.get('x-scenario')[0];
   return typeof value === 'string' ? value : 'ok';
 }
 
 function statusFor(scenario: string): grpc.StatusObject | undefined {
-  if (scenario === 'error') return { code: grpc.status.NOT_FOUND, details: 'no such order', metadata: new grpc.Metadata() };
-  if (scenario === 'internal') return { code: grpc.status.INTERNAL, details: 'broken', metadata: new grpc.Metadata() };
+  if (scenario === 'error')
+    return { code: grpc.status.NOT_FOUND, details: 'no such order', metadata: new grpc.Metadata() };
+  if (scenario === 'internal')
+    return { code: grpc.status.INTERNAL, details: 'broken', metadata: new grpc.Metadata() };
   return undefined;
 }
 
 /** The service implementation, honouring `x-scenario`. */
-export function ordersImplementation(beforeAnswer?: BeforeAnswer): grpc.UntypedServiceImplementation {
+export function ordersImplementation(
+  beforeAnswer?: BeforeAnswer,
+  onStart?: OnHandlerStart,
+): grpc.UntypedServiceImplementation {
   return {
-    PlaceOrder: (call: grpc.ServerUnaryCall<{ sku: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    PlaceOrder: (
+      call: grpc.ServerUnaryCall<{ sku: string }, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      onStart?.('PlaceOrder', call.metadata);
       const scenario = scenarioOf(call.metadata);
       if (scenario === 'hang') return;
       if (scenario === 'throw') throw new Error('handler exploded');
@@ -57,21 +66,25 @@ export function ordersImplementation(beforeAnswer?: BeforeAnswer): grpc.UntypedS
       );
     },
     WatchOrder: (call: grpc.ServerWritableStream<{ orderId: string }, unknown>) => {
+      onStart?.('WatchOrder', call.metadata);
       const scenario = scenarioOf(call.metadata);
       if (scenario === 'hang') return;
-      if (scenario === 'throw') {
-        call.destroy(new Error('stream exploded'));
-        return;
-      }
+      // A synchronous throw: grpc-js turns it into status UNKNOWN.
+      if (scenario === 'throw') throw new Error('stream exploded');
       const status = statusFor(scenario);
       if (status !== undefined) {
         call.emit('error', status);
         return;
       }
-      for (const s of ['PLACED', 'PACKED', 'SHIPPED']) call.write({ orderId: call.request.orderId, status: s });
+      for (const s of ['PLACED', 'PACKED', 'SHIPPED'])
+        call.write({ orderId: call.request.orderId, status: s });
       call.end();
     },
-    ImportOrders: (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    ImportOrders: (
+      call: grpc.ServerReadableStream<unknown, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      onStart?.('ImportOrders', call.metadata);
       const scenario = scenarioOf(call.metadata);
       let imported = 0;
       call.on('data', () => imported++);
@@ -84,14 +97,17 @@ export function ordersImplementation(beforeAnswer?: BeforeAnswer): grpc.UntypedS
       });
     },
     Chat: (call: grpc.ServerDuplexStream<{ orderId: string; text: string }, unknown>) => {
+      onStart?.('Chat', call.metadata);
       const scenario = scenarioOf(call.metadata);
       call.on('data', (m: { orderId: string; text: string }) => {
         if (scenario === 'ok') call.write({ orderId: m.orderId, text: `echo ${m.text}` });
       });
       call.on('end', () => {
         if (scenario === 'hang') return;
+        // An asynchronous failure: the stream's error event, which grpc-js sends as status UNKNOWN.
+        // (call.destroy(error) would send no status at all, leaving the client to its deadline.)
         if (scenario === 'throw') {
-          call.destroy(new Error('chat exploded'));
+          call.emit('error', new Error('chat exploded'));
           return;
         }
         const status = statusFor(scenario);
@@ -115,9 +131,10 @@ export interface RunningServer {
 export async function startOrdersServer(
   interceptors: grpc.ServerInterceptor[],
   beforeAnswer?: BeforeAnswer,
+  onStart?: OnHandlerStart,
 ): Promise<RunningServer> {
   const server = new grpc.Server({ interceptors });
-  server.addService(OrdersService.service, ordersImplementation(beforeAnswer));
+  server.addService(OrdersService.service, ordersImplementation(beforeAnswer, onStart));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
       error ? reject(error) : resolve(p),
@@ -130,7 +147,65 @@ export async function startOrdersServer(
   };
 }
 
+export interface PlaceOrderRequest {
+  customerId?: string;
+  sku: string;
+  quantity?: number;
+}
+export interface Order {
+  orderId: string;
+  sku: string;
+  status: string;
+}
+export interface ChatMessage {
+  orderId: string;
+  text: string;
+}
+type Callback<T> = (error: grpc.ServiceError | null, response?: T) => void;
+
+/** The generated client, typed for the tests. */
+export interface OrdersClient extends grpc.Client {
+  PlaceOrder(
+    request: PlaceOrderRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: Callback<Order>,
+  ): grpc.ClientUnaryCall;
+  WatchOrder(
+    request: { orderId: string },
+    metadata: grpc.Metadata,
+    options?: grpc.CallOptions,
+  ): grpc.ClientReadableStream<{ orderId: string; status: string }>;
+  ImportOrders(
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: Callback<{ imported: number }>,
+  ): grpc.ClientWritableStream<PlaceOrderRequest>;
+  Chat(
+    metadata: grpc.Metadata,
+    options?: grpc.CallOptions,
+  ): grpc.ClientDuplexStream<ChatMessage, ChatMessage>;
+}
+
 /** A client of the fixture, with `interceptors`. */
-export function ordersClient(address: string, interceptors: grpc.Interceptor[]): grpc.Client & Record<string, any> {
-  return new OrdersService(address, grpc.credentials.createInsecure(), { interceptors }) as grpc.Client & Record<string, any>;
+export function ordersClient(address: string, interceptors: grpc.Interceptor[]): OrdersClient {
+  return new OrdersService(address, grpc.credentials.createInsecure(), {
+    interceptors,
+  }) as unknown as OrdersClient;
+}
+
+/** One unary PlaceOrder call as a promise of the response (rejecting with the ServiceError). */
+export function placeOrder(
+  client: OrdersClient,
+  sku: string,
+  metadata = new grpc.Metadata(),
+  options: grpc.CallOptions = {},
+): Promise<Order> {
+  return new Promise((resolve, reject) =>
+    client.PlaceOrder({ customerId: 'c1', sku, quantity: 1 }, metadata, options, (error, response) =>
+      error === null && response !== undefined
+        ? resolve(response)
+        : reject(error ?? new Error('no response')),
+    ),
+  );
 }
