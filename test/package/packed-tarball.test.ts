@@ -95,6 +95,21 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
     assert.equal(result['envelope'], 'hi', 'the envelope codec finds its .proto inside the package');
   });
 
+  it('tracebridge/grpc loads without grpc-js, and creating an interceptor then names what is missing', () => {
+    const script = [
+      "const { grpcClientInterceptor } = require('tracebridge/grpc');",
+      'try { grpcClientInterceptor(); console.log("no error"); }',
+      'catch (e) { console.log(e.name, e.code); }',
+    ].join('\n');
+    assert.equal(
+      run(process.execPath, ['-e', script], app).trim(),
+      'TracebridgeConfigError TRACEBRIDGE_MISSING_PEER_DEPENDENCY',
+    );
+    const esm =
+      "import { grpcServerInterceptor } from 'tracebridge/grpc'; console.log(typeof grpcServerInterceptor);";
+    assert.equal(run(process.execPath, ['--input-type=module', '-e', esm], app).trim(), 'function');
+  });
+
   it('type-checks a strict TypeScript consumer without the optional clients or skipLibCheck', () => {
     writeFileSync(
       join(app, 'consumer.ts'),

@@ -179,6 +179,48 @@ for (const type of ['PlaceOrder', 'WatchOrder', 'ImportOrders', 'Chat'] as const
   });
 }
 
+describe('connection lost', () => {
+  it('a server that goes away mid-call: the CLIENT span ends as an error, the SERVER span ends too', async () => {
+    const doomed = await startOrdersServer(
+      [grpcServerInterceptor({ tracerProvider: counter.provider })],
+      undefined,
+      () => handlerStarted?.(),
+    );
+    const doomedClient = ordersClient(doomed.address, [
+      grpcClientInterceptor({ tracerProvider: counter.provider }),
+    ]);
+    const parent = trace.getTracer('test').startSpan('connection lost');
+    const started = new Promise<void>((resolve) => (handlerStarted = resolve));
+    const metadata = new grpc.Metadata();
+    metadata.set('x-scenario', 'hang');
+    const ended = context.with(
+      trace.setSpan(context.active(), parent),
+      () =>
+        new Promise<number>((resolve) =>
+          doomedClient.PlaceOrder({ sku: 'x' }, metadata, {}, (error) =>
+            resolve(error?.code ?? grpc.status.OK),
+          ),
+        ),
+    );
+    await started;
+    doomed.server.forceShutdown();
+    // grpc-js reports a reset stream as CANCELLED and a dropped connection as UNAVAILABLE; which one the
+    // client sees depends on which the shutdown produces first.
+    const code = await ended;
+    assert.ok([grpc.status.CANCELLED, grpc.status.UNAVAILABLE].includes(code), `client saw ${code}`);
+    parent.end();
+    const { client: clientSpan, server: serverSpan } = await spansOfCall(
+      parent.spanContext().traceId,
+      'shop.v1.Orders/PlaceOrder',
+    );
+    assert.equal(clientSpan.status.code, SpanStatusCode.ERROR);
+    assertAttributes(clientSpan, { 'rpc.grpc.status_code': code });
+    assertAttributes(serverSpan, { 'rpc.grpc.status_code': grpc.status.CANCELLED });
+    doomedClient.close();
+    assert.deepEqual(counter.misended(), []);
+  });
+});
+
 describe('message counts', () => {
   it('records messages sent and received on streaming calls', async () => {
     const parent = trace.getTracer('test').startSpan('counts');
