@@ -3,12 +3,14 @@
  * Workloads that need brokers start nothing themselves: run `npm run brokers:start` first.
  */
 import { carriersSink, carriersWorkload } from './workloads/carriers';
+import { grpcUnarySummary, grpcUnaryWorkload } from './workloads/grpc-unary';
 import { formatTable, runWorkload } from './runner';
 import type { Workload } from './runner';
 import type { PropagatorName } from '../test/helpers/tracing';
 
 const WORKLOADS: Record<string, () => Workload> = {
   carriers: () => carriersWorkload((process.env['BENCH_PROPAGATOR'] as PropagatorName | undefined) ?? 'w3c'),
+  'grpc-unary': () => grpcUnaryWorkload(),
 };
 
 async function main(): Promise<void> {
@@ -22,7 +24,9 @@ async function main(): Promise<void> {
       return;
     }
     const result = await runWorkload(make());
-    console.log(`${formatTable(result)}\n`);
+    console.log(formatTable(result));
+    if (name === 'grpc-unary') console.log(grpcUnarySummary(result));
+    console.log('');
   }
   if (carriersSink() < 0) console.log('unreachable');
 }

@@ -16,16 +16,11 @@ import {
   TraceFlags,
 } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import {
-  amqpHeadersCarrier,
-  envelopeHeadersCarrier,
-  grpcMetadataCarrier,
-  kafkaHeadersCarrier,
-  redisStreamFieldsCarrier,
-} from '../../src/index';
+import type * as Tracebridge from '../../src/index';
 import type { ContextCarrier } from '../../src/index';
 import { createPropagator } from '../../test/helpers/tracing';
 import type { PropagatorName } from '../../test/helpers/tracing';
+import { loadBuilt } from '../built-package';
 import type { Variant, Workload } from '../runner';
 
 const SPAN_CONTEXT = {
@@ -61,6 +56,13 @@ function variant<C>(
 }
 
 export function carriersWorkload(propagatorName: PropagatorName = 'w3c'): Workload {
+  const {
+    amqpHeadersCarrier,
+    envelopeHeadersCarrier,
+    grpcMetadataCarrier,
+    kafkaHeadersCarrier,
+    redisStreamFieldsCarrier,
+  } = loadBuilt<typeof Tracebridge>('index', (m) => m.createContextCarrier);
   const toBuffers = (h: Record<string, unknown> | undefined) =>
     Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, Buffer.from(String(v))]));
   return {

@@ -69,14 +69,28 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
   };
 }
 
+interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Parsed peers: a client talks to few servers, so each peer string is parsed once. Bounded. */
+const peers = new Map<string, Peer | undefined>();
+const MAX_CACHED_PEERS = 256;
+
 /** The server's address as grpc-js reports it (`host:port`, `[v6]:port`), for `server.address`/`port`. */
-function peerOf(call: grpc.InterceptingCall): { address: string; port: number } | undefined {
+function peerOf(call: grpc.InterceptingCall): Peer | undefined {
+  let peer: string;
   try {
-    const peer = call.getPeer();
-    const match = /^(?:ipv[46]:)?\[?([^\]]*?)\]?:(\d+)$/.exec(peer);
-    return match === null ? undefined : { address: match[1]!, port: Number(match[2]) };
+    peer = call.getPeer();
   } catch (error) {
     logger.debug('could not read the gRPC peer', error);
     return undefined;
   }
+  if (peers.has(peer)) return peers.get(peer);
+  const match = /^(?:ipv[46]:)?\[?([^\]]*?)\]?:(\d+)$/.exec(peer);
+  const parsed = match === null ? undefined : { address: match[1]!, port: Number(match[2]) };
+  if (peers.size >= MAX_CACHED_PEERS) peers.clear();
+  peers.set(peer, parsed);
+  return parsed;
 }

@@ -34,7 +34,7 @@ export class RpcSpan {
   readonly #name: MethodName;
   readonly #path: string;
   readonly #streaming: boolean;
-  readonly #metricAttributes: Attributes;
+  readonly #profile: MethodProfile;
   readonly #startedAt = performance.now();
   #sent = 0;
   #received = 0;
@@ -44,15 +44,15 @@ export class RpcSpan {
     config: GrpcConfig,
     span: Span,
     spanContext: Context,
-    call: { path: string; name: MethodName; streaming: boolean; metricAttributes: Attributes },
+    call: { path: string; profile: MethodProfile; streaming: boolean },
   ) {
     this.#config = config;
     this.span = span;
     this.context = spanContext;
     this.#path = call.path;
-    this.#name = call.name;
+    this.#profile = call.profile;
+    this.#name = call.profile.name;
     this.#streaming = call.streaming;
-    this.#metricAttributes = call.metricAttributes;
   }
 
   /** Records allow-listed request metadata and calls `requestHook`. */
@@ -132,11 +132,7 @@ export class RpcSpan {
     const durationS = (performance.now() - this.#startedAt) / 1000;
     safely(
       'recording the RPC duration',
-      () =>
-        this.#config.callDuration?.record(durationS, {
-          ...this.#metricAttributes,
-          [ATTR_RPC_GRPC_STATUS_CODE]: code,
-        }),
+      () => this.#config.callDuration?.record(durationS, metricAttributes(this.#profile, code)),
       undefined,
     );
   }
@@ -155,6 +151,17 @@ export class RpcSpan {
 interface MethodProfile {
   readonly name: MethodName;
   readonly attributes: Attributes;
+  /** The duration metric's attributes per status code, made on first use. */
+  readonly byStatus: Map<number, Attributes>;
+}
+
+function metricAttributes(profile: MethodProfile, code: number): Attributes {
+  let attributes = profile.byStatus.get(code);
+  if (attributes === undefined) {
+    attributes = Object.freeze({ ...profile.attributes, [ATTR_RPC_GRPC_STATUS_CODE]: code });
+    profile.byStatus.set(code, attributes);
+  }
+  return attributes;
 }
 
 const MAX_CACHED_METHODS = 1024;
@@ -174,6 +181,7 @@ function profileOf(path: string): MethodProfile {
         [ATTR_RPC_SERVICE]: name.service,
         [ATTR_RPC_METHOD]: name.method,
       }),
+      byStatus: new Map(),
     };
     profiles.set(path, profile);
   }
@@ -207,8 +215,7 @@ export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
   );
   return new RpcSpan(config, span, trace.setSpan(start.workBase ?? start.parent, span), {
     path: start.path,
-    name: profile.name,
+    profile,
     streaming: start.streaming,
-    metricAttributes: profile.attributes,
   });
 }

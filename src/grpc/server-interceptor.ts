@@ -37,18 +37,23 @@ export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}
     if (config.isIgnored(path)) return new config.grpc.ServerInterceptingCall(call);
 
     let rpc: RpcSpan | undefined;
-    // Every step that can reach the handler (and the streams it reads) runs inside the call's span.
+    // Every step that can reach the handler, or the request stream it reads, runs inside the call's span.
+    // grpc-js calls unary and server-streaming handlers at half-close, so for those the metadata and
+    // message steps need no context switch (it costs on every call).
     const inSpan = (work: () => void): void => (rpc === undefined ? work() : context.with(rpc.context, work));
+    const requestStreams = methodDescriptor.requestStream;
     return new config.grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
             rpc = startServerSpan(config, policyFor(path), path, methodDescriptor, call, metadata);
-            inSpan(() => nextMetadata(metadata));
+            if (requestStreams) inSpan(() => nextMetadata(metadata));
+            else nextMetadata(metadata);
           },
           onReceiveMessage: (message, nextMessage) => {
             rpc?.messageReceived();
-            inSpan(() => nextMessage(message));
+            if (requestStreams) inSpan(() => nextMessage(message));
+            else nextMessage(message);
           },
           onReceiveHalfClose: (nextHalfClose) => inSpan(nextHalfClose),
           onCancel: () => {
