@@ -1,12 +1,4 @@
-import {
-  context,
-  metrics,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  trace,
-  INVALID_SPAN_CONTEXT,
-} from '@opentelemetry/api';
+import { context, metrics, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type {
   Attributes,
   Context,
@@ -20,6 +12,7 @@ import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { callHook, safely } from './diagnostics';
 import { extractMessageContext } from './extract-message-context';
+import { startSpanSafely } from './start-span';
 import { ambientLinks, resolveIncomingContext } from './incoming-context';
 import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
@@ -326,10 +319,11 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   }
 
   #startSpan(profile: OperationProfile, options: SpanOptions, parent: Context): Span {
-    return safely(
-      'starting a span',
-      () => this.#tracer.startSpan(profile.spanName, { ...options, attributes: profile.attributes }, parent),
-      trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT),
+    return startSpanSafely(
+      this.#tracer,
+      profile.spanName,
+      { ...options, attributes: profile.attributes },
+      parent,
     );
   }
 

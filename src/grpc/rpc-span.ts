@@ -1,6 +1,7 @@
-import { INVALID_SPAN_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
 import { callHook, safely } from '../core/diagnostics';
+import { startSpanSafely } from '../core/start-span';
 import {
   ATTR_RPC_GRPC_STATUS_CODE,
   ATTR_RPC_MESSAGE_ID,
@@ -203,15 +204,11 @@ export interface RpcStart {
 /** Starts the CLIENT or SERVER span of one call. Never throws: a failing tracer yields a non-recording span. */
 export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
   const profile = profileOf(start.path);
-  const span = safely(
-    'starting a gRPC span',
-    () =>
-      config.tracer.startSpan(
-        profile.name.spanName,
-        { kind: start.kind, attributes: profile.attributes, links: start.links },
-        start.parent,
-      ),
-    trace.wrapSpanContext(trace.getSpanContext(start.parent) ?? INVALID_SPAN_CONTEXT),
+  const span = startSpanSafely(
+    config.tracer,
+    profile.name.spanName,
+    { kind: start.kind, attributes: profile.attributes, links: start.links },
+    start.parent,
   );
   return new RpcSpan(config, span, trace.setSpan(start.workBase ?? start.parent, span), {
     path: start.path,
