@@ -8,6 +8,7 @@ import {
   ATTR_TRACEBRIDGE_INCOMING_POLICY,
 } from '../core/semantic-attributes';
 import { createIncomingPolicyResolver } from '../core/trust-policy';
+import type { IncomingPolicy } from '../core/trust-policy';
 import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
 import { resolveGrpcConfig } from './grpc-config';
 import type { GrpcConfig } from './grpc-config';
@@ -78,7 +79,7 @@ export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}
 
 function startServerSpan(
   config: GrpcConfig,
-  policy: ReturnType<ReturnType<typeof createIncomingPolicyResolver>>,
+  policy: IncomingPolicy,
   path: string,
   methodDescriptor: { requestStream: boolean; responseStream: boolean },
   call: grpc.ServerInterceptingCallInterface,
