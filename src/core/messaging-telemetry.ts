@@ -4,7 +4,7 @@ import type {
   Context,
   MeterProvider,
   Span,
-  SpanOptions,
+  Link,
   Tracer,
   TracerProvider,
 } from '@opentelemetry/api';
@@ -189,7 +189,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const type = params.operationType ?? 'send';
     const profile = this.#profile(params.operationName, type, params.destination);
     const parent = params.parent ?? context.active();
-    const span = this.#startSpan(profile, { kind: params.kind ?? DEFAULT_KIND[type] }, parent);
+    const span = this.#startSpan(profile, params.kind ?? DEFAULT_KIND[type], undefined, parent);
     if (span.isRecording()) {
       const count = params.messageCount ?? 1;
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
@@ -245,7 +245,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
 
     const links = ambientLinks(ambient, undefined);
     // A batch starts its own trace: its messages may come from many traces, each of them linked.
-    const span = this.#startSpan(profile, { kind: SpanKind.CONSUMER, links }, ROOT_CONTEXT);
+    const span = this.#startSpan(profile, SpanKind.CONSUMER, links, ROOT_CONTEXT);
     const batch = new MessagingBatch<C, ProcessInfo>(
       (extracted, messageAmbient, message) =>
         this.#startConsumerSpan(profile, undefined, extracted, messageAmbient, message),
@@ -297,11 +297,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   ): MessagingSpan {
     const policy = profile.policy;
     const { parent, links, workBase } = resolveIncomingContext(policy, extracted, ambient);
-    const span = this.#startSpan(
-      profile,
-      { kind: kind ?? DEFAULT_KIND[profile.operationType], links },
-      parent,
-    );
+    const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     if (span.isRecording()) {
       if (message.timeInQueueMs !== undefined)
         span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
@@ -318,11 +314,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     return new MessagingSpan(span, trace.setSpan(workBase, span), onEnd);
   }
 
-  #startSpan(profile: OperationProfile, options: SpanOptions, parent: Context): Span {
+  /** One options object per span: this runs for every message. */
+  #startSpan(profile: OperationProfile, kind: SpanKind, links: Link[] | undefined, parent: Context): Span {
     return startSpanSafely(
       this.#tracer,
       profile.spanName,
-      { ...options, attributes: profile.attributes },
+      { kind, links, attributes: profile.attributes },
       parent,
     );
   }
