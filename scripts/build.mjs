@@ -2,13 +2,20 @@
 // that re-exports the CommonJS module. One implementation behind both `require` and `import` means one
 // set of module-level singletons, whichever way a user loads tracebridge (no dual-package hazard).
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entries = ['index', 'grpc/index'];
+// The root entry, and one per transport folder with an index.ts (tracebridge/grpc, tracebridge/kafka, ...).
+const entries = [
+  'index',
+  ...readdirSync(join(root, 'src'))
+    .filter((dir) => existsSync(join(root, 'src', dir, 'index.ts')))
+    .sort()
+    .map((dir) => `${dir}/index`),
+];
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {

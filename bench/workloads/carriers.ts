@@ -129,7 +129,7 @@ export function carriersWorkload(propagatorName: PropagatorName = 'w3c'): Worklo
   };
 }
 
-/** Read by index.ts after a run, so the loops above have an observable effect. */
+/** Printed by index.ts after a run, so the loops above have an observable effect. */
 export function carriersSink(): number {
   return sink;
 }

@@ -7,6 +7,7 @@ import {
   METRIC_MESSAGING_CLIENT_OPERATION_DURATION,
   METRIC_MESSAGING_CLIENT_SENT_MESSAGES,
   METRIC_MESSAGING_PROCESS_DURATION,
+  METRIC_TRACEBRIDGE_CONSUMER_LAG,
   METRIC_TRACEBRIDGE_TIME_IN_QUEUE,
 } from './semantic-attributes';
 
@@ -14,6 +15,9 @@ import {
 const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 /** Time in queue spans milliseconds to hours (a delayed job, a backlog); buckets to match. */
 const QUEUE_TIME_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+/** Consumer lag runs from none to millions of messages behind; powers of ten, with steps between. */
+const CONSUMER_LAG_BUCKETS = [0, 1, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000, 100_000, 1_000_000];
 
 /**
  * The messaging histograms and counters, created on first use from the meter the telemetry was given.
@@ -73,6 +77,11 @@ export class MessagingMetrics {
     );
   }
 
+  /** How many messages the consumer was behind the end of the partition when it received a batch. */
+  recordConsumerLag(attributes: Attributes, lag: number): void {
+    safely('recording messaging metrics', () => this.#get().consumerLag.record(lag, attributes), undefined);
+  }
+
   #get(): Instruments {
     this.#instruments ??= createInstruments(this.#meter);
     return this.#instruments;
@@ -85,6 +94,7 @@ interface Instruments {
   readonly consumedMessages: Counter;
   readonly processDuration: Histogram;
   readonly timeInQueue: Histogram;
+  readonly consumerLag: Histogram;
 }
 
 function createInstruments(meter: Meter): Instruments {
@@ -121,6 +131,12 @@ function createInstruments(meter: Meter): Instruments {
         QUEUE_TIME_BUCKETS_S,
       ),
     ),
+    consumerLag: meter.createHistogram(METRIC_TRACEBRIDGE_CONSUMER_LAG, {
+      description: 'Messages between the first message of a received batch and the end of its partition.',
+      unit: '{message}',
+      valueType: ValueType.INT,
+      advice: { explicitBucketBoundaries: CONSUMER_LAG_BUCKETS },
+    }),
   };
 }
 

@@ -66,8 +66,12 @@ export interface MessagingTelemetryConfig<SendInfo, ProcessInfo> extends Messagi
 
 /** Describes one outgoing send (or per-message create) operation. */
 export interface SendParams<SendInfo> {
-  /** `messaging.destination.name`: the topic, exchange-and-key, stream or list. */
-  readonly destination: string;
+  /**
+   * `messaging.destination.name`: the topic, exchange-and-key, stream or list. `undefined` when one send
+   * carries messages to several destinations: the span is then named after the operation alone, as the
+   * conventions specify.
+   */
+  readonly destination: string | undefined;
   /**
    * `messaging.operation.name`, the system-specific verb (`'send'`, `'publish'`, `'create'`). Within one
    * telemetry, an operation name always has the same operation type.
@@ -81,10 +85,25 @@ export interface SendParams<SendInfo> {
   readonly messageCount?: number;
   /** The parent. Default: the active context. */
   readonly parent?: Context;
+  /**
+   * Links given at span start: a batch send links the creation context of each of its messages, as the
+   * conventions specify. Default: none.
+   */
+  readonly links?: Link[];
   /** Adds transport-specific attributes; called only when the span is recording. */
   readonly describe?: (span: Span) => void;
   /** Handed to `sendHook`. */
   readonly info: SendInfo;
+}
+
+/** Describes a span around several messaging operations that is not one itself (a Kafka transaction). */
+export interface OperationGroupParams {
+  /** The span name, e.g. `'transaction'`. */
+  readonly name: string;
+  /** The parent. Default: the active context. */
+  readonly parent?: Context;
+  /** Adds attributes; called only when the span is recording. */
+  readonly describe?: (span: Span) => void;
 }
 
 /** Describes one incoming message about to be processed (or received by a pull). */
@@ -160,7 +179,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #metrics: MessagingMetrics;
   readonly #policyFor: (destination: string) => IncomingPolicy;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
-  readonly #profiles = new Map<string, Map<string, OperationProfile>>();
+  readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
 
   /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` option. */
   constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
@@ -189,7 +208,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const type = params.operationType ?? 'send';
     const profile = this.#profile(params.operationName, type, params.destination);
     const parent = params.parent ?? context.active();
-    const span = this.#startSpan(profile, params.kind ?? DEFAULT_KIND[type], undefined, parent);
+    const span = this.#startSpan(profile, params.kind ?? DEFAULT_KIND[type], params.links, parent);
     if (span.isRecording()) {
       const count = params.messageCount ?? 1;
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
@@ -202,6 +221,35 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
             this.#metrics.recordOperation(profile.attributes, durationS, errorType, params.messageCount ?? 1)
         : undefined;
     return new MessagingSpan(span, trace.setSpan(parent, span), onEnd);
+  }
+
+  /**
+   * Starts an INTERNAL span grouping several operations, such as a Kafka transaction: the sends made in
+   * its context become its children. It records `messaging.system` and no metrics.
+   */
+  startOperationGroup(params: OperationGroupParams): MessagingSpan {
+    const parent = params.parent ?? context.active();
+    const span = startSpanSafely(
+      this.#tracer,
+      params.name,
+      { kind: SpanKind.INTERNAL, attributes: { [ATTR_MESSAGING_SYSTEM]: this.system } },
+      parent,
+    );
+    if (span.isRecording()) callHook('describe', params.describe, span);
+    return new MessagingSpan(span, trace.setSpan(parent, span));
+  }
+
+  /**
+   * Records how far a consumer is behind the end of a partition (or queue) when it receives messages, in
+   * messages, on the `tracebridge.messaging.consumer_lag` histogram.
+   */
+  recordConsumerLag(destination: string, lag: number, attributes?: Attributes): void {
+    if (!Number.isFinite(lag) || lag < 0) return;
+    const profile = this.#profile('process', 'process', destination);
+    this.#metrics.recordConsumerLag(
+      attributes === undefined ? profile.attributes : Object.assign({}, profile.attributes, attributes),
+      lag,
+    );
   }
 
   /**
@@ -327,7 +375,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   #profile(
     operationName: string,
     operationType: MessagingOperationType,
-    destination: string,
+    destination: string | undefined,
   ): OperationProfile {
     let byDestination = this.#profiles.get(operationName);
     if (byDestination === undefined) {
@@ -337,19 +385,30 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     let profile = byDestination.get(destination);
     if (profile === undefined) {
       if (byDestination.size >= MAX_CACHED_DESTINATIONS) byDestination.clear();
-      profile = {
-        spanName: `${operationName} ${destination}`,
-        operationType,
-        attributes: Object.freeze({
-          [ATTR_MESSAGING_SYSTEM]: this.system,
-          [ATTR_MESSAGING_OPERATION_NAME]: operationName,
-          [ATTR_MESSAGING_OPERATION_TYPE]: operationType,
-          [ATTR_MESSAGING_DESTINATION_NAME]: destination,
-        }),
-        policy: this.#policyFor(destination),
-      };
+      profile = createProfile(this.system, operationName, operationType, destination, this.#policyFor);
       byDestination.set(destination, profile);
     }
     return profile;
   }
+}
+
+function createProfile(
+  system: string,
+  operationName: string,
+  operationType: MessagingOperationType,
+  destination: string | undefined,
+  policyFor: (destination: string) => IncomingPolicy,
+): OperationProfile {
+  const attributes: Attributes = {
+    [ATTR_MESSAGING_SYSTEM]: system,
+    [ATTR_MESSAGING_OPERATION_NAME]: operationName,
+    [ATTR_MESSAGING_OPERATION_TYPE]: operationType,
+  };
+  if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
+  return {
+    spanName: destination === undefined ? operationName : `${operationName} ${destination}`,
+    operationType,
+    attributes: Object.freeze(attributes),
+    policy: policyFor(destination ?? ''),
+  };
 }

@@ -44,6 +44,24 @@ export const ATTR_TRACEBRIDGE_SETTLE_OUTCOME = 'tracebridge.messaging.settle.out
 export const ATTR_TRACEBRIDGE_SETTLE_REQUEUE = 'tracebridge.messaging.settle.requeue';
 export const ATTR_TRACEBRIDGE_INCOMING_POLICY = 'tracebridge.incoming.policy';
 export const METRIC_TRACEBRIDGE_TIME_IN_QUEUE = 'tracebridge.messaging.time_in_queue';
+/**
+ * Which delivery attempt of a message this processing is, from 1: a Kafka retry header, an AMQP
+ * redelivery or `x-death` count, a Redis stream entry's delivery count.
+ */
+export const ATTR_TRACEBRIDGE_ATTEMPT = 'tracebridge.messaging.attempt';
+/** Messages the consumer is behind the partition's high watermark when it receives a batch. */
+export const ATTR_TRACEBRIDGE_CONSUMER_LAG = 'tracebridge.messaging.consumer_lag';
+export const METRIC_TRACEBRIDGE_CONSUMER_LAG = 'tracebridge.messaging.consumer_lag';
+/** How long a delayed job waited for its due time, before it was enqueued for processing (ms). */
+export const ATTR_TRACEBRIDGE_DELAY_MS = 'tracebridge.messaging.delay_ms';
+/** Kafka: how a transaction ended, `commit` or `abort`; and how many topics a `sendOffsets` covered. */
+export const ATTR_TRACEBRIDGE_KAFKA_TRANSACTION_OUTCOME = 'tracebridge.messaging.kafka.transaction.outcome';
+export const ATTR_TRACEBRIDGE_KAFKA_OFFSET_TOPICS = 'tracebridge.messaging.kafka.offset_topics';
+/** AMQP: the broker's `redelivered` flag of the delivery. */
+export const ATTR_TRACEBRIDGE_RABBITMQ_REDELIVERED = 'tracebridge.messaging.rabbitmq.redelivered';
+/** AMQP: from the `x-death` header of a dead-lettered message, its count and reason. */
+export const ATTR_TRACEBRIDGE_RABBITMQ_DEATH_COUNT = 'tracebridge.messaging.rabbitmq.death_count';
+export const ATTR_TRACEBRIDGE_RABBITMQ_DEATH_REASON = 'tracebridge.messaging.rabbitmq.death_reason';
 
 /**
  * RPC names (gRPC), from the same conventions.

@@ -1,0 +1,58 @@
+import type { Span } from '@opentelemetry/api';
+import {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_PARTITION_ID,
+  ATTR_MESSAGING_KAFKA_MESSAGE_KEY,
+  ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
+  ATTR_MESSAGING_KAFKA_OFFSET,
+  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
+  ATTR_TRACEBRIDGE_ATTEMPT,
+} from '../core/semantic-attributes';
+import type { BatchMessage } from '../core/messaging-batch';
+import { kafkaHeadersCarrier } from '../propagation/kafka-headers-carrier';
+import type { KafkaHeaders } from '../propagation/kafka-headers-carrier';
+import type { KafkaConsumerInfo } from './kafka-options';
+import { recordableKey } from './kafka-message-key';
+import type { KafkaMessageLike } from './kafka-types';
+
+/** What the consumer wrapper knows when a message arrives, beyond the message itself. */
+export interface ConsumedMessageScope {
+  readonly topic: string;
+  readonly partition: number;
+  /** The consumer group, when known. */
+  readonly groupId: string | undefined;
+  readonly recordBinaryKeys: boolean;
+}
+
+/** A consumed message as the messaging core takes it: carrier, headers, enqueue time, attributes. */
+export function consumedMessage(
+  scope: ConsumedMessageScope,
+  message: KafkaMessageLike,
+  attempt: number | undefined,
+): BatchMessage<KafkaHeaders | undefined, KafkaConsumerInfo> {
+  return {
+    carrier: kafkaHeadersCarrier,
+    headers: message.headers,
+    // The record timestamp: the producer's create time, or the broker's append time (LogAppendTime).
+    enqueueTimeMs: Number(message.timestamp),
+    describe: (span) => describeConsumed(span, scope, message, attempt),
+    info: { topic: scope.topic, partition: scope.partition, message },
+  };
+}
+
+function describeConsumed(
+  span: Span,
+  scope: ConsumedMessageScope,
+  message: KafkaMessageLike,
+  attempt: number | undefined,
+): void {
+  span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, String(scope.partition));
+  if (scope.groupId !== undefined) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, scope.groupId);
+  const offset = Number(message.offset);
+  if (Number.isSafeInteger(offset)) span.setAttribute(ATTR_MESSAGING_KAFKA_OFFSET, offset);
+  const key = recordableKey(message.key, scope.recordBinaryKeys);
+  if (key !== undefined) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_KEY, key);
+  if (message.value === null) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE, true);
+  else span.setAttribute(ATTR_MESSAGING_MESSAGE_BODY_SIZE, Buffer.byteLength(message.value));
+  if (attempt !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, attempt);
+}

@@ -1,0 +1,71 @@
+import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import type { IncomingOption } from '../core/trust-policy';
+import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
+
+/** What `producerHook` learns about a send: the destination topic and its messages (after injection). */
+export interface KafkaProducerInfo {
+  /** The topic, or `undefined` for a `sendBatch` across several topics. */
+  readonly topic: string | undefined;
+  readonly messages: readonly KafkaOutgoingMessage[];
+}
+
+/** What `consumerHook` learns about a consumed message. */
+export interface KafkaConsumerInfo {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: KafkaMessageLike;
+}
+
+/** Options both Kafka wrappers accept. Every field is optional; defaults are listed with each. */
+export interface KafkaTracingOptions {
+  /** Where spans go. Default: the globally registered tracer provider. */
+  readonly tracerProvider?: TracerProvider;
+  /** Where the messaging histograms and counters go. Default: the globally registered meter provider. */
+  readonly meterProvider?: MeterProvider;
+}
+
+/** Options of {@link traceProducer}. */
+export interface KafkaProducerTracingOptions extends KafkaTracingOptions {
+  /**
+   * For a send carrying more than one message, give each message its own `create {topic}` span and put
+   * that span's context in the message's headers; the `send` span links to all of them, as the messaging
+   * conventions describe for batches. Each consumed message is then the child of its own create span.
+   * When `false`, every message of a send carries the send span's context. Default: `true`.
+   */
+  readonly createSpansPerMessage?: boolean;
+  /** Called on every recording send span; a throw is logged and ignored. Default: none. */
+  readonly producerHook?: (span: Span, info: KafkaProducerInfo) => void;
+}
+
+/** Options of {@link traceConsumer}. */
+export interface KafkaConsumerTracingOptions extends KafkaTracingOptions {
+  /**
+   * What a message's trace context may do, per topic (rules match the topic name). Default `'parent'`: the
+   * process span continues the producer's trace. Use `'link'` for topics written by other organisations.
+   */
+  readonly incoming?: IncomingOption;
+  /**
+   * The consumer group, recorded as `messaging.consumer.group.name`. Default: learned from the consumer's
+   * `GROUP_JOIN` event (kafkajs); set it for clients that do not emit that event.
+   */
+  readonly groupId?: string;
+  /**
+   * Message keys are recorded as `messaging.kafka.message.key` when they are UTF-8 text of at most 1 KiB.
+   * Keys that are not text are omitted, unless this is `true`: then they are recorded base64-encoded.
+   * Default: `false`.
+   */
+  readonly recordBinaryKeys?: boolean;
+  /** Called on every recording process span; a throw is logged and ignored. Default: none. */
+  readonly consumerHook?: (span: Span, info: KafkaConsumerInfo) => void;
+}
+
+/** The defaults of {@link KafkaProducerTracingOptions}. */
+export const DEFAULT_KAFKA_PRODUCER_OPTIONS = Object.freeze({
+  createSpansPerMessage: true,
+} as const satisfies KafkaProducerTracingOptions);
+
+/** The defaults of {@link KafkaConsumerTracingOptions}. */
+export const DEFAULT_KAFKA_CONSUMER_OPTIONS = Object.freeze({
+  incoming: 'parent',
+  recordBinaryKeys: false,
+} as const satisfies KafkaConsumerTracingOptions);

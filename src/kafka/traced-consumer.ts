@@ -1,0 +1,226 @@
+import { context } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import { safely } from '../core/diagnostics';
+import { withMethodOverrides } from '../core/method-overrides';
+import {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_PARTITION_ID,
+  ATTR_TRACEBRIDGE_CONSUMER_LAG,
+} from '../core/semantic-attributes';
+import { registerTracedBatch } from './batch-message';
+import { consumedMessage } from './consumed-message';
+import type { ConsumedMessageScope } from './consumed-message';
+import { DEFAULT_KAFKA_CONSUMER_OPTIONS } from './kafka-options';
+import type { KafkaConsumerTracingOptions } from './kafka-options';
+import { createKafkaTelemetry } from './kafka-telemetry';
+import type { KafkaTelemetry } from './kafka-telemetry';
+import type {
+  KafkaBatchLike,
+  KafkaConsumerLike,
+  KafkaEachBatchPayload,
+  KafkaEachMessagePayload,
+} from './kafka-types';
+import { RedeliveryTracker } from './redelivery-tracker';
+import { attemptFromHeaders, withAttempt } from './retry-message';
+import { validateKafkaOptions } from './validate-options';
+
+type Handler<P> = (payload: P) => Promise<void>;
+
+/** What one traced consumer shares between its handlers. */
+interface ConsumerTracing {
+  readonly telemetry: KafkaTelemetry;
+  readonly retries: RedeliveryTracker;
+  readonly recordBinaryKeys: boolean;
+  groupId(): string | undefined;
+}
+
+/**
+ * Returns a traced stand-in for a kafkajs `Consumer` (or one from the KafkaJS API of
+ * `@confluentinc/kafka-javascript`), of the same type. Only `run` differs:
+ *
+ * - `eachMessage`: each message is handled inside a CONSUMER `process {topic}` span whose parent is the
+ *   producer's context (see `incoming`), with the consumer group, partition, offset, key, body size,
+ *   time in queue (from the record timestamp) and, on a retry, the attempt number. A handler error is
+ *   recorded and re-thrown unchanged, so the client's own retry applies; every attempt is its own span.
+ * - `eachBatch`: one CONSUMER span per batch linking every message's context, with the consumer lag
+ *   (high watermark − first offset) as an attribute and a histogram. Use {@link processBatchMessage} to
+ *   give each message's work its own process span. The payload is the client's own, so `resolveOffset`,
+ *   `heartbeat`, `commitOffsetsIfNecessary`, `pause`, `isRunning` and `isStale` are untouched.
+ *
+ * @throws TracebridgeConfigError when an option has a value it does not accept.
+ */
+export function traceConsumer<C extends KafkaConsumerLike>(
+  consumer: C,
+  options: KafkaConsumerTracingOptions = {},
+): C {
+  validateKafkaOptions(options, 'traceConsumer');
+  const settings = { ...DEFAULT_KAFKA_CONSUMER_OPTIONS, ...options };
+  const tracing: ConsumerTracing = {
+    telemetry: createKafkaTelemetry({
+      tracerProvider: settings.tracerProvider,
+      meterProvider: settings.meterProvider,
+      incoming: settings.incoming,
+      processHook: settings.consumerHook,
+    }),
+    retries: new RedeliveryTracker(),
+    recordBinaryKeys: settings.recordBinaryKeys,
+    groupId: learnGroupId(consumer, settings.groupId),
+  };
+  const run = (config?: unknown) =>
+    (consumer.run as (config?: unknown) => Promise<void>)(traceRunConfig(config, tracing));
+  return withMethodOverrides(consumer, { run } as Partial<C>);
+}
+
+/** A copy of `run`'s config whose handlers are traced; the caller's object is not modified. */
+function traceRunConfig(config: unknown, tracing: ConsumerTracing): unknown {
+  if (typeof config !== 'object' || config === null) return config;
+  const { eachMessage, eachBatch } = config as { eachMessage?: unknown; eachBatch?: unknown };
+  const traced: Record<string, unknown> = {};
+  if (typeof eachMessage === 'function') {
+    traced['eachMessage'] = traceEachMessage(eachMessage as Handler<KafkaEachMessagePayload>, tracing);
+  }
+  if (typeof eachBatch === 'function') {
+    traced['eachBatch'] = traceEachBatch(eachBatch as Handler<KafkaEachBatchPayload>, tracing);
+  }
+  return Object.assign({}, config, traced);
+}
+
+function traceEachMessage(
+  handler: Handler<KafkaEachMessagePayload>,
+  tracing: ConsumerTracing,
+): Handler<KafkaEachMessagePayload> {
+  return (payload) => {
+    if (!isMessagePayload(payload)) return handler(payload);
+    const { topic, partition, message } = payload;
+    const attempt = attemptOf(payload, tracing.retries);
+    const scope = scopeOf(topic, partition, tracing);
+    const processing = tracing.telemetry.startProcess({
+      destination: topic,
+      ...consumedMessage(scope, message, attempt),
+    });
+    // The attempt travels in the handler's context, so `retryMessage` can number the next one.
+    const work =
+      attempt === undefined
+        ? () => handler(payload)
+        : () => context.with(withAttempt(context.active(), attempt), handler, undefined, payload);
+    let result: Promise<void>;
+    try {
+      result = processing.runAndEnd(work);
+    } catch (error) {
+      tracing.retries.recordFailure(topic, partition, message.offset);
+      throw error;
+    }
+    if (isThenable(result)) {
+      result.then(
+        () => tracing.retries.recordSuccess(topic, partition),
+        () => tracing.retries.recordFailure(topic, partition, message.offset),
+      );
+    } else {
+      tracing.retries.recordSuccess(topic, partition);
+    }
+    return result;
+  };
+}
+
+function traceEachBatch(
+  handler: Handler<KafkaEachBatchPayload>,
+  tracing: ConsumerTracing,
+): Handler<KafkaEachBatchPayload> {
+  return (payload) => {
+    if (!isBatchPayload(payload)) return handler(payload);
+    const { batch } = payload;
+    const scope = scopeOf(batch.topic, batch.partition, tracing);
+    const lag = consumerLag(batch);
+    const traced = tracing.telemetry.startBatch({
+      destination: batch.topic,
+      messages: batch.messages.map((m) => consumedMessage(scope, m, attemptFromHeaders(m.headers))),
+      describe: (span) => describeBatch(span, scope, lag),
+    });
+    if (lag !== undefined) {
+      tracing.telemetry.recordConsumerLag(batch.topic, lag, {
+        [ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(batch.partition),
+      });
+    }
+    registerTracedBatch(batch, traced);
+    return traced.scope.runAndEnd(() => handler(payload));
+  };
+}
+
+function describeBatch(span: Span, scope: ConsumedMessageScope, lag: number | undefined): void {
+  span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, String(scope.partition));
+  if (scope.groupId !== undefined) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, scope.groupId);
+  if (lag !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_CONSUMER_LAG, lag);
+}
+
+/**
+ * The attempt a message is on: what its `tracebridge-attempt` header declares (1 without one), plus the
+ * times this consumer's handler already failed on it. `undefined` for a plain first delivery.
+ */
+function attemptOf(payload: KafkaEachMessagePayload, retries: RedeliveryTracker): number | undefined {
+  const declared = attemptFromHeaders(payload.message.headers);
+  const failures = retries.failuresBefore(payload.topic, payload.partition, payload.message.offset);
+  if (declared === undefined && failures === 0) return undefined;
+  return (declared ?? 1) + failures;
+}
+
+/** How far behind the end of the partition the consumer was when the batch arrived, in messages. */
+function consumerLag(batch: KafkaBatchLike): number | undefined {
+  const first = batch.messages[0];
+  if (first === undefined) return undefined;
+  const lag = Number(batch.highWatermark) - Number(first.offset);
+  return Number.isSafeInteger(lag) && lag >= 0 ? lag : undefined;
+}
+
+function scopeOf(topic: string, partition: number, tracing: ConsumerTracing): ConsumedMessageScope {
+  return { topic, partition, groupId: tracing.groupId(), recordBinaryKeys: tracing.recordBinaryKeys };
+}
+
+/**
+ * The consumer group: as configured, or as the consumer reports it when it joins (kafkajs emits
+ * `consumer.group_join` before any message is handed over). A client without that event leaves it unknown.
+ */
+function learnGroupId(consumer: object, configured: string | undefined): () => string | undefined {
+  if (configured !== undefined) return () => configured;
+  let learned: string | undefined;
+  safely(
+    'listening for the consumer group',
+    () => {
+      const { events, on } = consumer as { events?: { GROUP_JOIN?: unknown }; on?: unknown };
+      if (typeof events?.GROUP_JOIN !== 'string' || typeof on !== 'function') return;
+      (on as (event: string, listener: (event: unknown) => void) => unknown).call(
+        consumer,
+        events.GROUP_JOIN,
+        (event: unknown) => {
+          const groupId = (event as { payload?: { groupId?: unknown } } | undefined)?.payload?.groupId;
+          if (typeof groupId === 'string') learned = groupId;
+        },
+      );
+    },
+    undefined,
+  );
+  return () => learned;
+}
+
+function isMessagePayload(payload: unknown): payload is KafkaEachMessagePayload {
+  const p = payload as Partial<KafkaEachMessagePayload> | undefined;
+  return (
+    typeof p?.topic === 'string' &&
+    typeof p.partition === 'number' &&
+    typeof p.message === 'object' &&
+    p.message !== null
+  );
+}
+
+function isBatchPayload(payload: unknown): payload is KafkaEachBatchPayload {
+  const batch = (payload as Partial<KafkaEachBatchPayload> | undefined)?.batch;
+  return (
+    typeof batch?.topic === 'string' &&
+    typeof batch.partition === 'number' &&
+    Array.isArray(batch.messages) &&
+    batch.messages.length > 0
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}

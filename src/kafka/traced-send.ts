@@ -1,0 +1,161 @@
+import { context, trace } from '@opentelemetry/api';
+import type { Context, Link, Span } from '@opentelemetry/api';
+import type { MessagingSpan } from '../core/messaging-span';
+import {
+  ATTR_MESSAGING_DESTINATION_PARTITION_ID,
+  ATTR_MESSAGING_KAFKA_MESSAGE_KEY,
+  ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
+} from '../core/semantic-attributes';
+import { kafkaHeadersCarrier } from '../propagation/kafka-headers-carrier';
+import { recordableKey } from './kafka-message-key';
+import type { KafkaTelemetry } from './kafka-telemetry';
+import type {
+  KafkaOutgoingMessage,
+  KafkaProducerBatch,
+  KafkaProducerRecord,
+  KafkaTopicMessages,
+} from './kafka-types';
+
+/**
+ * Traces the sends of one producer (or of one transaction): one PRODUCER `send` span per call, trace
+ * context in every message's headers, and per-message `create` spans for multi-message sends.
+ *
+ * The caller's record, message and header objects are never modified: a message whose headers receive
+ * context is a copy, and so is the record holding it. The client's promise is returned as it is.
+ */
+export class TracedSend {
+  readonly #telemetry: KafkaTelemetry;
+  readonly #createSpansPerMessage: boolean;
+
+  constructor(telemetry: KafkaTelemetry, createSpansPerMessage: boolean) {
+    this.#telemetry = telemetry;
+    this.#createSpansPerMessage = createSpansPerMessage;
+  }
+
+  /** `producer.send(record)`, traced; `send` is the client's own method. */
+  send<R>(
+    record: KafkaProducerRecord,
+    parent: Context | undefined,
+    send: (record: KafkaProducerRecord) => Promise<R>,
+  ): Promise<R> {
+    if (!isSendable(record)) return send(record);
+    const group: KafkaTopicMessages[] = [record];
+    const operation = this.#start(group, record.topic, parent);
+    const traced = injectAll(group, operation.contexts)[0]!;
+    const copy = traced === record.messages ? record : Object.assign({}, record, { messages: traced });
+    return operation.span.runAndEnd(() => send(copy));
+  }
+
+  /** `producer.sendBatch(batch)`, traced: one send span for the whole call, whatever its topics. */
+  sendBatch<R>(
+    batch: KafkaProducerBatch,
+    parent: Context | undefined,
+    sendBatch: (batch: KafkaProducerBatch) => Promise<R>,
+  ): Promise<R> {
+    const groups = batch?.topicMessages;
+    if (!Array.isArray(groups) || !groups.every(isSendable)) return sendBatch(batch);
+    const topics = new Set(groups.map((g) => g.topic));
+    const destination = topics.size === 1 ? groups[0]!.topic : undefined;
+    const operation = this.#start(groups, destination, parent);
+    const traced = injectAll(groups, operation.contexts);
+    let changed = false;
+    const topicMessages = groups.map((group, i) => {
+      if (traced[i] === group.messages) return group;
+      changed = true;
+      return Object.assign({}, group, { messages: traced[i] });
+    });
+    const copy = changed ? Object.assign({}, batch, { topicMessages }) : batch;
+    return operation.span.runAndEnd(() => sendBatch(copy));
+  }
+
+  /**
+   * Starts the send span and decides each message's context: its own ended `create` span when the send
+   * carries several messages (the send span links them all), else the send span's.
+   */
+  #start(
+    groups: readonly KafkaTopicMessages[],
+    destination: string | undefined,
+    parent: Context | undefined,
+  ): { span: MessagingSpan; contexts: (group: number, message: number) => Context } {
+    const base = parent ?? context.active();
+    const count = groups.reduce((n, g) => n + g.messages.length, 0);
+    let createContexts: Context[][] | undefined;
+    let links: Link[] | undefined;
+    if (this.#createSpansPerMessage && count > 1) {
+      links = [];
+      createContexts = groups.map((group) =>
+        group.messages.map((message) => this.#createSpan(group.topic, message, base, links!)),
+      );
+    }
+    const span = this.#telemetry.startSend({
+      destination,
+      operationName: 'send',
+      messageCount: count,
+      parent: base,
+      links,
+      describe: count === 1 ? (s) => describeMessage(s, groups[0]!.messages[0]!) : undefined,
+      info: { topic: destination, messages: groups.flatMap((g) => g.messages) },
+    });
+    const contexts =
+      createContexts === undefined
+        ? () => span.context
+        : (group: number, message: number) => createContexts[group]![message]!;
+    return { span, contexts };
+  }
+
+  /** A message's `create` span: started and ended at once, it marks where the message was made. */
+  #createSpan(topic: string, message: KafkaOutgoingMessage, parent: Context, links: Link[]): Context {
+    const create = this.#telemetry.startSend({
+      destination: topic,
+      operationName: 'create',
+      operationType: 'create',
+      parent,
+      describe: (s) => describeMessage(s, message),
+      info: { topic, messages: [message] },
+    });
+    // Checked before `end()`: an ended span no longer records.
+    if (create.span.isRecording()) links.push({ context: create.span.spanContext() });
+    create.end();
+    return trace.setSpan(parent, create.span);
+  }
+}
+
+/**
+ * Injects each message's context into a copy of its headers. Returns, per group, the new messages array,
+ * or the original array when nothing was injected (no propagator registered), so nothing is copied then.
+ */
+function injectAll(
+  groups: readonly KafkaTopicMessages[],
+  contextOf: (group: number, message: number) => Context,
+): (readonly KafkaOutgoingMessage[])[] {
+  return groups.map((group, g) => {
+    let copy: KafkaOutgoingMessage[] | undefined;
+    group.messages.forEach((message, m) => {
+      const headers = kafkaHeadersCarrier.inject(contextOf(g, m), message.headers);
+      if (headers === message.headers) return;
+      copy ??= group.messages.slice();
+      copy[m] = Object.assign({}, message, { headers });
+    });
+    return copy ?? group.messages;
+  });
+}
+
+function describeMessage(span: Span, message: KafkaOutgoingMessage): void {
+  const key = recordableKey(message.key, false);
+  if (key !== undefined) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_KEY, key);
+  if (typeof message.partition === 'number') {
+    span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, String(message.partition));
+  }
+  if (message.value === null) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE, true);
+}
+
+/** Whether the client would accept this as a topic's messages; anything else is passed on untraced. */
+function isSendable(group: KafkaTopicMessages | undefined): group is KafkaTopicMessages {
+  return (
+    typeof group === 'object' &&
+    group !== null &&
+    typeof group.topic === 'string' &&
+    Array.isArray(group.messages) &&
+    group.messages.every((m) => typeof m === 'object' && m !== null)
+  );
+}
