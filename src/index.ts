@@ -40,6 +40,7 @@ export type {
   MessagingOperationType,
   MessagingTelemetryConfig,
   MessagingTelemetryOptions,
+  OperationGroupParams,
   ProcessParams,
   SendParams,
 } from './core/messaging-telemetry';

@@ -28,21 +28,16 @@
  * region) and the spans exported during the run must number exactly two per call, all from the variant's
  * own instrumentation: none dropped, none from the other one. Every call must succeed.
  */
-import { createRequire } from 'node:module';
-import { sep } from 'node:path';
 import type * as grpcJs from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ExportResult } from '@opentelemetry/core';
+import { SpanKind } from '@opentelemetry/api';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type * as tracebridgeGrpc from '../../src/grpc/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
 import { ordersImplementation, PROTO_PATH } from '../../test/helpers/orders-fixture';
-import { createPropagator } from '../../test/helpers/tracing';
+import { createBenchSdk, isWrapped, packageCopies } from '../bench-sdk';
+import type { CountingExporter } from '../bench-sdk';
 import { loadBuilt } from '../built-package';
 import type { Variant, Workload, WorkloadResult } from '../runner';
 
@@ -78,55 +73,12 @@ type OrdersClientConstructor = new (
   options?: grpcJs.ClientOptions,
 ) => OrdersClient;
 
-/** Counts exported spans per instrumentation scope, keeps them only when asked, and discards them. */
-class CountingExporter implements SpanExporter {
-  total = 0;
-  readonly byScope = new Map<string, number>();
-  kept: ReadableSpan[] | undefined;
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.total += spans.length;
-    for (const span of spans) {
-      const scope = span.instrumentationScope.name;
-      this.byScope.set(scope, (this.byScope.get(scope) ?? 0) + 1);
-    }
-    this.kept?.push(...spans);
-    resultCallback({ code: ExportResultCode.SUCCESS });
-  }
-
-  reset(): void {
-    this.total = 0;
-    this.byScope.clear();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-// A fresh copy of grpc-js: require it after removing every one of its files from the module cache.
-const requireHere = createRequire(__filename);
-const GRPC_MAIN = requireHere.resolve('@grpc/grpc-js');
-const GRPC_DIR = GRPC_MAIN.slice(0, GRPC_MAIN.lastIndexOf(`${sep}build${sep}`) + 1);
-
-function grpcCacheKeys(): string[] {
-  return Object.keys(requireHere.cache).filter((key) => key.startsWith(GRPC_DIR));
-}
-
-function freshGrpc(): GrpcJs {
-  for (const key of grpcCacheKeys()) delete requireHere.cache[key];
-  return requireHere('@grpc/grpc-js') as GrpcJs;
-}
+// A fresh copy of grpc-js per variant: see packageCopies in bench-sdk.ts.
+const grpcCopies = packageCopies('@grpc/grpc-js');
 
 /** tracebridge's gRPC entry point as it ships (see bench/built-package.ts). */
 function compiledTracebridgeGrpc(): typeof tracebridgeGrpc {
   return loadBuilt<typeof tracebridgeGrpc>('grpc/index', (m) => m.grpcClientInterceptor);
-}
-
-/** Whether `target[key]` (own or inherited) is a function shimmer wrapped, as the instrumentation does. */
-function isWrapped(target: object, key: string): boolean {
-  const fn: unknown = Reflect.get(target, key);
-  return typeof fn === 'function' && Reflect.get(fn, '__wrapped') === true;
 }
 
 interface Pair {
@@ -238,14 +190,9 @@ function checkShape(variant: string, spans: readonly ReadableSpan[]): void {
 }
 
 export function grpcUnaryWorkload(): Workload {
-  const exporter = new CountingExporter();
-  const provider = new BasicTracerProvider({
-    sampler: new AlwaysOnSampler(),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
-  const propagator = createPropagator('w3c');
+  const sdk = createBenchSdk();
+  const { exporter, provider } = sdk;
   const pairs = new Map<string, Pair>();
-  const originalGrpcModules = new Map<string, NodeJS.Module | undefined>();
   let instrumentation: GrpcInstrumentation | undefined;
   let lastOperations = 0;
 
@@ -253,22 +200,14 @@ export function grpcUnaryWorkload(): Workload {
     name,
     enter() {
       exporter.reset();
-      if (!expected.traced) return;
-      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-      propagation.setGlobalPropagator(propagator);
-      trace.setGlobalTracerProvider(provider);
+      if (expected.traced) sdk.register();
     },
     run(operations) {
       lastOperations = operations;
       return placeOrders(pairs.get(name)!.client, operations);
     },
     async exit() {
-      if (expected.traced) {
-        await provider.forceFlush();
-        trace.disable();
-        context.disable();
-        propagation.disable();
-      }
+      if (expected.traced) await sdk.unregister();
       checkCounts(name, expected, exporter, lastOperations);
     },
   });
@@ -289,13 +228,11 @@ export function grpcUnaryWorkload(): Workload {
     variants,
     async setup() {
       const definition = protoLoader.loadSync(PROTO_PATH, { keepCase: false, defaults: true });
-      for (const key of grpcCacheKeys()) originalGrpcModules.set(key, requireHere.cache[key]);
-
       // Uninstrumented copies first, before the instrumentation hooks `require`.
-      const plainGrpc = freshGrpc();
+      const plainGrpc = grpcCopies.fresh<GrpcJs>();
       pairs.set(baseline.name, await startPair(plainGrpc, definition));
       const { grpcClientInterceptor, grpcServerInterceptor } = compiledTracebridgeGrpc();
-      const tracedGrpc = freshGrpc();
+      const tracedGrpc = grpcCopies.fresh<GrpcJs>();
       pairs.set(
         tracebridge.name,
         await startPair(tracedGrpc, definition, {
@@ -306,7 +243,7 @@ export function grpcUnaryWorkload(): Workload {
 
       instrumentation = new GrpcInstrumentation();
       instrumentation.setTracerProvider(provider);
-      const patchedGrpc = freshGrpc();
+      const patchedGrpc = grpcCopies.fresh<GrpcJs>();
       pairs.set(contrib.name, await startPair(patchedGrpc, definition));
 
       // Only the contrib copy is patched, and its client class is wrapped.
@@ -339,9 +276,7 @@ export function grpcUnaryWorkload(): Workload {
       instrumentation?.disable();
       await provider.shutdown();
       // Later requires of grpc-js get the copy this process had before setup.
-      for (const key of grpcCacheKeys()) delete requireHere.cache[key];
-      for (const [key, module] of originalGrpcModules)
-        if (module !== undefined) requireHere.cache[key] = module;
+      grpcCopies.restore();
     },
   };
 }

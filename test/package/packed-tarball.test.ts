@@ -110,6 +110,31 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
     assert.equal(run(process.execPath, ['--input-type=module', '-e', esm], app).trim(), 'function');
   });
 
+  it('every subpath export loads with require and with import, as the same module, without any client', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    const subpaths = Object.keys(manifest.exports)
+      .filter((key) => key !== '.' && key !== './package.json')
+      .map((key) => `tracebridge/${key.slice(2)}`);
+    assert.ok(subpaths.length >= 5, `subpaths: ${subpaths.join(', ')}`);
+    for (const subpath of subpaths) {
+      const script = [
+        "import { createRequire } from 'node:module';",
+        `import * as esm from '${subpath}';`,
+        `const cjs = createRequire(import.meta.url)('${subpath}');`,
+        'const names = Object.keys(cjs).filter((n) => n !== "__esModule");',
+        'console.log(JSON.stringify({ names: names.length, esmNames: Object.keys(esm).length,',
+        '  differing: names.filter((n) => esm[n] !== cjs[n]) }));',
+      ].join('\n');
+      writeFileSync(join(app, 'subpath.mjs'), script);
+      const result = JSON.parse(run(process.execPath, ['subpath.mjs'], app)) as Record<string, unknown>;
+      assert.ok((result['names'] as number) > 0, `${subpath} exports something`);
+      assert.equal(result['esmNames'], result['names'], `${subpath}: every CommonJS export is an ESM export`);
+      assert.deepEqual(result['differing'], [], `${subpath}: import and require give the same values`);
+    }
+  });
+
   it('type-checks a strict TypeScript consumer without the optional clients or skipLibCheck', () => {
     writeFileSync(
       join(app, 'consumer.ts'),

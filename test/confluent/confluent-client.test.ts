@@ -1,0 +1,237 @@
+// The Kafka wrappers over the KafkaJS-compatible API of @confluentinc/kafka-javascript (librdkafka),
+// against the real broker. The client is built into .cache/confluent by scripts/confluent-client.mjs
+// (`npm run test:confluent` runs it first); without it these tests fail, they never skip.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { processBatchMessage, retryMessage, traceConsumer, traceProducer } from '../../src/kafka/index';
+import type {
+  KafkaConsumerLike,
+  KafkaEachBatchPayload,
+  KafkaEachMessagePayload,
+  KafkaProducerLike,
+} from '../../src/kafka/index';
+import { waitUntil } from '../helpers/kafka-fixture';
+import { assertAttributes, assertChildOf, assertLinks, setupTracing } from '../helpers/tracing';
+import type { TestTracing } from '../helpers/tracing';
+
+const TIMEOUT = { timeout: 120_000 };
+
+/** The parts of Confluent's KafkaJS API these tests use. */
+interface ConfluentProducer extends KafkaProducerLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+interface ConfluentConsumer extends KafkaConsumerLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  subscribe(subscription: { topics: string[] }): Promise<void>;
+  run(config?: {
+    eachMessage?: (payload: KafkaEachMessagePayload) => Promise<void>;
+    eachBatch?: (payload: KafkaEachBatchPayload & { resolveOffset(offset: string): void }) => Promise<void>;
+  }): Promise<void>;
+}
+interface ConfluentKafka {
+  producer(config?: object): ConfluentProducer;
+  consumer(config: object): ConfluentConsumer;
+  admin(): {
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+    createTopics(request: { topics: { topic: string; numPartitions: number }[] }): Promise<unknown>;
+    deleteTopics(request: { topics: string[] }): Promise<unknown>;
+  };
+}
+interface ConfluentModule {
+  KafkaJS: { Kafka: new (config: object) => ConfluentKafka; logLevel: { NOTHING: number } };
+}
+
+function loadConfluent(): ConfluentModule {
+  const prefix = join(__dirname, '..', '..', '.cache', 'confluent');
+  try {
+    return createRequire(join(prefix, 'package.json'))('@confluentinc/kafka-javascript') as ConfluentModule;
+  } catch (error) {
+    return assert.fail(
+      `@confluentinc/kafka-javascript is not built (${String(error)}): run \`node scripts/confluent-client.mjs\``,
+    );
+  }
+}
+
+describe('Kafka wrappers over @confluentinc/kafka-javascript (KafkaJS API)', () => {
+  let kafka: ConfluentKafka;
+  let admin: ReturnType<ConfluentKafka['admin']>;
+  let tracing: TestTracing;
+  const topics: string[] = [];
+  const clients: { disconnect(): Promise<void> }[] = [];
+
+  before(async () => {
+    const { KafkaJS } = loadConfluent();
+    kafka = new KafkaJS.Kafka({
+      kafkaJS: {
+        brokers: ['127.0.0.1:9092'],
+        clientId: 'tracebridge-confluent',
+        logLevel: KafkaJS.logLevel.NOTHING,
+      },
+    });
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  after(async () => {
+    await Promise.allSettled(clients.map((c) => c.disconnect()));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+  });
+  afterEach(async () => {
+    await tracing.shutdown();
+  });
+
+  async function createTopic(prefix: string, partitions = 1): Promise<string> {
+    const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+    topics.push(topic);
+    return topic;
+  }
+
+  async function producer(): Promise<ConfluentProducer> {
+    const p = traceProducer(kafka.producer());
+    clients.push(p);
+    await p.connect();
+    return p;
+  }
+
+  async function consumer(topic: string, groupId: string): Promise<ConfluentConsumer> {
+    const c = traceConsumer(kafka.consumer({ kafkaJS: { groupId, fromBeginning: true } }), { groupId });
+    clients.push(c);
+    await c.connect();
+    await c.subscribe({ topics: [topic] });
+    return c;
+  }
+
+  it(
+    'produce -> eachMessage: one trace, the handler inside the process span, attributes',
+    TIMEOUT,
+    async () => {
+      tracing = setupTracing('w3c');
+      const topic = await createTopic('cf-orders');
+      const p = await producer();
+      const root = trace.getTracer('test').startSpan('place order');
+      const message = { key: 'order-7', value: 'placed', headers: { 'x-tenant': 'acme' } };
+      await context.with(trace.setSpan(context.active(), root), () => p.send({ topic, messages: [message] }));
+      root.end();
+      assert.deepEqual(message.headers, { 'x-tenant': 'acme' }, "the caller's headers are not modified");
+
+      const groupId = `${topic}-group`;
+      const c = await consumer(topic, groupId);
+      const seen: { spanId: string | undefined; tenant: string | undefined }[] = [];
+      await c.run({
+        eachMessage: async ({ message: m }) => {
+          seen.push({
+            spanId: trace.getActiveSpan()?.spanContext().spanId,
+            tenant: m.headers?.['x-tenant']?.toString(),
+          });
+        },
+      });
+      await waitUntil('the message to be processed', () => seen.length === 1, 60_000);
+
+      const send = tracing.span(`send ${topic}`, SpanKind.PRODUCER);
+      const processSpan = tracing.span(`process ${topic}`, SpanKind.CONSUMER);
+      assertChildOf(send, root);
+      assertChildOf(processSpan, send);
+      assert.equal(seen[0]?.spanId, processSpan.spanContext().spanId);
+      assert.equal(seen[0]?.tenant, 'acme');
+      assertAttributes(processSpan, {
+        'messaging.system': 'kafka',
+        'messaging.consumer.group.name': groupId,
+        'messaging.destination.partition.id': '0',
+        'messaging.kafka.offset': 0,
+        'messaging.kafka.message.key': 'order-7',
+      });
+      assert.equal(typeof processSpan.attributes['tracebridge.messaging.time_in_queue_ms'], 'number');
+    },
+  );
+
+  it(
+    'a multi-message send and eachBatch: create spans, batch links, per-message spans',
+    TIMEOUT,
+    async () => {
+      tracing = setupTracing('w3c');
+      const topic = await createTopic('cf-batch');
+      const p = await producer();
+      await p.send({ topic, messages: [0, 1, 2].map((i) => ({ key: String(i), value: `job ${i}` })) });
+      const c = await consumer(topic, `${topic}-group`);
+      const handled: string[] = [];
+      await c.run({
+        eachBatch: async (payload) => {
+          for (const message of payload.batch.messages) {
+            await processBatchMessage(payload, message, async () => {
+              handled.push(message.key!.toString());
+              await sleep(5);
+            });
+            payload.resolveOffset(message.offset);
+          }
+        },
+      });
+      await waitUntil('3 messages to be handled', () => handled.length === 3, 60_000);
+
+      const creates = tracing.spans().filter((s) => s.name === `create ${topic}`);
+      assert.equal(creates.length, 3);
+      const send = tracing.span(`send ${topic}`);
+      assertLinks(send, creates);
+      const consumerSpans = tracing.spans().filter((s) => s.kind === SpanKind.CONSUMER);
+      const batches = consumerSpans.filter(
+        (s) => s.attributes['messaging.batch.message_count'] !== undefined,
+      );
+      const perMessage = consumerSpans.filter((s) => !batches.includes(s));
+      assert.equal(perMessage.length, 3);
+      assert.deepEqual(
+        new Set(batches.flatMap((b) => b.links.map((l) => l.context.spanId))),
+        new Set(creates.map((s) => s.spanContext().spanId)),
+        'the batch spans link every message',
+      );
+      for (const span of perMessage) {
+        const key = span.attributes['messaging.kafka.message.key'];
+        assertChildOf(
+          span,
+          creates.find((s) => s.attributes['messaging.kafka.message.key'] === key)!,
+        );
+      }
+    },
+  );
+
+  it(
+    'a failed message forwarded with retryMessage: the next attempt joins the trace with its number',
+    TIMEOUT,
+    async () => {
+      tracing = setupTracing('w3c');
+      const main = await createTopic('cf-main');
+      const retry = await createTopic('cf-retry');
+      const p = await producer();
+      await p.send({ topic: main, messages: [{ key: 'r', value: 'pay' }] });
+      const mainConsumer = await consumer(main, `${main}-group`);
+      const retryConsumer = await consumer(retry, `${retry}-group`);
+      let retried = 0;
+      await mainConsumer.run({
+        eachMessage: async ({ message }) => {
+          trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: 'declined' });
+          await p.send({ topic: retry, messages: [retryMessage(message)] });
+        },
+      });
+      await retryConsumer.run({
+        eachMessage: async () => {
+          retried++;
+        },
+      });
+      await waitUntil('the retry to be processed', () => retried === 1, 60_000);
+
+      const failed = tracing.span(`process ${main}`);
+      const sendRetry = tracing.span(`send ${retry}`);
+      const processRetry = tracing.span(`process ${retry}`);
+      assertChildOf(sendRetry, failed);
+      assertChildOf(processRetry, sendRetry);
+      assertAttributes(processRetry, { 'tracebridge.messaging.attempt': 2 });
+    },
+  );
+});
