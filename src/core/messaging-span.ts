@@ -1,6 +1,7 @@
 import { context, SpanStatusCode } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import { safely } from './diagnostics';
+import { isPromiseLike } from './promise-like';
 import {
   ATTR_ERROR_TYPE,
   ATTR_TRACEBRIDGE_SETTLE_OUTCOME,
@@ -142,14 +143,6 @@ export class MessagingSpan {
       this.#onEnd(durationS, this.#errorType);
     }
   }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /** `error.type` per the conventions: the error's class name, or `_OTHER` when there is none. */

@@ -2,6 +2,7 @@ import { context } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
 import { withMethodOverrides } from '../core/method-overrides';
+import { isPromiseLike } from '../core/promise-like';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
@@ -110,7 +111,7 @@ function traceEachMessage(
       tracing.retries.recordFailure(topic, partition, message.offset);
       throw error;
     }
-    if (isThenable(result)) {
+    if (isPromiseLike(result)) {
       result.then(
         () => tracing.retries.recordSuccess(topic, partition),
         () => tracing.retries.recordFailure(topic, partition, message.offset),
@@ -219,8 +220,4 @@ function isBatchPayload(payload: unknown): payload is KafkaEachBatchPayload {
     Array.isArray(batch.messages) &&
     batch.messages.length > 0
   );
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
