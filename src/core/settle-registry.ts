@@ -69,6 +69,20 @@ export class SettleRegistry<K> {
   }
 
   /**
+   * Stops tracking delivery `key` and ends its span as it stands, recording no settle outcome: for a
+   * delivery whose processing failed and that stays unsettled on the broker on purpose (a Redis stream entry
+   * left pending for a retry), whose span already carries the application's error. Returns `false`, and
+   * does nothing, when `key` is not pending.
+   */
+  endUnsettled(key: K): boolean {
+    const span = this.#pending.get(key);
+    if (span === undefined) return false;
+    this.#pending.delete(key);
+    span.end();
+    return true;
+  }
+
+  /**
    * Settles every pending delivery whose key satisfies `predicate`, oldest first (AMQP's `multiple` flag
    * settles every tag up to one). Returns how many were settled.
    */

@@ -1,0 +1,43 @@
+/**
+ * Producer side of pub/sub: `PUBLISH` of the payload wrapped in the tracebridge envelope, inside a
+ * PRODUCER span named `publish {channel}`.
+ */
+import { endAtReply, sendCommand } from './command-reply';
+import { wrapInEnvelope } from './envelope-jobs';
+import type { RedisCommandClient } from './redis-client';
+import { createRedisTelemetry, requireClient } from './redis-config';
+import type { ChannelPublisherOptions } from './redis-options';
+
+/** Publishes messages. */
+export interface ChannelPublisher {
+  /**
+   * Publishes `payload` to `channel` in an envelope with the current trace context, and resolves with the
+   * number of subscribers that received it: the very promise ioredis returns.
+   */
+  publish(channel: string, payload: string | Uint8Array): Promise<number>;
+}
+
+/**
+ * Creates a publisher sending through `redis` (a connection not in subscriber mode). Subscribers must
+ * listen with `channelListener`, which reads the Buffer events so envelopes arrive intact. Throws
+ * `TracebridgeConfigError` on a client that is not an ioredis client or a malformed option.
+ */
+export function channelPublisher(
+  redis: RedisCommandClient,
+  options: ChannelPublisherOptions = {},
+): ChannelPublisher {
+  requireClient(redis, ['call'], 'redis');
+  const telemetry = createRedisTelemetry(options);
+  return {
+    publish(channel, payload) {
+      const send = telemetry.startSend({
+        destination: channel,
+        operationName: 'publish',
+        info: { destination: channel, payload },
+      });
+      const reply = sendCommand(() => redis.call('PUBLISH', channel, wrapInEnvelope(send, payload)));
+      endAtReply(send, reply, false);
+      return reply as Promise<number>;
+    },
+  };
+}

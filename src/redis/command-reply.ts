@@ -1,0 +1,43 @@
+/**
+ * A Redis command's reply as the helpers use it: always a promise, and the moment a span ends.
+ */
+import { safely } from '../core/diagnostics';
+import type { MessagingSpan } from '../core/messaging-span';
+import { ATTR_MESSAGING_MESSAGE_ID } from '../core/semantic-attributes';
+
+/** The command's reply; a client that throws instead of rejecting is turned into a rejection. */
+export function sendCommand(send: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return send();
+  } catch (error) {
+    // The client's own error, passed on unchanged, whatever it is.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Ends a send span when its command is answered, recording a failure (and, for `XADD`, the new entry's
+ * id). The handlers are attached to the command's own promise, which the caller gets back unchanged, so
+ * its timing is the client's.
+ */
+export function endAtReply(send: MessagingSpan, reply: Promise<unknown>, recordsEntryId: boolean): void {
+  reply.then(
+    (id) => {
+      if (recordsEntryId && typeof id === 'string') {
+        safely(
+          'recording the entry id',
+          () => {
+            if (send.span.isRecording()) send.span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, id);
+          },
+          undefined,
+        );
+      }
+      send.end();
+    },
+    (error: unknown) => {
+      send.recordError(error);
+      send.end();
+    },
+  );
+}

@@ -1,0 +1,54 @@
+/**
+ * Producer side of list queues: `LPUSH` / `RPUSH` of the payload wrapped in the tracebridge envelope,
+ * inside a PRODUCER span named `send {list}`.
+ */
+import { endAtReply, sendCommand } from './command-reply';
+import { wrapInEnvelope } from './envelope-jobs';
+import type { RedisCommandClient } from './redis-client';
+import { createRedisTelemetry, requireClient, requireName } from './redis-config';
+import { DEFAULT_LIST_PRODUCER_OPTIONS } from './redis-options';
+import type { ListProducerOptions } from './redis-options';
+import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+
+/** Pushes jobs onto one list. */
+export interface ListProducer {
+  readonly list: string;
+  /**
+   * Pushes `payload` in an envelope with the current trace context, and resolves with the list's new
+   * length: the very promise ioredis returns.
+   */
+  push(payload: string | Uint8Array): Promise<number>;
+}
+
+/**
+ * Creates a producer for `options.list`. Consumers must read with the Buffer commands (`brpopBuffer`,
+ * `blmoveBuffer`, ...): an envelope is binary. Throws `TracebridgeConfigError` on a missing list name, an
+ * unknown `end`, or a client that is not an ioredis client.
+ */
+export function listProducer(redis: RedisCommandClient, options: ListProducerOptions): ListProducer {
+  requireClient(redis, ['call'], 'redis');
+  const list = requireName(options.list, 'list');
+  const end = options.end ?? DEFAULT_LIST_PRODUCER_OPTIONS.end;
+  if (end !== 'left' && end !== 'right') {
+    throw new TracebridgeConfigError(
+      TracebridgeErrorCode.InvalidOption,
+      `end must be 'left' or 'right', got ${JSON.stringify(end)}`,
+    );
+  }
+  const command = end === 'left' ? 'LPUSH' : 'RPUSH';
+  const telemetry = createRedisTelemetry(options);
+
+  return {
+    list,
+    push(payload) {
+      const send = telemetry.startSend({
+        destination: list,
+        operationName: 'send',
+        info: { destination: list, payload },
+      });
+      const reply = sendCommand(() => redis.call(command, list, wrapInEnvelope(send, payload)));
+      endAtReply(send, reply, false);
+      return reply as Promise<number>;
+    },
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * Consumer side of Redis streams: runs a job handler for each entry of an `XREADGROUP`, `XAUTOCLAIM` or
+ * `XCLAIM` reply inside the entry's process span, acknowledges it (`XACK`) when the handler succeeds and
+ * ends the span at the acknowledgement. A handler that throws leaves its entry pending (for a retry or a
+ * claim) and its span ends with the error.
+ */
+import type { Span } from '@opentelemetry/api';
+import { callHook, logger } from '../core/diagnostics';
+import type { MessagingSpan } from '../core/messaging-span';
+import type { MessagingTelemetry } from '../core/messaging-telemetry';
+import {
+  ATTR_MESSAGING_CLIENT_ID,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_TRACEBRIDGE_ATTEMPT,
+  ATTR_TRACEBRIDGE_DELAY_MS,
+} from '../core/semantic-attributes';
+import { SettleRegistry } from '../core/settle-registry';
+import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
+import { sendCommand } from './command-reply';
+import { entryKey, lookUpDeliveryCounts } from './delivery-count';
+import type { RedisConnection } from './redis-client';
+import { createRedisTelemetry, requireClient, requireName } from './redis-config';
+import type {
+  ProcessReadOptions,
+  RedisJobErrorHandler,
+  StreamConsumerOptions,
+  StreamJob,
+  StreamJobHandler,
+} from './redis-options';
+import { entryIdTimeMs } from './stream-entry-id';
+import { contextFieldNames, fieldString, SCHEDULED_AT_FIELD, withoutFields } from './stream-fields';
+import { claimReplyEntries, readReplyEntries } from './stream-reply';
+import type { ReplyEntries, ReplyEntry } from './stream-reply';
+import { isPromiseLike } from '../core/promise-like';
+
+/** Processes the entries of stream replies for one consumer of one group. */
+export interface StreamConsumer {
+  readonly group: string;
+  readonly consumer: string;
+  /**
+   * Runs `handler` for each entry of an `XREADGROUP` reply, one after another in reply order, each inside
+   * its own process span (parented to the context the entry was added in); acknowledges each entry whose
+   * handler succeeds (`XACK`), ending its span when Redis confirms. Resolves when every entry has been
+   * handled and every acknowledgement answered; rejects with the first handler error (unchanged), or the
+   * first failed `XACK`, after that. A `null` reply (the read timed out) does nothing.
+   */
+  processRead<V extends string | Buffer = string>(
+    reply: unknown,
+    handler: StreamJobHandler<V>,
+    options?: ProcessReadOptions,
+  ): Promise<void>;
+  /**
+   * Like {@link processRead}, for an `XAUTOCLAIM` or `XCLAIM` reply of `stream`: the entries continue the
+   * trace they were added in, and each one's attempt number is its delivery count (looked up with
+   * `XPENDING`).
+   */
+  processClaimed<V extends string | Buffer = string>(
+    stream: string | Buffer,
+    reply: unknown,
+    handler: StreamJobHandler<V>,
+  ): Promise<void>;
+}
+
+/** How the attempt numbers of a batch are known. */
+type Attempts = 'first' | 'look-up';
+
+const ACK = Object.freeze({ kind: 'ack' as const });
+const CONNECTION_ENDED = Object.freeze({
+  kind: 'closed' as const,
+  reason: 'the Redis connection ended before the entry was acknowledged',
+});
+
+/**
+ * Creates the consumer-side helper for `group` / `consumer`. `redis` is the connection entries are
+ * acknowledged (and delivery counts looked up) through; it may be the one they were read with. Throws
+ * `TracebridgeConfigError` on a missing name or a client that is not an ioredis client.
+ */
+export function streamConsumer(redis: RedisConnection, options: StreamConsumerOptions): StreamConsumer {
+  return new StreamJobRunner(redis, options);
+}
+
+/** @internal The implementation behind {@link streamConsumer}, also driven by the stream worker. */
+export class StreamJobRunner implements StreamConsumer {
+  readonly group: string;
+  readonly consumer: string;
+  readonly #redis: RedisConnection;
+  readonly #telemetry: MessagingTelemetry<never, StreamJob<string | Buffer>>;
+  /** Entries whose handler is running or whose XACK is unanswered, so a lost connection ends their spans. */
+  readonly #inFlight = new SettleRegistry<string>();
+  #activeBatches = 0;
+  #watching = false;
+  readonly #onConnectionEnd = (): void => {
+    this.#watching = false;
+    this.#inFlight.releaseAll(CONNECTION_ENDED);
+  };
+
+  constructor(redis: RedisConnection, options: StreamConsumerOptions) {
+    this.#redis = requireClient(redis, ['call', 'once', 'removeListener'], 'redis');
+    this.group = requireName(options.group, 'group');
+    this.consumer = requireName(options.consumer, 'consumer');
+    this.#telemetry = createRedisTelemetry(options);
+  }
+
+  processRead<V extends string | Buffer = string>(
+    reply: unknown,
+    handler: StreamJobHandler<V>,
+    options?: ProcessReadOptions,
+  ): Promise<void> {
+    return this.run(readReplyEntries(reply), handler, options?.pending === true ? 'look-up' : 'first');
+  }
+
+  processClaimed<V extends string | Buffer = string>(
+    stream: string | Buffer,
+    reply: unknown,
+    handler: StreamJobHandler<V>,
+  ): Promise<void> {
+    return this.run(claimReplyEntries(stream, reply), handler, 'look-up');
+  }
+
+  /** Handles a batch; `onJobError` also sees every job's error, not only the first. */
+  async run<V extends string | Buffer>(
+    { entries, skipped }: ReplyEntries,
+    handler: StreamJobHandler<V>,
+    attempts: Attempts,
+    onJobError?: RedisJobErrorHandler<StreamJob<V>>,
+  ): Promise<void> {
+    if (skipped > 0) logger.debug(`skipped ${skipped} reply elements that are not stream entries`);
+    if (entries.length === 0) return;
+    const counts =
+      attempts === 'first'
+        ? undefined
+        : await lookUpDeliveryCounts(this.#redis, this.group, this.consumer, entries);
+    const contextFields = contextFieldNames();
+    const acks: Promise<void>[] = [];
+    let firstError: { error: unknown } | undefined;
+    const fail = (error: unknown, job: StreamJob<V>): void => {
+      firstError ??= { error };
+      callHook('onError', onJobError, error, job);
+    };
+
+    this.#batchStarted();
+    try {
+      for (const entry of entries) {
+        const key = entryKey(entry);
+        const attempt = counts === undefined ? 1 : counts.get(key);
+        const job: StreamJob<V> = {
+          stream: entry.stream,
+          id: entry.id,
+          fields: withoutFields(entry.fields as V[], contextFields),
+          attempt,
+        };
+        const span = this.#startSpan(entry, job);
+        this.#inFlight.track(key, span);
+        try {
+          const result = span.run(() => handler(job));
+          if (isPromiseLike(result)) await result;
+        } catch (error) {
+          this.#inFlight.endUnsettled(key);
+          fail(error, job);
+          continue;
+        }
+        acks.push(this.#ack(entry, key, span, job, fail));
+      }
+      await Promise.all(acks);
+    } finally {
+      this.#batchEnded();
+    }
+    if (firstError !== undefined) throw firstError.error;
+  }
+
+  #startSpan(entry: ReplyEntry, job: StreamJob<string | Buffer>): MessagingSpan {
+    const enqueueTimeMs = entryIdTimeMs(entry.id);
+    return this.#telemetry.startProcess({
+      destination: entry.stream,
+      carrier: redisStreamFieldsCarrier,
+      headers: entry.fields,
+      enqueueTimeMs,
+      info: job,
+      describe: (span: Span) => {
+        span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, entry.id);
+        span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, this.group);
+        span.setAttribute(ATTR_MESSAGING_CLIENT_ID, this.consumer);
+        if (job.attempt !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, job.attempt);
+        const delayMs = scheduledDelayMs(entry.fields, enqueueTimeMs);
+        if (delayMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_DELAY_MS, delayMs);
+      },
+    });
+  }
+
+  /** Sends `XACK` and ends the span at the answer; a failed `XACK` is recorded and reported to `fail`. */
+  #ack<Job>(
+    entry: ReplyEntry,
+    key: string,
+    span: MessagingSpan,
+    job: Job,
+    fail: (error: unknown, job: Job) => void,
+  ): Promise<void> {
+    return sendCommand(() => this.#redis.call('XACK', entry.key, this.group, entry.id)).then(
+      () => {
+        this.#inFlight.settle(key, ACK);
+      },
+      (error: unknown) => {
+        span.recordError(error);
+        this.#inFlight.endUnsettled(key);
+        fail(error, job);
+      },
+    );
+  }
+
+  /** Watches the connection only while entries are in flight, so an idle consumer holds no listener. */
+  #batchStarted(): void {
+    if (this.#activeBatches++ === 0 && !this.#watching) {
+      this.#watching = true;
+      this.#redis.once('end', this.#onConnectionEnd);
+    }
+  }
+
+  #batchEnded(): void {
+    if (--this.#activeBatches === 0 && this.#watching) {
+      this.#watching = false;
+      this.#redis.removeListener('end', this.#onConnectionEnd);
+    }
+  }
+}
+
+/**
+ * How long a delayed job waited to become due and be moved onto the stream: from its scheduling to the
+ * entry's creation (the id's time). `undefined` for an entry that was not scheduled.
+ */
+function scheduledDelayMs(fields: readonly unknown[], enqueueTimeMs: number | undefined): number | undefined {
+  const scheduledAt = fieldString(fields, SCHEDULED_AT_FIELD);
+  if (scheduledAt === undefined || enqueueTimeMs === undefined) return undefined;
+  const scheduledAtMs = Number(scheduledAt);
+  if (!Number.isSafeInteger(scheduledAtMs) || scheduledAtMs <= 0) return undefined;
+  return Math.max(0, enqueueTimeMs - scheduledAtMs);
+}

@@ -1,0 +1,83 @@
+/**
+ * Stream entry fields in the shapes ioredis uses: the flat `[field, value, ...]` list of `XADD` arguments
+ * and of replies, a plain object, or a `Map` (RESP3 map replies).
+ */
+import { propagation } from '@opentelemetry/api';
+import type { RedisArgument } from './redis-client';
+import type { StreamFieldsInput } from './redis-options';
+
+/** The field a delayed job carries from `schedule` to its processing: when it was scheduled (ms). */
+export const SCHEDULED_AT_FIELD = 'tracebridge-scheduled-at';
+
+/**
+ * The names of the fields tracebridge adds to an entry: the registered propagator's fields (`traceparent`,
+ * `tracestate`, `baggage`, `b3`, ...) and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application
+ * may register its propagator after creating a consumer.
+ */
+export function contextFieldNames(): ReadonlySet<string> {
+  return new Set([...propagation.fields(), SCHEDULED_AT_FIELD]);
+}
+
+function nameOf(name: unknown): string | undefined {
+  if (typeof name === 'string') return name;
+  if (Buffer.isBuffer(name)) return name.toString('latin1');
+  return undefined;
+}
+
+/**
+ * The fields of a reply entry as a flat list, whatever shape they came in; `undefined` for anything that
+ * is not fields (a deleted entry's `null`, a malformed reply).
+ */
+export function flatFields(fields: unknown): (string | Buffer)[] | undefined {
+  if (Array.isArray(fields)) return fields as (string | Buffer)[];
+  if (fields instanceof Map) {
+    const flat: (string | Buffer)[] = [];
+    for (const [name, value] of fields as Map<string | Buffer, string | Buffer>) flat.push(name, value);
+    return flat;
+  }
+  if (typeof fields === 'object' && fields !== null && !Buffer.isBuffer(fields)) {
+    const flat: (string | Buffer)[] = [];
+    for (const [name, value] of Object.entries(fields as Record<string, string | Buffer>))
+      flat.push(name, value);
+    return flat;
+  }
+  return undefined;
+}
+
+/** `flat` without the fields named in `names`; `flat` itself (no copy) when it has none of them. */
+export function withoutFields<V>(flat: readonly V[], names: ReadonlySet<string>): readonly V[] {
+  let found = false;
+  for (let i = 0; i < flat.length && !found; i += 2) found = names.has(nameOf(flat[i]) ?? '');
+  if (!found) return flat;
+  const kept: V[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    if (names.has(nameOf(flat[i]) ?? '')) continue;
+    kept.push(flat[i] as V);
+    if (i + 1 < flat.length) kept.push(flat[i + 1] as V);
+  }
+  return kept;
+}
+
+/** The first value of field `name` as a string, or `undefined`. */
+export function fieldString(flat: readonly unknown[], name: string): string | undefined {
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    if (nameOf(flat[i]) !== name) continue;
+    const value = flat[i + 1];
+    if (typeof value === 'string') return value;
+    if (Buffer.isBuffer(value)) return value.toString('latin1');
+  }
+  return undefined;
+}
+
+/** Fields to add, as the flat `field, value, ...` argument list `XADD` takes. */
+export function fieldArguments(fields: StreamFieldsInput): RedisArgument[] {
+  if (Array.isArray(fields)) return fields as RedisArgument[];
+  const flat: RedisArgument[] = [];
+  if (fields instanceof Map) {
+    for (const [name, value] of fields as ReadonlyMap<string, RedisArgument>) flat.push(name, value);
+  } else {
+    for (const [name, value] of Object.entries(fields as Readonly<Record<string, RedisArgument>>))
+      flat.push(name, value);
+  }
+  return flat;
+}
