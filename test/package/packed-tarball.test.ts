@@ -135,6 +135,15 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
     }
   });
 
+  it('installs the `tracebridge` command, and `tracebridge view` prints a waterfall', () => {
+    const bin = join(app, 'node_modules', '.bin', 'tracebridge');
+    assert.ok(existsSync(bin), 'npm linked the bin');
+    assert.match(run(bin, ['view', '--help'], app), /tracebridge view/);
+    const fixture = join(ROOT, 'test', 'fixtures', 'otlp', 'checkout-trace.jsonl');
+    const out = run(bin, ['view', fixture, '--no-color', '--width', '100'], app);
+    assert.match(out, /process order\.created/);
+  });
+
   it('type-checks a strict TypeScript consumer without the optional clients or skipLibCheck', () => {
     writeFileSync(
       join(app, 'consumer.ts'),

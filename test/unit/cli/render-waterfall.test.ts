@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { TracebridgeConfigError } from '../../../src/core/errors';
+import { parseOtlpJson } from '../../../src/cli/parse-otlp-json';
+import { renderWaterfall } from '../../../src/cli/render-waterfall';
+import { columns } from '../../../src/cli/terminal-text';
+import { TRACE_B, traceSpan } from './trace-span-fixture';
+
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'otlp');
+const CHECKOUT = join(FIXTURES, 'checkout-trace.jsonl');
+const GOLDEN = join(FIXTURES, 'checkout-trace.waterfall-100.txt');
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function checkoutSpans(): ReturnType<typeof parseOtlpJson>['spans'] {
+  const { spans, problems } = parseOtlpJson(readFileSync(CHECKOUT, 'utf8'));
+  assert.deepEqual(problems, [], 'the fixture is well formed');
+  return spans;
+}
+
+function assertFits(text: string, width: number): void {
+  for (const line of text.split('\n')) {
+    assert.ok(columns(line) <= width, `${columns(line)} > ${width}: ${JSON.stringify(line)}`);
+  }
+}
+
+describe('renderWaterfall', () => {
+  it('renders the five-service checkout trace exactly as the golden file (plain, width 100)', () => {
+    const text = renderWaterfall(checkoutSpans(), { width: 100, color: false });
+    // UPDATE_GOLDEN=1 rewrites the golden file; review its diff before committing it.
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(GOLDEN, text);
+    assert.equal(text, readFileSync(GOLDEN, 'utf8'));
+  });
+
+  it('fits every line in 60 columns, and in any width from 50 to 200', () => {
+    const spans = checkoutSpans();
+    const at60 = renderWaterfall(spans, { width: 60 });
+    assertFits(at60, 60);
+    // Still every span: 15 + 1 rows with a kind, marks intact.
+    assert.equal(at60.split('\n').filter((line) => / (SERV|CLNT|PROD|CONS|INTL) /.test(line)).length, 16);
+    assert.equal(at60.split('\n').filter((line) => line.startsWith('!')).length, 1);
+    assert.equal(at60.split('\n').filter((line) => line.startsWith(' ~')).length, 1);
+    for (let width = 50; width <= 200; width += 7) assertFits(renderWaterfall(spans, { width }), width);
+  });
+
+  it('plain output is free of escape codes; colour output paints, and fits once the codes are removed', () => {
+    const spans = checkoutSpans();
+    const plain = renderWaterfall(spans, { width: 100 });
+    assert.equal(plain.includes('\u001b'), false);
+    assert.match(plain, /\.\.\.=+/, 'plain: ASCII wait before ASCII work');
+    const colour = renderWaterfall(spans, { width: 100, color: true });
+    // ESC shown as ^, so the patterns below stay readable (and free of control characters).
+    const visible = colour.replaceAll('\u001b', '^');
+    assert.match(visible, /\^\[1;31m!/, 'the error mark in bold red');
+    assert.match(visible, /░+\^\[0m\^\[\d+m█+/, 'the wait, then the work in its service colour');
+    const stripped = colour.replace(ANSI, '');
+    assertFits(stripped, 100);
+    // Same layout: only glyphs differ.
+    assert.equal(stripped.split('\n').length, plain.split('\n').length);
+  });
+
+  it('marks errors and orphans, notes links, and draws the queue wait only where the attribute is', () => {
+    const spans = [
+      traceSpan('root', undefined, 0, 100, { kind: 'SERVER', serviceName: 'gateway' }),
+      traceSpan('send', 'root', 10, 20, { kind: 'PRODUCER', serviceName: 'gateway' }),
+      traceSpan('process', 'send', 50, 90, {
+        kind: 'CONSUMER',
+        serviceName: 'worker',
+        status: 'ERROR',
+        attributes: { 'tracebridge.messaging.time_in_queue_ms': 30 },
+        links: [{ traceId: TRACE_B, spanId: '1234567890abcdef' }],
+      }),
+      traceSpan('lost', 'gone', 60, 70, { serviceName: 'worker' }),
+    ];
+    const lines = renderWaterfall(spans, { width: 80 }).split('\n');
+    const row = (name: string): string => lines.find((line) => line.includes(` ${name} `))!;
+    assert.ok(row('process').startsWith('! '));
+    assert.ok(row('lost').startsWith(' ~'));
+    assert.ok(row('root').startsWith('  '));
+    const bar = (name: string): string => /\|([^|]*)\|$/.exec(row(name))![1]!;
+    assert.match(bar('process'), /^ +\.+=+ *$/);
+    assert.match(bar('send'), /^ +=+ *$/);
+    assert.ok(lines.some((line) => line.includes(`~ parent ${'gone'.padStart(16, '0')} not found`)));
+    assert.ok(lines.some((line) => line.includes('-> link to span 1234567890abcdef in trace bbbbbbbb…')));
+  });
+
+  it('prints names from the file as text: escape sequences cannot reach the terminal', () => {
+    const spans = [
+      traceSpan('x', undefined, 0, 1, {
+        name: 'evil\u001b]0;pwned\u0007\u001b[2J',
+        serviceName: '\u001b[31m',
+      }),
+    ];
+    const text = renderWaterfall(spans, { width: 80, color: false });
+    assert.equal(text.includes('\u001b'), false);
+    assert.ok(text.includes('evil?]0;pwned??[2J'));
+  });
+
+  it('throws a named error for a width it cannot lay out', () => {
+    for (const width of [49, 0, 80.5, Number.NaN]) {
+      assert.throws(() => renderWaterfall([], { width }), TracebridgeConfigError, String(width));
+    }
+    assert.throws(() => renderWaterfall([], { color: 'yes' as unknown as boolean }), TracebridgeConfigError);
+    assert.equal(renderWaterfall([]).split('\n').length, 2, 'no spans: the legend alone');
+  });
+
+  it('traceId shows one trace, while links still name spans of the others', () => {
+    const spans = checkoutSpans();
+    const text = renderWaterfall(spans, { traceId: '9a1c4e2f0b7d46c8a53e6f1d2c3b4a59' });
+    assert.deepEqual(
+      text.split('\n').filter((line) => line.startsWith('trace ')),
+      ['trace 9a1c4e2f0b7d46c8a53e6f1d2c3b4a59  11.0 ms  1 span'],
+    );
+    assert.match(text, /link to send order\.created \(orders\)/);
+    assert.equal(renderWaterfall(spans, { traceId: 'f'.repeat(32) }).split('\n').length, 2);
+  });
+});
