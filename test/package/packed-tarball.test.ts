@@ -156,6 +156,12 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
         "const headers: KafkaHeaders | undefined = send.inject(kafkaHeadersCarrier, { id: 'a' });",
         'send.end();',
         'export const checked: [unknown, boolean] = [headers, new Error() instanceof TracebridgeConfigError];',
+        "import { traceConsumer, traceProducer } from 'tracebridge/kafka';",
+        "import { traceChannel } from 'tracebridge/amqp';",
+        "import { streamProducer } from 'tracebridge/redis';",
+        "import { assertConnectedTrace } from 'tracebridge/testing';",
+        "import { renderWaterfall } from 'tracebridge/cli';",
+        'export const adapters = [traceConsumer, traceProducer, traceChannel, streamProducer, assertConnectedTrace, renderWaterfall];',
       ].join('\n'),
     );
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

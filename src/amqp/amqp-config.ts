@@ -1,0 +1,42 @@
+import { MessagingTelemetry } from '../core/messaging-telemetry';
+import { checkOptionTypes } from '../core/option-checks';
+import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
+import type { AmqpConsumeInfo, AmqpPublishInfo, AmqpTracingOptions } from './amqp-options';
+import { DeliveryTracker } from './delivery-tracker';
+import { withQueueRules } from './queue-incoming-rules';
+
+/** The `messaging.system` of every RabbitMQ span and metric. */
+export const RABBITMQ_SYSTEM = 'rabbitmq';
+
+/** What one traced channel works with, resolved and validated once, when it is traced. */
+export interface AmqpChannelConfig {
+  readonly telemetry: MessagingTelemetry<AmqpPublishInfo, AmqpConsumeInfo>;
+  /** This channel's unsettled deliveries. */
+  readonly tracker: DeliveryTracker;
+  readonly setTimestamp: boolean;
+}
+
+/** Validates `options` and builds one channel's telemetry; throws `TracebridgeConfigError` when malformed. */
+export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): AmqpChannelConfig {
+  checkOptionTypes('traceChannel', options, {
+    tracerProvider: 'object',
+    meterProvider: 'object',
+    publishHook: 'function',
+    consumeHook: 'function',
+    setTimestamp: 'boolean',
+    maxPendingSettles: 'positive integer',
+  });
+  const resolved = { ...DEFAULT_AMQP_TRACING_OPTIONS, ...options };
+  return {
+    telemetry: new MessagingTelemetry<AmqpPublishInfo, AmqpConsumeInfo>({
+      system: RABBITMQ_SYSTEM,
+      tracerProvider: resolved.tracerProvider,
+      meterProvider: resolved.meterProvider,
+      incoming: withQueueRules(resolved.incoming),
+      sendHook: resolved.publishHook,
+      processHook: resolved.consumeHook,
+    }),
+    tracker: new DeliveryTracker(resolved.maxPendingSettles),
+    setTimestamp: resolved.setTimestamp,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * `messaging.destination.name` for RabbitMQ, as the semantic conventions (v1.44) define it.
+ * @see https://opentelemetry.io/docs/specs/semconv/messaging/rabbitmq/
+ */
+
+/** The name the conventions give the default (nameless) exchange when nothing else names the destination. */
+export const DEFAULT_EXCHANGE_NAME = 'amq.default';
+
+/** The pseudo-queue of RabbitMQ's direct reply-to; replies are routed to `amq.rabbitmq.reply-to.<suffix>`. */
+const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/**
+ * The destination of a publish: `{exchange}:{routing key}` when both are non-empty, whichever one is when only
+ * one is (`sendToQueue('orders')` publishes to `orders`), and `amq.default` for the default exchange with no
+ * routing key.
+ */
+export function publishDestination(exchange: string, routingKey: string): string {
+  if (exchange === '') return routingKey === '' ? DEFAULT_EXCHANGE_NAME : routingKey;
+  return routingKey === '' ? exchange : `${exchange}:${routingKey}`;
+}
+
+/**
+ * The destination of a delivery: `{exchange}:{routing key}:{queue}`, leaving out what is empty (the default
+ * exchange, a fanout's routing key) and naming the queue once when the routing key is the queue (messages
+ * sent straight to a queue, and direct reply-to, whose routing key is the pseudo-queue plus a suffix).
+ */
+export function consumeDestination(exchange: string, routingKey: string, queue: string): string {
+  const sameAsQueue =
+    routingKey === queue || (queue === DIRECT_REPLY_TO && routingKey.startsWith(`${DIRECT_REPLY_TO}.`));
+  const parts: string[] = [];
+  if (exchange !== '') parts.push(exchange);
+  if (routingKey !== '' && !sameAsQueue) parts.push(routingKey);
+  if (queue !== '') parts.push(queue);
+  return parts.length > 0 ? parts.join(':') : DEFAULT_EXCHANGE_NAME;
+}

@@ -1,0 +1,61 @@
+import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import { DEFAULT_MAX_PENDING_SETTLES } from '../core/settle-registry';
+import type { IncomingOption } from '../core/trust-policy';
+import type { AmqpMessage, AmqpPublishOptions } from './amqp-types';
+
+/** Handed to `publishHook`: the publish as the caller made it (read-only: the hook must not modify it). */
+export interface AmqpPublishInfo {
+  /** The exchange; `''` for the default exchange (`sendToQueue`). */
+  readonly exchange: string;
+  /** The routing key; the queue name for `sendToQueue`. */
+  readonly routingKey: string;
+  readonly content: Buffer;
+  /** The caller's options object, as given (tracebridge sends a copy when it adds headers or a timestamp). */
+  readonly options: AmqpPublishOptions | undefined;
+}
+
+/** Handed to `consumeHook`: one delivery (`consume`) or pulled message (`get`). */
+export interface AmqpConsumeInfo {
+  /** The queue given to `consume` or `get`. */
+  readonly queue: string;
+  readonly message: AmqpMessage;
+  /** `'process'` for a consumer's delivery, `'receive'` for a message pulled with `get`. */
+  readonly operation: 'process' | 'receive';
+}
+
+/** Options of `traceChannel`. Every field is optional; defaults are listed with each. */
+export interface AmqpTracingOptions {
+  /** Where spans go. Default: the globally registered tracer provider. */
+  readonly tracerProvider?: TracerProvider;
+  /** Where the messaging metrics go. Default: the globally registered meter provider. */
+  readonly meterProvider?: MeterProvider;
+  /**
+   * What a message's trace context may do, per destination. Default `'parent'`: the process span continues
+   * the publisher's trace. Rules with a string match a consume destination (`{exchange}:{routing key}:{queue}`)
+   * exactly or by its queue (`'public-orders'` matches every delivery from that queue); a RegExp is tested
+   * against the whole destination. Use `'link'` for queues fed by parties you do not control.
+   */
+  readonly incoming?: IncomingOption;
+  /** Called for every recording publish span; a throw is logged and ignored. Default: none. */
+  readonly publishHook?: (span: Span, info: AmqpPublishInfo) => void;
+  /** Called for every recording process or receive span; a throw is logged and ignored. Default: none. */
+  readonly consumeHook?: (span: Span, info: AmqpConsumeInfo) => void;
+  /**
+   * Set the AMQP `timestamp` property (whole seconds, as AMQP defines it) on published messages that have
+   * none, so consumers can measure time in queue. A timestamp the publisher set is never changed.
+   * Default: `true`.
+   */
+  readonly setTimestamp?: boolean;
+  /**
+   * The most unsettled deliveries held per consumer (and for `get`); past it the oldest span ends as
+   * `evicted`, so a consumer that never acknowledges cannot grow memory without bound. Default: 10,000.
+   */
+  readonly maxPendingSettles?: number;
+}
+
+/** The defaults of {@link AmqpTracingOptions}; user options are spread over them, never the other way. */
+export const DEFAULT_AMQP_TRACING_OPTIONS = Object.freeze({
+  incoming: 'parent',
+  setTimestamp: true,
+  maxPendingSettles: DEFAULT_MAX_PENDING_SETTLES,
+} as const satisfies AmqpTracingOptions);

@@ -1,0 +1,161 @@
+import type { Span } from '@opentelemetry/api';
+import { safely } from '../core/diagnostics';
+import type { MessagingSpan } from '../core/messaging-span';
+import { isPromiseLike } from '../core/promise-like';
+import {
+  ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
+  ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG,
+  ATTR_TRACEBRIDGE_ATTEMPT,
+  ATTR_TRACEBRIDGE_RABBITMQ_DEATH_COUNT,
+  ATTR_TRACEBRIDGE_RABBITMQ_DEATH_REASON,
+  ATTR_TRACEBRIDGE_RABBITMQ_REDELIVERED,
+} from '../core/semantic-attributes';
+import type { SettleOutcome } from '../core/settle-outcome';
+import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
+import type { AmqpChannelConfig } from './amqp-config';
+import { consumeDestination } from './amqp-destination';
+import type { AmqpConsumeCallback, AmqpMessage } from './amqp-types';
+import { readDeliveryAttempt } from './delivery-attempt';
+import { enqueueTimeMs } from './message-timestamp';
+import { nameOf } from './publish-tracing';
+import { runInSpan } from './run-in-span';
+
+const CANCELLED_BY_BROKER: SettleOutcome = { kind: 'cancelled', reason: 'the broker cancelled the consumer' };
+const CANCELLED_BY_CALLER: SettleOutcome = { kind: 'cancelled', reason: 'the consumer was cancelled' };
+
+/**
+ * Wraps a consumer callback: each delivery gets a CONSUMER `process` span, parented to the publisher's
+ * context (per the trust policy), and the callback runs inside it. The span waits in the channel's tracker
+ * for the delivery's ack, nack or reject; with `noAck` nothing waits and the span ends when the callback
+ * returns or its promise settles. `null`, amqplib's signal that the broker cancelled the consumer, ends that
+ * consumer's waiting spans and is passed on. What the callback throws reaches amqplib unchanged, and a
+ * rejection stays an unhandled rejection (see `runInSpan`).
+ */
+export function traceConsumer(
+  config: AmqpChannelConfig,
+  queue: string,
+  onMessage: AmqpConsumeCallback,
+  noAck: boolean,
+  consumerTagOption: string | undefined,
+): AmqpConsumeCallback {
+  // Known from the options or from the first delivery; the broker's cancel does not say which consumer.
+  let consumerTag = consumerTagOption;
+  return (message) => {
+    if (message === null || message === undefined) {
+      const tag = consumerTag;
+      if (tag !== undefined)
+        safely(
+          'ending a cancelled consumer’s spans',
+          () => config.tracker.releaseConsumer(tag, CANCELLED_BY_BROKER),
+          0,
+        );
+      return onMessage(message);
+    }
+    const span = startDelivery(config, queue, message, 'process');
+    if (span === undefined) return onMessage(message);
+    if (noAck) return runInSpan(span, true, () => onMessage(message));
+    const fields = message.fields;
+    consumerTag = typeof fields.consumerTag === 'string' ? fields.consumerTag : consumerTag;
+    config.tracker.track(consumerTag, fields.deliveryTag, span);
+    return runInSpan(span, false, () => onMessage(message));
+  };
+}
+
+/**
+ * Wraps the promise of a `get`: a message it resolves with gets a CLIENT `receive` span, parented like a
+ * delivery's, which waits for its settle (or ends at once with `noAck`). The caller gets a promise that
+ * resolves with amqplib's result, or rejects with amqplib's error, after the span has started; a result that
+ * is not a promise (the callback API) is returned untouched and not traced.
+ */
+export function traceGet(config: AmqpChannelConfig, queue: string, noAck: boolean, result: unknown): unknown {
+  if (!isPromiseLike(result)) return result;
+  return result.then((message: unknown) => {
+    if (isMessage(message)) {
+      const span = startDelivery(config, queue, message, 'receive');
+      if (span !== undefined) {
+        if (noAck) span.end();
+        else
+          safely(
+            'tracking a pulled message',
+            () => config.tracker.track(undefined, message.fields.deliveryTag, span),
+            undefined,
+          );
+      }
+    }
+    return message;
+  });
+}
+
+/**
+ * Wraps the promise of `cancel(consumerTag)`: once the broker confirms the cancel (after which nothing more
+ * is delivered to the consumer), that consumer's waiting spans end as `cancelled`. The caller gets a promise
+ * with amqplib's result or error; a result that is not a promise is returned untouched.
+ */
+export function traceCancel(config: AmqpChannelConfig, consumerTag: unknown, result: unknown): unknown {
+  if (!isPromiseLike(result) || typeof consumerTag !== 'string') return result;
+  return result.then((reply: unknown) => {
+    safely(
+      'ending a cancelled consumer’s spans',
+      () => config.tracker.releaseConsumer(consumerTag, CANCELLED_BY_CALLER),
+      0,
+    );
+    return reply;
+  });
+}
+
+/** Starts the span of one delivery or pulled message; `undefined` only if something unforeseen threw. */
+function startDelivery(
+  config: AmqpChannelConfig,
+  queue: string,
+  message: AmqpMessage,
+  operation: 'process' | 'receive',
+): MessagingSpan | undefined {
+  return safely(
+    `starting a ${operation} span`,
+    () => {
+      const { fields, properties } = message;
+      return config.telemetry.startProcess({
+        destination: consumeDestination(nameOf(fields.exchange), nameOf(fields.routingKey), nameOf(queue)),
+        operationType: operation,
+        carrier: amqpHeadersCarrier,
+        headers: properties.headers,
+        enqueueTimeMs: enqueueTimeMs(properties.timestamp),
+        describe: (span) => describeDelivery(span, message),
+        info: { queue, message, operation },
+      });
+    },
+    undefined,
+  );
+}
+
+function describeDelivery(span: Span, message: AmqpMessage): void {
+  const { fields, properties } = message;
+  if (typeof fields.routingKey === 'string' && fields.routingKey !== '')
+    span.setAttribute(ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, fields.routingKey);
+  if (typeof fields.deliveryTag === 'number')
+    span.setAttribute(ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG, fields.deliveryTag);
+  const { messageId, correlationId } = properties;
+  if (typeof messageId === 'string' && messageId !== '')
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, messageId);
+  if (typeof correlationId === 'string' && correlationId !== '')
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_CONVERSATION_ID, correlationId);
+  // Only what sets a delivery apart from a first attempt is recorded: absent means first, and the common
+  // case costs no attributes.
+  const attempt = readDeliveryAttempt(fields.redelivered, properties.headers);
+  if (attempt.redelivered) span.setAttribute(ATTR_TRACEBRIDGE_RABBITMQ_REDELIVERED, true);
+  if (attempt.attempt > 1) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, attempt.attempt);
+  if (attempt.deathCount !== undefined)
+    span.setAttribute(ATTR_TRACEBRIDGE_RABBITMQ_DEATH_COUNT, attempt.deathCount);
+  if (attempt.deathReason !== undefined)
+    span.setAttribute(ATTR_TRACEBRIDGE_RABBITMQ_DEATH_REASON, attempt.deathReason);
+}
+
+function isMessage(value: unknown): value is AmqpMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { fields, properties } = value as { fields?: unknown; properties?: unknown };
+  return (
+    typeof fields === 'object' && fields !== null && typeof properties === 'object' && properties !== null
+  );
+}

@@ -1,0 +1,90 @@
+import type { MessagingSpan } from '../core/messaging-span';
+import type { SettleOutcome } from '../core/settle-outcome';
+import { SettleRegistry } from '../core/settle-registry';
+
+/**
+ * The process and receive spans of one channel's unsettled deliveries, keyed by delivery tag (AMQP tags are
+ * per channel), grouped by the consumer each delivery came from, so that cancelling a consumer ends exactly
+ * that consumer's spans. Pulled (`get`) messages form a group of their own.
+ *
+ * A group is a core `SettleRegistry`, bounded by `maxPending`; groups exist only for live consumers (a
+ * consumer's group goes when it is cancelled, all go when the channel closes), so nothing here outlives the
+ * deliveries it holds.
+ */
+export class DeliveryTracker {
+  readonly #maxPending: number | undefined;
+  readonly #byConsumer = new Map<string, SettleRegistry<number>>();
+  readonly #pulled: SettleRegistry<number>;
+
+  /** Throws `TracebridgeConfigError` when `maxPending` is not a positive integer. */
+  constructor(maxPending: number | undefined) {
+    // Created now, so a bad bound fails at setup rather than at the first delivery.
+    this.#pulled = new SettleRegistry({ maxPending });
+    this.#maxPending = maxPending;
+  }
+
+  /** Deliveries whose spans wait for a settle, over all consumers and pulled messages. */
+  get size(): number {
+    let size = this.#pulled.size;
+    for (const registry of this.#byConsumer.values()) size += registry.size;
+    return size;
+  }
+
+  /** Holds `span` until delivery `deliveryTag` is settled; `consumerTag` is undefined for a pulled message. */
+  track(consumerTag: string | undefined, deliveryTag: number, span: MessagingSpan): void {
+    this.#registryFor(consumerTag).track(deliveryTag, span);
+  }
+
+  /** Settles one delivery. Returns whether it was pending. */
+  settleOne(deliveryTag: number, outcome: SettleOutcome): boolean {
+    if (this.#pulled.size > 0 && this.#pulled.settle(deliveryTag, outcome)) return true;
+    for (const registry of this.#byConsumer.values()) {
+      if (registry.settle(deliveryTag, outcome)) return true;
+    }
+    return false;
+  }
+
+  /** Settles every delivery up to and including `deliveryTag` (AMQP `multiple`; tag 0 means all). */
+  settleUpTo(deliveryTag: number, outcome: SettleOutcome): number {
+    if (deliveryTag === 0) return this.settleAll(outcome);
+    const upTo = (tag: number): boolean => tag <= deliveryTag;
+    let settled = this.#pulled.settleWhere(upTo, outcome);
+    for (const registry of this.#byConsumer.values()) settled += registry.settleWhere(upTo, outcome);
+    return settled;
+  }
+
+  /** Settles every pending delivery (`ackAll`, `nackAll`). */
+  settleAll(outcome: SettleOutcome): number {
+    const all = (): boolean => true;
+    let settled = this.#pulled.settleWhere(all, outcome);
+    for (const registry of this.#byConsumer.values()) settled += registry.settleWhere(all, outcome);
+    return settled;
+  }
+
+  /** Ends the pending spans of one consumer (it was cancelled) and forgets the consumer. */
+  releaseConsumer(consumerTag: string, outcome: SettleOutcome): number {
+    const registry = this.#byConsumer.get(consumerTag);
+    if (registry === undefined) return 0;
+    this.#byConsumer.delete(consumerTag);
+    return registry.releaseAll(outcome);
+  }
+
+  /** Ends every pending span (the channel closed) and forgets every consumer. */
+  releaseAll(outcome: SettleOutcome): number {
+    let released = this.#pulled.releaseAll(outcome);
+    const registries = [...this.#byConsumer.values()];
+    this.#byConsumer.clear();
+    for (const registry of registries) released += registry.releaseAll(outcome);
+    return released;
+  }
+
+  #registryFor(consumerTag: string | undefined): SettleRegistry<number> {
+    if (consumerTag === undefined) return this.#pulled;
+    let registry = this.#byConsumer.get(consumerTag);
+    if (registry === undefined) {
+      registry = new SettleRegistry<number>({ maxPending: this.#maxPending });
+      this.#byConsumer.set(consumerTag, registry);
+    }
+    return registry;
+  }
+}

@@ -1,0 +1,111 @@
+import type { Span } from '@opentelemetry/api';
+import type { MessagingSpan } from '../core/messaging-span';
+import {
+  ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
+} from '../core/semantic-attributes';
+import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
+import type { AmqpHeaders } from '../propagation/amqp-headers-carrier';
+import type { AmqpChannelConfig } from './amqp-config';
+import { publishDestination } from './amqp-destination';
+import type { AmqpPublishOptions } from './amqp-types';
+import { timestampNowSeconds } from './message-timestamp';
+
+/** The one amqplib publish call a traced publish makes, with the options and trailing arguments to use. */
+export type PublishCall = (options: AmqpPublishOptions | undefined, rest: unknown[]) => unknown;
+
+/**
+ * Publishes one message inside a PRODUCER span: the span's context goes into a copy of the message's
+ * headers, and `call` sends it. Without confirms the span ends when amqplib has handed the frames to the
+ * socket (`publish` returned); on a confirm channel it ends at the broker's ack, or with an error at its
+ * nack or when the channel closes first, and the caller's callback is still called exactly as before.
+ * amqplib's return value (`false` asks the caller to wait for `'drain'`) is returned as it is, and a throw is
+ * recorded and re-thrown unchanged.
+ */
+export function tracePublish(
+  config: AmqpChannelConfig,
+  confirms: boolean,
+  exchange: string,
+  routingKey: string,
+  content: Buffer,
+  options: AmqpPublishOptions | undefined,
+  rest: unknown[],
+  call: PublishCall,
+): unknown {
+  const send = config.telemetry.startSend({
+    destination: publishDestination(nameOf(exchange), nameOf(routingKey)),
+    operationName: 'publish',
+    describe: (span) => describePublish(span, routingKey, options),
+    info: { exchange, routingKey, content, options },
+  });
+  const outgoing = outgoingOptions(send, options, config.setTimestamp);
+  const endsAtConfirm = confirms && (rest[0] === undefined || typeof rest[0] === 'function');
+  const args = endsAtConfirm ? [confirmCallback(send, rest[0]), ...rest.slice(1)] : rest;
+  let accepted: unknown;
+  try {
+    accepted = call(outgoing, args);
+  } catch (error) {
+    send.recordError(error);
+    send.end();
+    throw error;
+  }
+  if (!endsAtConfirm) send.end();
+  return accepted;
+}
+
+/**
+ * The options to publish with: the caller's own object when there is nothing to add, otherwise a copy with
+ * the injected headers and the timestamp, so the caller's object (and headers) is never modified and a
+ * message published twice never carries a stale context.
+ */
+function outgoingOptions(
+  send: MessagingSpan,
+  options: AmqpPublishOptions | undefined,
+  setTimestamp: boolean,
+): AmqpPublishOptions | undefined {
+  // Anything but an object (or nothing) is amqplib's to make sense of, exactly as without tracing.
+  if (options !== undefined && options !== null && typeof options !== 'object') return options;
+  const headers: unknown = options?.headers;
+  // amqplib builds its header table with `Object.create(headers || null)`; anything else is left for
+  // amqplib to refuse exactly as it would without tracing.
+  const injectable = headers === undefined || headers === null || typeof headers === 'object';
+  const injected = injectable
+    ? send.inject(amqpHeadersCarrier, (headers ?? undefined) as AmqpHeaders | undefined)
+    : headers;
+  // amqplib treats a null timestamp as absent, like an undefined one.
+  const stamp = setTimestamp && (options?.timestamp === undefined || options.timestamp === null);
+  if (injected === headers && !stamp) return options;
+  const copy: { -readonly [K in keyof AmqpPublishOptions]: AmqpPublishOptions[K] } = { ...options };
+  if (injected !== headers) copy.headers = injected as AmqpHeaders;
+  if (stamp) copy.timestamp = timestampNowSeconds();
+  return copy;
+}
+
+/** Ends the publish span at the broker's answer, then calls the caller's callback with what amqplib gave. */
+function confirmCallback(send: MessagingSpan, callerCallback: unknown): (...args: unknown[]) => unknown {
+  return (...args: unknown[]) => {
+    const error = args[0];
+    if (error !== null && error !== undefined) send.recordError(error);
+    send.end();
+    if (typeof callerCallback === 'function')
+      return (callerCallback as (...a: unknown[]) => unknown)(...args);
+    return undefined;
+  };
+}
+
+/** A name as given, or `''` for a value of another type (amqplib refuses those itself, after this). */
+export function nameOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function describePublish(span: Span, routingKey: string, options: AmqpPublishOptions | undefined): void {
+  if (typeof routingKey === 'string' && routingKey !== '')
+    span.setAttribute(ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, routingKey);
+  const messageId: unknown = options?.messageId;
+  if (typeof messageId === 'string' && messageId !== '')
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, messageId);
+  const correlationId: unknown = options?.correlationId;
+  if (typeof correlationId === 'string' && correlationId !== '')
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_CONVERSATION_ID, correlationId);
+}

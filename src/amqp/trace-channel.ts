@@ -1,0 +1,182 @@
+import { safely } from '../core/diagnostics';
+import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import { withMethodOverrides } from '../core/method-overrides';
+import { resolveAmqpConfig } from './amqp-config';
+import type { AmqpChannelConfig } from './amqp-config';
+import type { AmqpTracingOptions } from './amqp-options';
+import type { AmqpChannel, AmqpConsumeCallback, AmqpPublishOptions } from './amqp-types';
+import type { DeliveryTracker } from './delivery-tracker';
+import { traceCancel, traceConsumer, traceGet } from './delivery-tracing';
+import { tracePublish } from './publish-tracing';
+import { nackOutcome, rejectOutcome, SETTLED, settleDelivery } from './settle-tracing';
+
+/** The methods a traced channel intercepts; everything else is the channel's own. */
+type TracedMethodName =
+  'publish' | 'sendToQueue' | 'consume' | 'cancel' | 'get' | 'ack' | 'ackAll' | 'nack' | 'nackAll' | 'reject';
+
+const REQUIRED_METHODS: readonly TracedMethodName[] = [
+  'publish',
+  'sendToQueue',
+  'consume',
+  'cancel',
+  'get',
+  'ack',
+  'ackAll',
+  'nack',
+  'nackAll',
+  'reject',
+];
+
+/** Each traced channel's deliveries, for {@link pendingSettles}; weak, so a traced channel can be collected. */
+const TRACKERS = new WeakMap<object, DeliveryTracker>();
+
+/**
+ * A traced drop-in for an amqplib promise-API `Channel` or `ConfirmChannel` (amqplib 0.10.x, 1.x and 2.x):
+ * the same type back, tracing what goes through it.
+ *
+ * - `publish` / `sendToQueue`: a PRODUCER span `publish {exchange}:{routing key}`, its context injected into a
+ *   copy of the message's headers (the caller's options and headers are never modified). It ends when the
+ *   message is handed to the socket, or on a confirm channel at the broker's ack (an error at a nack). The
+ *   return value, and so `'drain'` backpressure, is amqplib's own.
+ * - `consume`: a CONSUMER span `process {exchange}:{routing key}:{queue}` per delivery, parented to the
+ *   publisher's context, with the callback running inside it. It ends when the delivery is settled through
+ *   this traced channel (`ack`, `nack`, `reject`, `ackAll`, `nackAll`), when its consumer is cancelled or
+ *   when the channel closes; with `noAck`, when the callback returns or its promise settles.
+ * - `get`: a CLIENT span `receive ...` per message, parented the same way and ended the same way.
+ *
+ * Everything else (other methods, properties, events such as `'drain'`, `'close'`, `'error'`, `'return'`,
+ * `instanceof`) is the channel's own: the result is a `Proxy` (the core's `withMethodOverrides`) that
+ * intercepts only the methods above, calls every other method on the channel itself, and never writes to
+ * the channel. Settle deliveries through the traced channel: a delivery acknowledged through
+ * the original channel object is not seen, and its span ends only when its consumer is cancelled or the
+ * channel closes (as `cancelled` or `closed`).
+ *
+ * @throws TracebridgeConfigError when `channel` is not an amqplib channel, is already traced, or `options` is
+ * malformed.
+ *
+ * @example
+ * ```ts
+ * const channel = traceChannel(await connection.createConfirmChannel());
+ * channel.publish('shop', 'order.created', Buffer.from(json), { persistent: true });
+ * await channel.consume('orders', (msg) => { if (msg) { handle(msg); channel.ack(msg); } });
+ * ```
+ */
+export function traceChannel<C extends AmqpChannel>(channel: C, options?: AmqpTracingOptions): C {
+  checkChannel(channel);
+  const config = resolveAmqpConfig(options);
+  const target: AmqpChannel = channel;
+  // Only a ConfirmChannel has waitForConfirms, in every amqplib major.
+  const confirms = typeof (channel as { waitForConfirms?: unknown }).waitForConfirms === 'function';
+  const traced = tracedMethods(target, config, confirms);
+  // 'close' follows 'error' and a lost connection alike; listening to 'error' would change what an
+  // unhandled channel error does.
+  target.once('close', () =>
+    safely('ending the spans of a closed channel', () => config.tracker.releaseAll(SETTLED.closed), 0),
+  );
+  const proxy = withMethodOverrides(channel, traced as unknown as Partial<C>);
+  TRACKERS.set(proxy, config.tracker);
+  return proxy;
+}
+
+/**
+ * How many deliveries of a traced channel have a span waiting for their settle (0 for anything
+ * `traceChannel` did not return). A number that only grows points at deliveries settled through the
+ * untraced channel, or never settled.
+ */
+export function pendingSettles(channel: object): number {
+  return TRACKERS.get(channel)?.size ?? 0;
+}
+
+function tracedMethods(
+  target: AmqpChannel,
+  config: AmqpChannelConfig,
+  confirms: boolean,
+): Record<TracedMethodName, (...args: never[]) => unknown> {
+  const { tracker } = config;
+  const methods: Record<TracedMethodName, (...args: never[]) => unknown> = {
+    publish: (
+      exchange: string,
+      routingKey: string,
+      content: Buffer,
+      options?: AmqpPublishOptions,
+      ...rest: unknown[]
+    ) =>
+      tracePublish(config, confirms, exchange, routingKey, content, options, rest, (outgoing, args) =>
+        callWith(target, 'publish', [exchange, routingKey, content, outgoing, ...args]),
+      ),
+    sendToQueue: (queue: string, content: Buffer, options?: AmqpPublishOptions, ...rest: unknown[]) =>
+      tracePublish(config, confirms, '', queue, content, options, rest, (outgoing, args) =>
+        callWith(target, 'sendToQueue', [queue, content, outgoing, ...args]),
+      ),
+    consume: (
+      queue: string,
+      onMessage: AmqpConsumeCallback,
+      options?: { noAck?: unknown; consumerTag?: unknown },
+      ...rest: unknown[]
+    ) => {
+      // Anything but a function is amqplib's to refuse, as it would without tracing.
+      const callback =
+        typeof onMessage === 'function'
+          ? traceConsumer(config, queue, onMessage, Boolean(options?.noAck), consumerTagOf(options))
+          : onMessage;
+      return callWith(target, 'consume', [queue, callback, options, ...rest]);
+    },
+    cancel: (consumerTag: string, ...rest: unknown[]) =>
+      traceCancel(config, consumerTag, callWith(target, 'cancel', [consumerTag, ...rest])),
+    get: (queue: string, options?: { noAck?: unknown }, ...rest: unknown[]) =>
+      traceGet(config, queue, Boolean(options?.noAck), callWith(target, 'get', [queue, options, ...rest])),
+    ack: (message: unknown, allUpTo?: unknown, ...rest: unknown[]) => {
+      const result = callWith(target, 'ack', [message, allUpTo, ...rest]);
+      settleDelivery(tracker, message, allUpTo, SETTLED.ack);
+      return result;
+    },
+    ackAll: (...rest: unknown[]) => {
+      const result = callWith(target, 'ackAll', rest);
+      safely('ending settled deliveries’ spans', () => tracker.settleAll(SETTLED.ack), 0);
+      return result;
+    },
+    nack: (message: unknown, allUpTo?: unknown, requeue?: unknown, ...rest: unknown[]) => {
+      const result = callWith(target, 'nack', [message, allUpTo, requeue, ...rest]);
+      settleDelivery(tracker, message, allUpTo, nackOutcome(requeue));
+      return result;
+    },
+    nackAll: (requeue?: unknown, ...rest: unknown[]) => {
+      const result = callWith(target, 'nackAll', [requeue, ...rest]);
+      safely('ending settled deliveries’ spans', () => tracker.settleAll(nackOutcome(requeue)), 0);
+      return result;
+    },
+    reject: (message: unknown, requeue?: unknown, ...rest: unknown[]) => {
+      const result = callWith(target, 'reject', [message, requeue, ...rest]);
+      settleDelivery(tracker, message, false, rejectOutcome(requeue));
+      return result;
+    },
+  };
+  return methods;
+}
+
+/**
+ * Calls the channel's own method with the channel as `this`, so amqplib's internal calls (a ConfirmChannel's
+ * `sendToQueue` calls `this.publish`) reach amqplib, never the traced wrappers a second time.
+ */
+function callWith(target: AmqpChannel, method: TracedMethodName, args: unknown[]): unknown {
+  return Reflect.apply(Reflect.get(target, method) as (...a: unknown[]) => unknown, target, args);
+}
+
+function consumerTagOf(options: { consumerTag?: unknown } | undefined): string | undefined {
+  const tag = options?.consumerTag;
+  return typeof tag === 'string' && tag !== '' ? tag : undefined;
+}
+
+function checkChannel(channel: unknown): asserts channel is AmqpChannel {
+  if (typeof channel !== 'object' || channel === null)
+    throw invalid(`traceChannel needs an amqplib Channel or ConfirmChannel, got ${String(channel)}`);
+  if (TRACKERS.has(channel)) throw invalid('this channel is already traced; trace the original channel once');
+  for (const method of [...REQUIRED_METHODS, 'once']) {
+    if (typeof (channel as Record<string, unknown>)[method] !== 'function')
+      throw invalid(`traceChannel needs an amqplib promise-API channel; this one has no ${method}()`);
+  }
+}
+
+function invalid(message: string): TracebridgeConfigError {
+  return new TracebridgeConfigError(TracebridgeErrorCode.InvalidOption, message);
+}
