@@ -22,14 +22,13 @@
 import { randomUUID } from 'node:crypto';
 import { context, propagation, ProxyTracerProvider, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ExportResult } from '@opentelemetry/core';
 import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Tracer, TracerProvider } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type * as tracebridgeRedis from '../../src/redis/index';
 import { createPropagator } from '../../test/helpers/tracing';
+import { CountingExporter } from '../bench-sdk';
 import { loadBuilt } from '../built-package';
 import type { Variant, Workload, WorkloadResult } from '../runner';
 
@@ -47,20 +46,6 @@ const NAMES = {
   tracebridgeOff: 'tracebridge, no SDK registered',
   sdkFloor: 'ioredis + 2 bare SDK spans/job',
 };
-
-/** Counts exported spans; keeps them only when asked. */
-class CountingExporter implements SpanExporter {
-  total = 0;
-  kept: ReadableSpan[] | undefined;
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.total += spans.length;
-    this.kept?.push(...spans);
-    resultCallback({ code: ExportResultCode.SUCCESS });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 type Entries = [id: string, fields: string[]][];
 type ReadReply = [stream: string, entries: Entries][] | null;
@@ -203,7 +188,7 @@ export function workload(): Workload {
       stream = `redis-bench-${randomUUID().slice(0, 8)}`;
       const { admin } = pipelines.get(name)!;
       await admin.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
-      exporter.total = 0;
+      exporter.reset();
       if (!traced) return;
       context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
       propagation.setGlobalPropagator(propagator);
