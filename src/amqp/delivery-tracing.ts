@@ -20,7 +20,6 @@ import type { AmqpConsumeCallback, AmqpMessage } from './amqp-types';
 import { readDeliveryAttempt } from './delivery-attempt';
 import { enqueueTimeMs } from './message-timestamp';
 import { nameOf } from './publish-tracing';
-import { runInSpan } from './run-in-span';
 
 const CANCELLED_BY_BROKER: SettleOutcome = { kind: 'cancelled', reason: 'the broker cancelled the consumer' };
 const CANCELLED_BY_CALLER: SettleOutcome = { kind: 'cancelled', reason: 'the consumer was cancelled' };
@@ -31,7 +30,7 @@ const CANCELLED_BY_CALLER: SettleOutcome = { kind: 'cancelled', reason: 'the con
  * for the delivery's ack, nack or reject; with `noAck` nothing waits and the span ends when the callback
  * returns or its promise settles. `null`, amqplib's signal that the broker cancelled the consumer, ends that
  * consumer's waiting spans and is passed on. What the callback throws reaches amqplib unchanged, and a
- * rejection stays an unhandled rejection (see `runInSpan`).
+ * rejection stays an unhandled rejection (see `MessagingSpan.runUnawaited`).
  */
 export function traceConsumer(
   config: AmqpChannelConfig,
@@ -55,11 +54,11 @@ export function traceConsumer(
     }
     const span = startDelivery(config, queue, message, 'process');
     if (span === undefined) return onMessage(message);
-    if (noAck) return runInSpan(span, true, () => onMessage(message));
+    if (noAck) return span.runUnawaited(() => onMessage(message), true);
     const fields = message.fields;
     consumerTag = typeof fields.consumerTag === 'string' ? fields.consumerTag : consumerTag;
     config.tracker.track(consumerTag, fields.deliveryTag, span);
-    return runInSpan(span, false, () => onMessage(message));
+    return span.runUnawaited(() => onMessage(message), false);
   };
 }
 

@@ -89,6 +89,41 @@ export class MessagingSpan {
     return result;
   }
 
+  /**
+   * Runs `work` with this span active for a caller that drops what `work` returns, such as an event
+   * listener (an amqplib consume callback). A throw or a rejection is recorded and passed on unchanged;
+   * with `endWhenDone` the span ends when `work` returns or its promise settles.
+   *
+   * Unlike {@link run}, a promise is not observed in place: that would mark it handled and silence the
+   * application's own unhandled rejection. A derived promise is returned instead, rejecting in turn with
+   * the same error, so a rejection nobody awaits still surfaces as it would without tracing.
+   */
+  runUnawaited<T>(work: () => T, endWhenDone: boolean): T {
+    let result: T;
+    try {
+      result = context.with(this.context, work);
+    } catch (error) {
+      this.recordError(error);
+      if (endWhenDone) this.end();
+      throw error;
+    }
+    if (!isPromiseLike(result)) {
+      if (endWhenDone) this.end();
+      return result;
+    }
+    return result.then(
+      (value) => {
+        if (endWhenDone) this.end();
+        return value;
+      },
+      (error: unknown) => {
+        this.recordError(error);
+        if (endWhenDone) this.end();
+        throw error;
+      },
+    ) as T;
+  }
+
   /** Records `error` on the span (exception event, error status, `error.type`) without ending it. */
   recordError(error: unknown): void {
     if (this.#ended) return;
