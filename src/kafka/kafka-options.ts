@@ -2,7 +2,7 @@ import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import type { IncomingOption } from '../core/trust-policy';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
 
-/** What `producerHook` learns about a send: the destination topic and its messages (after injection). */
+/** What `producerHook` learns about a send: the destination topic and its messages, as the caller gave them. */
 export interface KafkaProducerInfo {
   /** The topic, or `undefined` for a `sendBatch` across several topics. */
   readonly topic: string | undefined;

@@ -94,7 +94,11 @@ export class TracedSend {
       parent: base,
       links,
       describe: count === 1 ? (s) => describeMessage(s, groups[0]!.messages[0]!) : undefined,
-      info: { topic: destination, messages: groups.flatMap((g) => g.messages) },
+      // One group (every \`send\`) hands its own array over; only a multi-topic \`sendBatch\` builds one.
+      info: {
+        topic: destination,
+        messages: groups.length === 1 ? groups[0]!.messages : groups.flatMap((g) => g.messages),
+      },
     });
     const contexts =
       createContexts === undefined
