@@ -45,6 +45,7 @@ export type {
   SendParams,
 } from './core/messaging-telemetry';
 export { MessagingTelemetry } from './core/messaging-telemetry';
+export type { DestinationTraits } from './core/destination-traits';
 export type { BatchMessage } from './core/messaging-batch';
 export { MessagingBatch } from './core/messaging-batch';
 export { MessagingSpan } from './core/messaging-span';

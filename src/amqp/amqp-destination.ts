@@ -1,7 +1,9 @@
 /**
- * `messaging.destination.name` for RabbitMQ, as the semantic conventions (v1.44) define it.
+ * `messaging.destination.name` for RabbitMQ, as the semantic conventions (v1.44) define it, and the traits
+ * of destinations whose names are made up at runtime (reply queues), which must stay out of span names.
  * @see https://opentelemetry.io/docs/specs/semconv/messaging/rabbitmq/
  */
+import type { DestinationTraits } from '../core/destination-traits';
 
 /** The name the conventions give the default (nameless) exchange when nothing else names the destination. */
 export const DEFAULT_EXCHANGE_NAME = 'amq.default';
@@ -32,4 +34,36 @@ export function consumeDestination(exchange: string, routingKey: string, queue: 
   if (routingKey !== '' && !sameAsQueue) parts.push(routingKey);
   if (queue !== '') parts.push(queue);
   return parts.length > 0 ? parts.join(':') : DEFAULT_EXCHANGE_NAME;
+}
+
+/** Prefix of the names RabbitMQ gives queues declared without one. */
+const SERVER_NAMED_QUEUE_PREFIX = 'amq.gen-';
+
+const DIRECT_REPLY_TO_TRAITS: DestinationTraits = Object.freeze({
+  template: DIRECT_REPLY_TO,
+  temporary: true,
+});
+const SERVER_NAMED_TRAITS: DestinationTraits = Object.freeze({ temporary: true, anonymous: true });
+
+function queueTraits(queue: string): DestinationTraits | undefined {
+  if (queue === DIRECT_REPLY_TO || queue.startsWith(`${DIRECT_REPLY_TO}.`)) return DIRECT_REPLY_TO_TRAITS;
+  if (queue.startsWith(SERVER_NAMED_QUEUE_PREFIX)) return SERVER_NAMED_TRAITS;
+  return undefined;
+}
+
+/**
+ * The traits of a publish's destination: a reply through direct reply-to (`amq.rabbitmq.reply-to.<suffix>`)
+ * or to a server-named queue (`amq.gen-…`), both sent through the default exchange. `undefined` for
+ * every other destination: its name is stable.
+ */
+export function publishDestinationTraits(
+  exchange: string,
+  routingKey: string,
+): DestinationTraits | undefined {
+  return exchange === '' ? queueTraits(routingKey) : undefined;
+}
+
+/** The traits of a delivery's destination: consumed from direct reply-to or a server-named queue. */
+export function consumeDestinationTraits(queue: string): DestinationTraits | undefined {
+  return queueTraits(queue);
 }

@@ -15,7 +15,7 @@ import {
 import type { SettleOutcome } from '../core/settle-outcome';
 import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
-import { consumeDestination } from './amqp-destination';
+import { consumeDestination, consumeDestinationTraits } from './amqp-destination';
 import type { AmqpConsumeCallback, AmqpMessage } from './amqp-types';
 import { readDeliveryAttempt } from './delivery-attempt';
 import { enqueueTimeMs } from './message-timestamp';
@@ -117,6 +117,7 @@ function startDelivery(
       const { fields, properties } = message;
       return config.telemetry.startProcess({
         destination: consumeDestination(nameOf(fields.exchange), nameOf(fields.routingKey), nameOf(queue)),
+        destinationTraits: consumeDestinationTraits(nameOf(queue)),
         operationType: operation,
         carrier: amqpHeadersCarrier,
         headers: properties.headers,

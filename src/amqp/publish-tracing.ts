@@ -8,7 +8,7 @@ import {
 import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
 import type { AmqpHeaders } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
-import { publishDestination } from './amqp-destination';
+import { publishDestination, publishDestinationTraits } from './amqp-destination';
 import type { AmqpPublishOptions } from './amqp-types';
 import { timestampNowSeconds } from './message-timestamp';
 
@@ -35,6 +35,7 @@ export function tracePublish(
 ): unknown {
   const send = config.telemetry.startSend({
     destination: publishDestination(nameOf(exchange), nameOf(routingKey)),
+    destinationTraits: publishDestinationTraits(nameOf(exchange), nameOf(routingKey)),
     operationName: 'publish',
     describe: (span) => describePublish(span, routingKey, options),
     info: { exchange, routingKey, content, options },

@@ -7,6 +7,10 @@ export { parseOtlpJson } from './parse-otlp-json';
 export type { OtlpParseProblem, OtlpParseResult } from './parse-otlp-json';
 export { DEFAULT_WATERFALL_OPTIONS, renderWaterfall } from './render-waterfall';
 export type { WaterfallOptions } from './render-waterfall';
+export { shouldUseColor } from './color-support';
+export type { ColorContext } from './color-support';
+export { resolveWidth } from './terminal-width';
+export type { WidthContext } from './terminal-width';
 export type {
   SpanKindName,
   SpanLinkTarget,

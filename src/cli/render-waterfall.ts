@@ -1,6 +1,6 @@
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { checkOptionTypes } from '../core/option-checks';
-import { ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS } from '../core/semantic-attributes';
+import { ATTR_TRACEBRIDGE_DELAY_MS, ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS } from '../core/semantic-attributes';
 import { formatDuration } from './format-duration';
 import { columns, fitEnd, fitStart, sanitize, truncate, wrapItems } from './terminal-text';
 import type { SpanKindName, TraceSpan } from './trace-span';
@@ -64,7 +64,8 @@ const UNKNOWN_SERVICE = '?';
  * Renders spans as one waterfall per trace, traces by start time: a header (trace id, duration, span
  * count, then the services in the order the request reached them), then a row per span in tree order (children under their parents, by start
  * time, indented by depth) with its service, name, kind, duration and a bar on a time axis shared by the
- * whole trace. A span carrying `tracebridge.messaging.time_in_queue_ms` has its queue wait drawn before
+ * whole trace. A span carrying `tracebridge.messaging.time_in_queue_ms` has its queue wait (plus any
+ * `tracebridge.messaging.delay_ms` of a delayed job) drawn before
  * its bar; error spans are marked `!`; spans whose parent is missing are shown at the top level, marked
  * `~`; links are noted under their span. A legend comes first. Every line fits `width`.
  *
@@ -227,9 +228,15 @@ function notesOf({ node }: TraceRow, known: ReadonlyMap<string, TraceSpan>, styl
   return notes;
 }
 
+/**
+ * How long the span's message waited before its consumer got it: its time in queue, plus, for a delayed
+ * job, the delay it was scheduled with (spent in the delayed set before it reached the queue at all).
+ */
 function queueMs(span: TraceSpan): number | undefined {
-  const value = span.attributes[ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS];
-  return typeof value === 'number' ? value : undefined;
+  const inQueue = span.attributes[ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS];
+  if (typeof inQueue !== 'number') return undefined;
+  const delay = span.attributes[ATTR_TRACEBRIDGE_DELAY_MS];
+  return typeof delay === 'number' && delay > 0 ? inQueue + delay : inQueue;
 }
 
 function nameLabel(span: TraceSpan): string {

@@ -14,6 +14,8 @@ import { callHook, safely } from './diagnostics';
 import { extractMessageContext } from './extract-message-context';
 import { startSpanSafely } from './start-span';
 import { ambientLinks, resolveIncomingContext } from './incoming-context';
+import { traitsAttributes, traitsKey } from './destination-traits';
+import type { DestinationTraits } from './destination-traits';
 import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
@@ -73,6 +75,12 @@ export interface SendParams<SendInfo> {
    */
   readonly destination: string | undefined;
   /**
+   * For a destination whose name varies (a reply queue): the span is named after the template (or the
+   * operation alone), the metrics carry the traits instead of the name, and the name is recorded on the
+   * span only. Default: `destination` is a stable name.
+   */
+  readonly destinationTraits?: DestinationTraits;
+  /**
    * `messaging.operation.name`, the system-specific verb (`'send'`, `'publish'`, `'create'`). Within one
    * telemetry, an operation name always has the same operation type.
    */
@@ -110,6 +118,8 @@ export interface OperationGroupParams {
 export interface ProcessParams<C, ProcessInfo> {
   /** `messaging.destination.name` as the conventions define it for the transport's consumers. */
   readonly destination: string;
+  /** As for {@link SendParams.destinationTraits}. */
+  readonly destinationTraits?: DestinationTraits;
   /** `messaging.operation.name`. Default: the operation type. */
   readonly operationName?: string;
   /** Default `'process'`. `'receive'` is for pull-based reads (AMQP `get`). */
@@ -143,6 +153,8 @@ export interface BatchParams<C, ProcessInfo> {
 /** Per (operation, destination): computed once, reused for every message. */
 interface OperationProfile {
   readonly spanName: string;
+  /** The destination's name goes on each span, not in `attributes` (a destination with traits). */
+  readonly namePerSpan: boolean;
   readonly operationType: MessagingOperationType;
   /** Sampling-relevant attributes, given at span start; also the metrics' attributes. Frozen. */
   readonly attributes: Attributes;
@@ -206,10 +218,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
    */
   startSend(params: SendParams<SendInfo>): MessagingSpan {
     const type = params.operationType ?? 'send';
-    const profile = this.#profile(params.operationName, type, params.destination);
+    const profile = this.#profile(params.operationName, type, params.destination, params.destinationTraits);
     const parent = params.parent ?? context.active();
     const span = this.#startSpan(profile, params.kind ?? DEFAULT_KIND[type], params.links, parent);
     if (span.isRecording()) {
+      if (profile.namePerSpan && params.destination !== undefined)
+        span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
       const count = params.messageCount ?? 1;
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
       callHook('describe', params.describe, span);
@@ -259,11 +273,17 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
    */
   startProcess<C>(params: ProcessParams<C, ProcessInfo>): MessagingSpan {
     const type = params.operationType ?? 'process';
-    const profile = this.#profile(params.operationName ?? type, type, params.destination);
+    const profile = this.#profile(
+      params.operationName ?? type,
+      type,
+      params.destination,
+      params.destinationTraits,
+    );
     const timeInQueueMs = this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
     const extracted = extractMessageContext(params.carrier, params.headers);
     return this.#startConsumerSpan(profile, params.kind, extracted, params.ambient ?? context.active(), {
+      destination: params.destination,
       timeInQueueMs,
       describe: params.describe,
       info: params.info,
@@ -341,12 +361,19 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     kind: SpanKind | undefined,
     extracted: Context,
     ambient: Context,
-    message: { timeInQueueMs: number | undefined; describe?: (span: Span) => void; info: ProcessInfo },
+    message: {
+      destination?: string;
+      timeInQueueMs: number | undefined;
+      describe?: (span: Span) => void;
+      info: ProcessInfo;
+    },
   ): MessagingSpan {
     const policy = profile.policy;
     const { parent, links, workBase } = resolveIncomingContext(policy, extracted, ambient);
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     if (span.isRecording()) {
+      if (profile.namePerSpan && message.destination !== undefined)
+        span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
       if (message.timeInQueueMs !== undefined)
         span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
       if (policy !== 'parent') span.setAttribute(ATTR_TRACEBRIDGE_INCOMING_POLICY, policy);
@@ -376,17 +403,23 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     operationName: string,
     operationType: MessagingOperationType,
     destination: string | undefined,
+    traits?: DestinationTraits,
   ): OperationProfile {
     let byDestination = this.#profiles.get(operationName);
     if (byDestination === undefined) {
       byDestination = new Map();
       this.#profiles.set(operationName, byDestination);
     }
-    let profile = byDestination.get(destination);
+    // Destinations with traits share one profile per set of traits, whatever their names.
+    const key = traits === undefined ? destination : `\0${traitsKey(traits)}`;
+    let profile = byDestination.get(key);
     if (profile === undefined) {
       if (byDestination.size >= MAX_CACHED_DESTINATIONS) byDestination.clear();
-      profile = createProfile(this.system, operationName, operationType, destination, this.#policyFor);
-      byDestination.set(destination, profile);
+      profile =
+        traits === undefined
+          ? createProfile(this.system, operationName, operationType, destination, this.#policyFor)
+          : createTraitsProfile(this.system, operationName, operationType, traits, this.#policyFor);
+      byDestination.set(key, profile);
     }
     return profile;
   }
@@ -407,8 +440,36 @@ function createProfile(
   if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
   return {
     spanName: destination === undefined ? operationName : `${operationName} ${destination}`,
+    namePerSpan: false,
     operationType,
     attributes: Object.freeze(attributes),
     policy: policyFor(destination ?? ''),
+  };
+}
+
+/**
+ * The profile of destinations with `traits`: named after the template, or the operation alone, with the
+ * traits for attributes. The trust policy is the template's (or the default's): rules by name cannot
+ * apply to names made up at runtime.
+ */
+function createTraitsProfile(
+  system: string,
+  operationName: string,
+  operationType: MessagingOperationType,
+  traits: DestinationTraits,
+  policyFor: (destination: string) => IncomingPolicy,
+): OperationProfile {
+  const attributes: Attributes = {
+    [ATTR_MESSAGING_SYSTEM]: system,
+    [ATTR_MESSAGING_OPERATION_NAME]: operationName,
+    [ATTR_MESSAGING_OPERATION_TYPE]: operationType,
+    ...traitsAttributes(traits),
+  };
+  return {
+    spanName: traits.template === undefined ? operationName : `${operationName} ${traits.template}`,
+    namePerSpan: true,
+    operationType,
+    attributes: Object.freeze(attributes),
+    policy: policyFor(traits.template ?? ''),
   };
 }

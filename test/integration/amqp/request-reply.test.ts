@@ -37,6 +37,12 @@ function childNamed(suite: AmqpSuite, prefix: string, parent: ReadableSpan | Spa
     .find((s) => s.name.startsWith(prefix) && s.parentSpanContext?.spanId === parentId);
 }
 
+/** The names the reply's spans must have: reply queues are temporary, so their names stay out of them. */
+interface ReplySpanNames {
+  readonly publish: string;
+  readonly process: string;
+}
+
 /**
  * Waits for the four spans of one round trip and checks they form one chain:
  * root → publish request → process request → publish reply → process reply.
@@ -45,23 +51,25 @@ async function assertRoundTrip(
   suite: AmqpSuite,
   root: Span,
   requests: string,
-  replyDestination: string,
+  replyNames: ReplySpanNames,
   correlationId: string,
-): Promise<ReadableSpan> {
+): Promise<{ replyPublish: ReadableSpan; replyProcess: ReadableSpan }> {
   const chain = await eventually('the four spans of the round trip', () => {
     const requestPublish = childNamed(suite, `publish ${requests}`, root);
     const requestProcess = requestPublish && childNamed(suite, `process ${requests}`, requestPublish);
-    const replyPublish = requestProcess && childNamed(suite, 'publish ', requestProcess);
-    const replyProcess = replyPublish && childNamed(suite, `process ${replyDestination}`, replyPublish);
+    const replyPublish = requestProcess && childNamed(suite, 'publish', requestProcess);
+    const replyProcess = replyPublish && childNamed(suite, 'process', replyPublish);
     return replyProcess && { requestPublish, requestProcess, replyPublish, replyProcess };
   });
+  assert.equal(chain.replyPublish.name, replyNames.publish);
+  assert.equal(chain.replyProcess.name, replyNames.process);
   assertChildOf(chain.requestPublish, root);
   assertChildOf(chain.requestProcess, chain.requestPublish);
   assertChildOf(chain.replyPublish, chain.requestProcess);
   assertChildOf(chain.replyProcess, chain.replyPublish);
   for (const span of Object.values(chain))
     assertAttributes(span, { 'messaging.message.conversation_id': correlationId });
-  return chain.replyProcess;
+  return chain;
 }
 
 for (const client of AMQP_CLIENTS) {
@@ -87,8 +95,24 @@ for (const client of AMQP_CLIENTS) {
       const { message, spanId } = await reply.promise;
       assert.equal(message.content.toString(), 're: price?');
       assert.equal(message.properties.correlationId, 'corr-1');
-      const replyProcess = await assertRoundTrip(suite, root, requests, replies, 'corr-1');
+      // A server-named queue is anonymous: its spans are named after the operation alone, and its name
+      // is on the span only, never in the metrics' attributes.
+      const { replyPublish, replyProcess } = await assertRoundTrip(
+        suite,
+        root,
+        requests,
+        { publish: 'publish', process: 'process' },
+        'corr-1',
+      );
       assert.equal(spanId, replyProcess.spanContext().spanId, 'the reply handler runs in the reply’s span');
+      for (const span of [replyPublish, replyProcess]) {
+        assertAttributes(span, {
+          'messaging.destination.anonymous': true,
+          'messaging.destination.temporary': true,
+        });
+      }
+      assertAttributes(replyPublish, { 'messaging.destination.name': replies });
+      assertAttributes(replyProcess, { 'messaging.destination.name': replies });
       await caller.cancel(consumerTag);
       await server.cancel(serverTag);
     });
@@ -117,9 +141,18 @@ for (const client of AMQP_CLIENTS) {
       const { message, spanId } = await reply.promise;
       assert.equal(message.content.toString(), 're: stock?');
       assert.ok(message.fields.routingKey.startsWith(`${DIRECT_REPLY_TO}.`));
-      const replyProcess = await assertRoundTrip(suite, root, requests, DIRECT_REPLY_TO, 'corr-2');
+      // The reply goes to amq.rabbitmq.reply-to.<suffix>: the suffix stays out of the span name.
+      const names = { publish: `publish ${DIRECT_REPLY_TO}`, process: `process ${DIRECT_REPLY_TO}` };
+      const { replyPublish, replyProcess } = await assertRoundTrip(suite, root, requests, names, 'corr-2');
       assert.equal(spanId, replyProcess.spanContext().spanId, 'the reply handler runs in the reply’s span');
+      for (const span of [replyPublish, replyProcess]) {
+        assertAttributes(span, {
+          'messaging.destination.template': DIRECT_REPLY_TO,
+          'messaging.destination.temporary': true,
+        });
+      }
       assertAttributes(replyProcess, { 'messaging.destination.name': DIRECT_REPLY_TO });
+      assert.equal(replyPublish.attributes['messaging.destination.name'], message.fields.routingKey);
       await caller.cancel(consumerTag);
       await server.cancel(serverTag);
     });

@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { consumeDestination, publishDestination } from '../../../src/amqp/amqp-destination';
+import {
+  consumeDestination,
+  consumeDestinationTraits,
+  publishDestination,
+  publishDestinationTraits,
+} from '../../../src/amqp/amqp-destination';
 
 describe('publishDestination', () => {
   const cases: [exchange: string, routingKey: string, expected: string][] = [
@@ -37,4 +42,24 @@ describe('consumeDestination', () => {
       assert.equal(consumeDestination(exchange, routingKey, queue), expected);
     });
   }
+});
+
+describe('destination traits (names made up at runtime stay out of span names)', () => {
+  it('a reply through direct reply-to is temporary, with the pseudo-queue as its template', () => {
+    const expected = { template: 'amq.rabbitmq.reply-to', temporary: true };
+    assert.deepEqual(publishDestinationTraits('', 'amq.rabbitmq.reply-to.g1h2AA5yZXBseQ=='), expected);
+    assert.deepEqual(consumeDestinationTraits('amq.rabbitmq.reply-to'), expected);
+  });
+
+  it('a server-named queue is temporary and anonymous, with no template', () => {
+    const expected = { temporary: true, anonymous: true };
+    assert.deepEqual(publishDestinationTraits('', 'amq.gen-JzTY20BRgKO-HjmUJj0wLg'), expected);
+    assert.deepEqual(consumeDestinationTraits('amq.gen-JzTY20BRgKO-HjmUJj0wLg'), expected);
+  });
+
+  it('named queues and publishes through a named exchange have none', () => {
+    assert.equal(publishDestinationTraits('', 'orders'), undefined);
+    assert.equal(publishDestinationTraits('shop', 'amq.gen-x'), undefined, 'a routing key, not a queue');
+    assert.equal(consumeDestinationTraits('orders'), undefined);
+  });
 });

@@ -86,6 +86,34 @@ describe('renderWaterfall', () => {
     assert.ok(lines.some((line) => line.includes('-> link to span 1234567890abcdef in trace bbbbbbbb…')));
   });
 
+  it('draws a delayed job’s delay as waiting too, so the wait reaches back to its scheduling', () => {
+    // Scheduled at 10 ms for 60 ms later; it then queued 10 ms and ran from 80 to 100 ms.
+    const spans = [
+      traceSpan('root', undefined, 0, 100, { kind: 'SERVER', serviceName: 'api' }),
+      traceSpan('schedule', 'root', 10, 12, { kind: 'PRODUCER', serviceName: 'api' }),
+      traceSpan('job', 'schedule', 80, 100, {
+        kind: 'CONSUMER',
+        serviceName: 'worker',
+        attributes: {
+          'tracebridge.messaging.time_in_queue_ms': 10,
+          'tracebridge.messaging.delay_ms': 60,
+        },
+      }),
+      traceSpan('queued', 'schedule', 80, 100, {
+        kind: 'CONSUMER',
+        serviceName: 'worker',
+        attributes: { 'tracebridge.messaging.time_in_queue_ms': 10 },
+      }),
+    ];
+    const lines = renderWaterfall(spans, { width: 100 }).split('\n');
+    const bar = (name: string): string =>
+      /\|([^|]*)\|$/.exec(lines.find((line) => line.includes(` ${name} `))!)![1]!;
+    const waitOf = (name: string): number => /\.+/.exec(bar(name))![0].length;
+    const scheduleStart = bar('schedule').indexOf('=');
+    assert.ok(Math.abs(bar('job').indexOf('.') - scheduleStart) <= 1, 'the wait starts at the scheduling');
+    assert.ok(waitOf('job') >= 6 * waitOf('queued'), 'delay plus queue, against the queue alone');
+  });
+
   it('prints names from the file as text: escape sequences cannot reach the terminal', () => {
     const spans = [
       traceSpan('x', undefined, 0, 1, {

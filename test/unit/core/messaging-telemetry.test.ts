@@ -560,3 +560,74 @@ describe('metrics', () => {
     }
   });
 });
+
+describe('destinations whose names are made up at runtime', () => {
+  const replyTraits = { template: 'replies', temporary: true } as const;
+
+  it('names spans after the template, or the operation alone, and keeps each name on its span', () => {
+    const t = telemetry();
+    for (const name of ['replies.a1', 'replies.b2']) {
+      t.startSend({
+        destination: name,
+        destinationTraits: replyTraits,
+        operationName: 'send',
+        info: 'm',
+      }).end();
+    }
+    const anonymous = { temporary: true, anonymous: true } as const;
+    t.process(
+      processParams(undefined, { destination: 'gen-7', destinationTraits: anonymous }),
+      () => undefined,
+    );
+
+    const sends = tracing.spans().filter((s) => s.kind === SpanKind.PRODUCER);
+    assert.deepEqual(
+      sends.map((s) => s.name),
+      ['send replies', 'send replies'],
+    );
+    assert.deepEqual(
+      sends.map((s) => s.attributes['messaging.destination.name']),
+      ['replies.a1', 'replies.b2'],
+    );
+    assertAttributes(sends[0]!, {
+      'messaging.destination.template': 'replies',
+      'messaging.destination.temporary': true,
+    });
+    const processed = tracing.span('process', SpanKind.CONSUMER);
+    assertAttributes(processed, {
+      'messaging.destination.name': 'gen-7',
+      'messaging.destination.temporary': true,
+      'messaging.destination.anonymous': true,
+    });
+  });
+
+  it('keeps the names out of the metrics: one series per template', async () => {
+    const meter = setupMetrics();
+    try {
+      const t = telemetry();
+      for (const name of ['replies.a1', 'replies.b2', 'replies.c3']) {
+        t.startSend({
+          destination: name,
+          destinationTraits: replyTraits,
+          operationName: 'send',
+          info: 'm',
+        }).end();
+      }
+      const [resourceMetrics] = await meter.collect();
+      const sent = resourceMetrics!.scopeMetrics
+        .flatMap((s) => s.metrics)
+        .find((m) => m.descriptor.name === 'messaging.client.sent.messages')!;
+      assert.equal(sent.dataPoints.length, 1);
+      assert.equal(sent.dataPoints[0]!.value, 3);
+      assert.deepEqual(sent.dataPoints[0]!.attributes, {
+        'messaging.system': 'kafka',
+        'messaging.operation.name': 'send',
+        'messaging.operation.type': 'send',
+        'messaging.destination.template': 'replies',
+        'messaging.destination.temporary': true,
+      });
+    } finally {
+      await meter.shutdown();
+    }
+  });
+});

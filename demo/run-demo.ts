@@ -1,0 +1,185 @@
+/**
+ * `npm run demo`: five services, one trace per order.
+ *
+ * With the brokers up (npm's script starts them first), this starts `gateway`, `orders`, `inventory`,
+ * `notifier` and `receipts` as separate Node processes, places three orders through the gateway's HTTP
+ * endpoint (one of them fails once and is retried through a dead-letter queue), waits for every order's
+ * trace to be complete, and prints each as a waterfall, then what the services' Prometheus endpoints
+ * report. Spans are read from the OTLP JSON lines files the services write (`.demo/`): no backend needed.
+ *
+ * Options:
+ *   --zipkin [url]    also export to Zipkin (default http://127.0.0.1:9411/api/v2/spans)
+ *   --keep-running    leave the services up afterwards (metrics, Jaeger, more orders) until Ctrl-C
+ *   --verbose         print the services' own output
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set (e.g. http://localhost:4318 for the docker-compose Jaeger), the
+ * spans also go there over OTLP/HTTP.
+ */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { renderWaterfall, resolveWidth, shouldUseColor } from 'tracebridge/cli';
+import type { TraceSpan } from 'tracebridge/cli';
+import { DEMO_ORDERS, ORDER_SPACING_MS, hasReceiptJob } from './shop/demo-orders';
+import { parsePrometheusSamples } from './shop/prometheus-samples';
+import { SERVICE_NAMES, createShopConfig } from './shop/shop-config';
+import type { ShopConfig } from './shop/shop-config';
+import { ShopRun } from './shop/shop-run';
+import type { PlacedOrder } from './shop/shop-run';
+
+const TRACE_DIR = join(__dirname, '..', '.demo');
+const DEFAULT_ZIPKIN_URL = 'http://127.0.0.1:9411/api/v2/spans';
+
+interface DemoArgs {
+  readonly zipkinUrl: string | undefined;
+  readonly keepRunning: boolean;
+  readonly verbose: boolean;
+}
+
+function parseArgs(argv: readonly string[]): DemoArgs {
+  let zipkinUrl: string | undefined;
+  let keepRunning = false;
+  let verbose = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--zipkin') {
+      const next = argv[i + 1];
+      zipkinUrl = next !== undefined && !next.startsWith('--') ? (i++, next) : DEFAULT_ZIPKIN_URL;
+    } else if (arg === '--keep-running') keepRunning = true;
+    else if (arg === '--verbose') verbose = true;
+    else throw new Error(`unknown option ${arg} (expected --zipkin [url], --keep-running, --verbose)`);
+  }
+  return { zipkinUrl, keepRunning, verbose };
+}
+
+function describeServices(config: ShopConfig): string {
+  const where: Record<(typeof SERVICE_NAMES)[number], string> = {
+    gateway: `HTTP  POST http://127.0.0.1:${config.gatewayPort}/orders`,
+    orders: `gRPC  127.0.0.1:${config.ordersPort}, produces to Kafka ${config.names.orderCreatedTopic}`,
+    inventory: `Kafka eachBatch, publishes RabbitMQ ${config.names.eventsExchange} ${config.names.reservedRoutingKey}`,
+    notifier: `RabbitMQ worker, gRPC client, schedules Redis ${config.names.receiptStream} jobs`,
+    receipts: `Redis stream worker, AMQP request/reply to notifier`,
+  };
+  return SERVICE_NAMES.map(
+    (name) =>
+      `  ${name.padEnd(10)} ${where[name].padEnd(72)} metrics http://127.0.0.1:${config.metricsPorts[name]}/metrics`,
+  ).join('\n');
+}
+
+async function placeOrders(run: ShopRun): Promise<PlacedOrder[]> {
+  return Promise.all(
+    DEMO_ORDERS.map(async (request, index) => {
+      await sleep(index * ORDER_SPACING_MS);
+      const started = performance.now();
+      const order = await run.placeOrder(request);
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      console.log(
+        `  ${order.orderId}  ${request.customerId.padEnd(6)} ${request.quantity} × ${request.sku.padEnd(17)}` +
+          ` ${order.statuses.join(' → ').padEnd(20)} ${seconds} s   trace ${order.traceId}`,
+      );
+      return order;
+    }),
+  );
+}
+
+function printWaterfalls(orders: readonly PlacedOrder[], spans: readonly TraceSpan[]): void {
+  const width = resolveWidth({ flag: undefined, env: process.env, stream: process.stdout });
+  const color = shouldUseColor({ flag: undefined, env: process.env, stream: process.stdout });
+  for (const order of orders) {
+    const retried =
+      order.request.customerId === 'carol' ? ' (its first notification fails and is retried)' : '';
+    console.log(`\n── order ${order.orderId} for ${order.request.customerId}${retried}\n`);
+    console.log(renderWaterfall(spans, { traceId: order.traceId, width, color }));
+  }
+}
+
+/** Time in queue and processing time per destination, from every service's Prometheus endpoint. */
+async function printMetrics(run: ShopRun): Promise<void> {
+  console.log("\n── metrics, scraped from the services' Prometheus endpoints (count, mean)\n");
+  for (const service of SERVICE_NAMES) {
+    const samples = parsePrometheusSamples(await run.scrapeMetrics(service));
+    const rows = samples.filter(
+      (s) =>
+        s.name.endsWith('_count') &&
+        (s.name.includes('time_in_queue') ||
+          s.name.includes('process_duration') ||
+          s.name.includes('rpc_server')),
+    );
+    for (const count of rows) {
+      const base = count.name.slice(0, -'_count'.length);
+      const sum = samples.find(
+        (s) => s.name === `${base}_sum` && JSON.stringify(s.labels) === JSON.stringify(count.labels),
+      );
+      const subject =
+        count.labels['messaging_destination_name'] ??
+        `${count.labels['rpc_service']}/${count.labels['rpc_method']}`;
+      const meanMs = sum && count.value > 0 ? ((sum.value / count.value) * 1000).toFixed(1) : '?';
+      console.log(
+        `  ${service.padEnd(10)} ${base.padEnd(52)} ${subject.padEnd(34)} ${String(count.value).padStart(3)}  ${meanMs.padStart(7)} ms`,
+      );
+    }
+  }
+}
+
+/** One file with every service's spans, for `tracebridge view`. */
+function writeCombinedTraces(traceDir: string): string {
+  const files = readdirSync(traceDir)
+    .filter((f) => f.endsWith('.jsonl') && f !== 'traces.jsonl')
+    .sort();
+  const combined = join(traceDir, 'traces.jsonl');
+  writeFileSync(combined, files.map((f) => readFileSync(join(traceDir, f), 'utf8')).join(''));
+  return combined;
+}
+
+async function showOrders(run: ShopRun, args: DemoArgs): Promise<void> {
+  console.log("placing orders (each answer streams the order's statuses until its receipt is out):\n");
+  const orders = await placeOrders(run);
+  const spans = await run.waitForTraces(
+    orders.map((o) => o.traceId),
+    hasReceiptJob(run.config),
+  );
+  printWaterfalls(orders, spans);
+  await printMetrics(run);
+  if (args.keepRunning) {
+    console.log(`\nthe services keep running: POST http://127.0.0.1:${run.config.gatewayPort}/orders with`);
+    console.log('  {"customerId":"dave","sku":"tea","quantity":1}; Ctrl-C stops them.');
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const config = await createShopConfig({ traceDir: TRACE_DIR, ports: 'fixed' });
+  const env: NodeJS.ProcessEnv = args.zipkinUrl ? { OTEL_EXPORTER_ZIPKIN_ENDPOINT: args.zipkinUrl } : {};
+
+  console.log('tracebridge demo: five services, one trace per order\n');
+  console.log(describeServices(config));
+  console.log('\nstarting the services...');
+  const run = await ShopRun.start(config, { verbose: args.verbose, env });
+  let failure: Error | undefined;
+  const fail = (error: unknown): void => {
+    failure ??= error instanceof Error ? error : new Error(String(error));
+  };
+  try {
+    await showOrders(run, args);
+  } catch (error) {
+    fail(error);
+  }
+  // Stopped gracefully even after a failure, so the Kafka consumer leaves its group and the next run
+  // need not wait for its session to time out. (Ctrl-C: the services see the runner go and stop alike.)
+  await run.stop().catch((error: unknown) => {
+    run.kill();
+    fail(error);
+  });
+  if (failure !== undefined) throw failure;
+
+  const combined = writeCombinedTraces(TRACE_DIR);
+  console.log(`\nevery span of this run: ${combined}  (npx tracebridge view ${combined})`);
+  if (args.zipkinUrl) console.log(`Zipkin: http://127.0.0.1:9411/zipkin/ (search serviceName=gateway)`);
+  if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT)
+    console.log('Jaeger: http://localhost:16686/search?service=gateway');
+}
+
+main().catch((error: unknown) => {
+  console.error('\ndemo failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});
