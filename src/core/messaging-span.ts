@@ -140,11 +140,17 @@ export class MessagingSpan {
     );
   }
 
-  /** Ends the span with the outcome of settling its delivery: ack, nack, reject, close, cancel, evict. */
+  /**
+   * Ends the span with the outcome of settling its delivery: ack, nack, reject, close, cancel, evict. A
+   * settle other than ack marks the span an error, unless an error is already recorded on it (by the
+   * handler, or by the application through the span): that error says more than how the delivery was
+   * settled, so its status description and `error.type` are kept.
+   */
   settle(outcome: SettleOutcome): void {
     if (this.#ended) return;
     if (outcome.kind !== 'ack') {
-      this.#errorType = outcome.kind;
+      const recordedBefore = this.#errorType !== undefined;
+      this.#errorType ??= outcome.kind;
       const requeue = 'requeue' in outcome ? outcome.requeue : undefined;
       const reason = 'reason' in outcome && outcome.reason !== undefined ? `: ${outcome.reason}` : '';
       safely(
@@ -152,8 +158,9 @@ export class MessagingSpan {
         () => {
           if (!this.span.isRecording()) return;
           if (requeue !== undefined) this.span.setAttribute(ATTR_TRACEBRIDGE_SETTLE_REQUEUE, requeue);
-          this.span.setAttribute(ATTR_ERROR_TYPE, outcome.kind);
-          this.span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.kind}${reason}` });
+          if (!recordedBefore) this.span.setAttribute(ATTR_ERROR_TYPE, outcome.kind);
+          if (!recordedBefore && !hasErrorStatus(this.span))
+            this.span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.kind}${reason}` });
         },
         undefined,
       );
@@ -190,4 +197,13 @@ function errorMessageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'string') return error;
   return safely('describing an error', () => String(error), 'unknown error');
+}
+
+/**
+ * Whether the application already gave the span an error status. The API cannot read a span's status; SDK
+ * spans expose it as `ReadableSpan.status`, read here by shape so that no SDK is needed.
+ */
+function hasErrorStatus(span: Span): boolean {
+  const status = (span as { readonly status?: { readonly code?: unknown } }).status;
+  return status?.code === SpanStatusCode.ERROR;
 }
