@@ -92,30 +92,46 @@ function printWaterfalls(orders: readonly PlacedOrder[], spans: readonly TraceSp
   }
 }
 
-/** Time in queue and processing time per destination, from every service's Prometheus endpoint. */
+/** The histograms the summary shows, by the name the Prometheus exporter gives them. */
+const SUMMARY_HISTOGRAMS: readonly (readonly [prefix: string, label: string])[] = [
+  ['http_server', 'HTTP server'],
+  ['rpc_server_call_duration', 'RPC server'],
+  ['tracebridge_messaging_time_in_queue', 'time in queue'],
+  ['messaging_process_duration', 'processing'],
+];
+
+/** What a histogram series is about: its destination, RPC method or HTTP route, and its error if any. */
+function subjectOf(labels: Readonly<Record<string, string>>): string {
+  const subject =
+    labels['messaging_destination_name'] ??
+    labels['messaging_destination_template'] ??
+    (labels['rpc_method'] !== undefined ? `${labels['rpc_service']}/${labels['rpc_method']}` : undefined) ??
+    (labels['http_request_method'] !== undefined
+      ? `${labels['http_request_method']} ${labels['http_route'] ?? ''}`
+      : undefined) ??
+    '';
+  const error = labels['error_type'];
+  return error === undefined ? subject : `${subject} (error: ${error})`;
+}
+
+/** Time in queue, processing and call durations, from every service's Prometheus endpoint. */
 async function printMetrics(run: ShopRun): Promise<void> {
-  console.log("\n── metrics, scraped from the services' Prometheus endpoints (count, mean)\n");
+  console.log("\n── metrics, scraped from the services' Prometheus endpoints\n");
+  console.log(`  ${'SERVICE'.padEnd(10)} ${'HISTOGRAM'.padEnd(14)} ${'OF'.padEnd(68)} COUNT     MEAN`);
   for (const service of SERVICE_NAMES) {
     const samples = parsePrometheusSamples(await run.scrapeMetrics(service));
-    const rows = samples.filter(
-      (s) =>
-        s.name.endsWith('_count') &&
-        (s.name.includes('time_in_queue') ||
-          s.name.includes('process_duration') ||
-          s.name.includes('rpc_server')),
-    );
-    for (const count of rows) {
-      const base = count.name.slice(0, -'_count'.length);
-      const sum = samples.find(
-        (s) => s.name === `${base}_sum` && JSON.stringify(s.labels) === JSON.stringify(count.labels),
-      );
-      const subject =
-        count.labels['messaging_destination_name'] ??
-        `${count.labels['rpc_service']}/${count.labels['rpc_method']}`;
-      const meanMs = sum && count.value > 0 ? ((sum.value / count.value) * 1000).toFixed(1) : '?';
-      console.log(
-        `  ${service.padEnd(10)} ${base.padEnd(52)} ${subject.padEnd(34)} ${String(count.value).padStart(3)}  ${meanMs.padStart(7)} ms`,
-      );
+    for (const [prefix, label] of SUMMARY_HISTOGRAMS) {
+      const counts = samples.filter((s) => s.name.startsWith(prefix) && s.name.endsWith('_count'));
+      for (const count of counts) {
+        const sumName = `${count.name.slice(0, -'_count'.length)}_sum`;
+        const sameSeries = JSON.stringify(count.labels);
+        const sum = samples.find((s) => s.name === sumName && JSON.stringify(s.labels) === sameSeries);
+        // Every one of these histograms is in seconds, as the semantic conventions define them.
+        const mean = sum && count.value > 0 ? `${((sum.value / count.value) * 1000).toFixed(1)} ms` : '-';
+        console.log(
+          `  ${service.padEnd(10)} ${label.padEnd(14)} ${subjectOf(count.labels).padEnd(68)} ${String(count.value).padStart(5)} ${mean.padStart(10)}`,
+        );
+      }
     }
   }
 }

@@ -11,7 +11,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { pendingSettles } from '../../../src/amqp/index';
-import { AMQP_CLIENTS, deferred, eventually, exportedSpans } from '../../helpers/amqp-broker';
+import { AMQP_CLIENTS, deferred, eventually, exportedSpans, uniqueName } from '../../helpers/amqp-broker';
 import { amqpSuite } from '../../helpers/amqp-suite';
 import type { AmqpSuite } from '../../helpers/amqp-suite';
 import { assertAttributes, assertChildOf } from '../../helpers/tracing';
@@ -217,7 +217,10 @@ for (const client of AMQP_CLIENTS) {
 
     it('consumer cancel by the broker (queue deleted): spans end as cancelled; the callback gets null', async () => {
       const { traced } = await suite.channel();
-      const queue = (await suite.fixture.admin.assertQueue('', { exclusive: false, durable: false })).queue;
+      // Named, so its spans carry its name (a server-named queue's spans are named after the operation).
+      const { queue } = await suite.fixture.admin.assertQueue(uniqueName('broker-cancel'), {
+        durable: false,
+      });
       await publishMany(suite, traced, queue, 2);
       const held = await holdDeliveries(traced, queue, 2);
       await suite.fixture.admin.deleteQueue(queue);

@@ -263,6 +263,10 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
         .reduce((sum, s) => sum + s.value, 0);
     const n = config.names;
     const orderCount = orders.length;
+    assert.equal(
+      count('gateway', 'http_server_request_duration_count', { http_route: '/orders' }),
+      orderCount,
+    );
     assert.equal(count('orders', 'rpc_server_call_duration_count', { rpc_method: 'PlaceOrder' }), orderCount);
     assert.equal(
       count('gateway', 'rpc_client_call_duration_count', { rpc_method: 'WatchOrder' }),
