@@ -45,9 +45,15 @@ async function awaitEmptyGroup(admin: Admin, groupId: string): Promise<void> {
   }
 }
 
-function delayedKey(config: ShopConfig): string {
-  // The default key of tracebridge's delayedJobs for the stream.
-  return `${config.names.receiptStream}:delayed`;
+/** Deletes the receipt stream (its group with it) and the delayed jobs' sorted set. */
+async function deleteReceiptJobs(config: ShopConfig): Promise<void> {
+  const redis = new Redis(config.redisUrl);
+  try {
+    // The second key is the default of tracebridge's delayedJobs for the stream.
+    await redis.del(config.names.receiptStream, `${config.names.receiptStream}:delayed`);
+  } finally {
+    await redis.quit();
+  }
 }
 
 /**
@@ -90,12 +96,7 @@ export async function prepareBrokers(config: ShopConfig): Promise<void> {
     await connection.close();
   }
 
-  const redis = new Redis(config.redisUrl);
-  try {
-    await redis.del(config.names.receiptStream, delayedKey(config));
-  } finally {
-    await redis.quit();
-  }
+  await deleteReceiptJobs(config);
 }
 
 /** Deletes everything `prepareBrokers` and the services created (for runs with names of their own). */
@@ -126,10 +127,5 @@ export async function removeBrokerResources(config: ShopConfig): Promise<void> {
     await connection.close();
   }
 
-  const redis = new Redis(config.redisUrl);
-  try {
-    await redis.del(config.names.receiptStream, delayedKey(config));
-  } finally {
-    await redis.quit();
-  }
+  await deleteReceiptJobs(config);
 }

@@ -415,21 +415,32 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     let profile = byDestination.get(key);
     if (profile === undefined) {
       if (byDestination.size >= MAX_CACHED_DESTINATIONS) byDestination.clear();
-      profile =
-        traits === undefined
-          ? createProfile(this.system, operationName, operationType, destination, this.#policyFor)
-          : createTraitsProfile(this.system, operationName, operationType, traits, this.#policyFor);
+      profile = createProfile(
+        this.system,
+        operationName,
+        operationType,
+        destination,
+        traits,
+        this.#policyFor,
+      );
       byDestination.set(key, profile);
     }
     return profile;
   }
 }
 
+/**
+ * What every span of one (operation, destination) shares. A destination with `traits` has a name made up
+ * at runtime: the span is named after its template (or the operation alone), the attributes carry the
+ * traits instead of the name, which goes on each span; and its trust policy is the template's (or the
+ * default's), as rules by name cannot apply to such names.
+ */
 function createProfile(
   system: string,
   operationName: string,
   operationType: MessagingOperationType,
   destination: string | undefined,
+  traits: DestinationTraits | undefined,
   policyFor: (destination: string) => IncomingPolicy,
 ): OperationProfile {
   const attributes: Attributes = {
@@ -437,39 +448,14 @@ function createProfile(
     [ATTR_MESSAGING_OPERATION_NAME]: operationName,
     [ATTR_MESSAGING_OPERATION_TYPE]: operationType,
   };
-  if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
+  if (traits !== undefined) Object.assign(attributes, traitsAttributes(traits));
+  else if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
+  const stableName = traits === undefined ? destination : traits.template;
   return {
-    spanName: destination === undefined ? operationName : `${operationName} ${destination}`,
-    namePerSpan: false,
+    spanName: stableName === undefined ? operationName : `${operationName} ${stableName}`,
+    namePerSpan: traits !== undefined,
     operationType,
     attributes: Object.freeze(attributes),
-    policy: policyFor(destination ?? ''),
-  };
-}
-
-/**
- * The profile of destinations with `traits`: named after the template, or the operation alone, with the
- * traits for attributes. The trust policy is the template's (or the default's): rules by name cannot
- * apply to names made up at runtime.
- */
-function createTraitsProfile(
-  system: string,
-  operationName: string,
-  operationType: MessagingOperationType,
-  traits: DestinationTraits,
-  policyFor: (destination: string) => IncomingPolicy,
-): OperationProfile {
-  const attributes: Attributes = {
-    [ATTR_MESSAGING_SYSTEM]: system,
-    [ATTR_MESSAGING_OPERATION_NAME]: operationName,
-    [ATTR_MESSAGING_OPERATION_TYPE]: operationType,
-    ...traitsAttributes(traits),
-  };
-  return {
-    spanName: traits.template === undefined ? operationName : `${operationName} ${traits.template}`,
-    namePerSpan: true,
-    operationType,
-    attributes: Object.freeze(attributes),
-    policy: policyFor(traits.template ?? ''),
+    policy: policyFor(stableName ?? ''),
   };
 }
