@@ -16,10 +16,9 @@
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { renderWaterfall, resolveWidth, shouldUseColor } from 'tracebridge/cli';
 import type { TraceSpan } from 'tracebridge/cli';
-import { DEMO_ORDERS, ORDER_SPACING_MS, hasReceiptJob } from './shop/demo-orders';
+import { DEMO_ORDERS, hasReceiptJob } from './shop/demo-orders';
 import { parsePrometheusSamples } from './shop/prometheus-samples';
 import { SERVICE_NAMES, createShopConfig } from './shop/shop-config';
 import type { ShopConfig } from './shop/shop-config';
@@ -65,28 +64,24 @@ function describeServices(config: ShopConfig): string {
   ).join('\n');
 }
 
-async function placeOrders(run: ShopRun): Promise<PlacedOrder[]> {
-  return Promise.all(
-    DEMO_ORDERS.map(async (request, index) => {
-      await sleep(index * ORDER_SPACING_MS);
-      const started = performance.now();
-      const order = await run.placeOrder(request);
-      const seconds = ((performance.now() - started) / 1000).toFixed(2);
-      console.log(
-        `  ${order.orderId}  ${request.customerId.padEnd(6)} ${request.quantity} × ${request.sku.padEnd(17)}` +
-          ` ${order.statuses.join(' → ').padEnd(20)} ${seconds} s   trace ${order.traceId}`,
-      );
-      return order;
-    }),
+function printPlaced({ request, orderId, statuses, traceId }: PlacedOrder, elapsedMs: number): void {
+  console.log(
+    `  ${orderId}  ${request.customerId.padEnd(6)} ${request.quantity} × ${request.sku.padEnd(17)}` +
+      ` ${statuses.join(' → ').padEnd(20)} ${(elapsedMs / 1000).toFixed(2)} s   trace ${traceId}`,
   );
 }
 
-function printWaterfalls(orders: readonly PlacedOrder[], spans: readonly TraceSpan[]): void {
+function printWaterfalls(
+  config: ShopConfig,
+  orders: readonly PlacedOrder[],
+  spans: readonly TraceSpan[],
+): void {
   const width = resolveWidth({ flag: undefined, env: process.env, stream: process.stdout });
   const color = shouldUseColor({ flag: undefined, env: process.env, stream: process.stdout });
   for (const order of orders) {
-    const retried =
-      order.request.customerId === 'carol' ? ' (its first notification fails and is retried)' : '';
+    const retried = config.failOnceCustomers.includes(order.request.customerId)
+      ? ' (its first notification fails and is retried)'
+      : '';
     console.log(`\n── order ${order.orderId} for ${order.request.customerId}${retried}\n`);
     console.log(renderWaterfall(spans, { traceId: order.traceId, width, color }));
   }
@@ -148,12 +143,12 @@ function writeCombinedTraces(traceDir: string): string {
 
 async function showOrders(run: ShopRun, args: DemoArgs): Promise<void> {
   console.log("placing orders (each answer streams the order's statuses until its receipt is out):\n");
-  const orders = await placeOrders(run);
+  const orders = await run.placeOrders(DEMO_ORDERS, printPlaced);
   const spans = await run.waitForTraces(
     orders.map((o) => o.traceId),
     hasReceiptJob(run.config),
   );
-  printWaterfalls(orders, spans);
+  printWaterfalls(run.config, orders, spans);
   await printMetrics(run);
   if (args.keepRunning) {
     console.log(`\nthe services keep running: POST http://127.0.0.1:${run.config.gatewayPort}/orders with`);

@@ -98,4 +98,4 @@ async function start(config: ShopConfig) {
   };
 }
 
-runService({ name: 'gateway', instrumentations: () => [httpInstrumentation], start });
+runService({ name: 'gateway', instrumentations: [httpInstrumentation], start });

@@ -10,9 +10,6 @@ export const DEMO_ORDERS: readonly PlaceOrderRequest[] = [
   { customerId: 'carol', sku: 'teapot-cast-iron', quantity: 1 },
 ];
 
-/** Pause between placing two orders, ms: they overlap, as real traffic does, without starting at once. */
-export const ORDER_SPACING_MS = 150;
-
 /**
  * Whether an order's trace has reached its end: the `receipts` job span, which ends last (at the job's
  * acknowledgement, after the notifier's reply).

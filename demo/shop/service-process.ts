@@ -22,8 +22,8 @@ export interface RunningService {
 
 export interface ServiceDefinition {
   readonly name: ServiceName;
-  /** Instrumentations to enable before `start` runs (they patch modules as those load). */
-  readonly instrumentations?: () => Instrumentation[];
+  /** Instrumentations the service enabled as it loaded; they are handed the SDK's providers. */
+  readonly instrumentations?: readonly Instrumentation[];
   readonly start: (config: ShopConfig) => Promise<RunningService>;
 }
 
@@ -41,11 +41,7 @@ export function runService(definition: ServiceDefinition): void {
 
 async function main(definition: ServiceDefinition): Promise<void> {
   const config = readShopConfig();
-  const telemetry = await startServiceTelemetry(
-    definition.name,
-    config,
-    definition.instrumentations?.() ?? [],
-  );
+  const telemetry = await startServiceTelemetry(definition.name, config, definition.instrumentations ?? []);
   const service = await definition.start(config);
 
   let stopping: Promise<void> | undefined;

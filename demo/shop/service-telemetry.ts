@@ -55,14 +55,13 @@ function extraExporters(env: NodeJS.ProcessEnv): SpanProcessor[] {
 }
 
 /**
- * Registers the SDK for `service`. `instrumentations` (the gateway's HTTP instrumentation) are enabled
- * before anything else loads the modules they patch, which is why services import their HTTP stack only
- * after this returns.
+ * Registers the SDK for `service`. `instrumentations` (the gateway's HTTP instrumentation) were enabled
+ * as the service loaded, before the modules they patch; here they get the tracer and meter providers.
  */
 export async function startServiceTelemetry(
   service: ServiceName,
   config: ShopConfig,
-  instrumentations: Instrumentation[] = [],
+  instrumentations: readonly Instrumentation[] = [],
 ): Promise<ServiceTelemetry> {
   const resource = resourceFromAttributes({
     [ATTR_SERVICE_NAME]: service,
@@ -88,7 +87,11 @@ export async function startServiceTelemetry(
   const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
   metrics.setGlobalMeterProvider(meterProvider);
 
-  const unregister = registerInstrumentations({ instrumentations, tracerProvider, meterProvider });
+  const unregister = registerInstrumentations({
+    instrumentations: [...instrumentations],
+    tracerProvider,
+    meterProvider,
+  });
 
   return {
     flush: () => tracerProvider.forceFlush(),

@@ -17,6 +17,8 @@ import type { ShopConfig } from './shop-config';
 const ORDER_TIMEOUT_MS = 60_000;
 const TRACE_TIMEOUT_MS = 30_000;
 const TRACE_POLL_MS = 300;
+/** Pause between placing two orders, ms: they overlap, as real traffic does, without starting at once. */
+const ORDER_SPACING_MS = 150;
 
 /** An order the gateway accepted and followed to completion. */
 export interface PlacedOrder {
@@ -68,6 +70,25 @@ export class ShopRun {
       traceId: first.traceId,
       statuses: lines.map((line) => line.status ?? ''),
     };
+  }
+
+  /**
+   * Places `requests` a moment apart, each followed to completion concurrently with the others, and
+   * resolves with them in request order. `onPlaced` hears of each as it completes, with how long it took.
+   */
+  placeOrders(
+    requests: readonly PlaceOrderRequest[],
+    onPlaced?: (order: PlacedOrder, elapsedMs: number) => void,
+  ): Promise<PlacedOrder[]> {
+    return Promise.all(
+      requests.map(async (request, index) => {
+        await sleep(index * ORDER_SPACING_MS);
+        const started = performance.now();
+        const order = await this.placeOrder(request);
+        onPlaced?.(order, performance.now() - started);
+        return order;
+      }),
+    );
   }
 
   /** Every span the services have written so far. */

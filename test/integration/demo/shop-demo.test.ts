@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { renderWaterfall } from '../../../src/cli/render-waterfall';
 import type { TraceSpan } from '../../../src/cli/trace-span';
 import { removeBrokerResources } from '../../../demo/shop/broker-state';
-import { DEMO_ORDERS, ORDER_SPACING_MS, hasReceiptJob } from '../../../demo/shop/demo-orders';
+import { DEMO_ORDERS, hasReceiptJob } from '../../../demo/shop/demo-orders';
 import { parsePrometheusSamples } from '../../../demo/shop/prometheus-samples';
 import type { PrometheusSample } from '../../../demo/shop/prometheus-samples';
 import { SERVICE_NAMES, createShopConfig } from '../../../demo/shop/shop-config';
@@ -87,12 +87,7 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
       env: { OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${ZIPKIN}/api/v2/spans` },
     });
     const shop = run;
-    orders = await Promise.all(
-      DEMO_ORDERS.map(async (request, index) => {
-        await sleep(index * ORDER_SPACING_MS);
-        return shop.placeOrder(request);
-      }),
-    );
+    orders = await shop.placeOrders(DEMO_ORDERS);
     fileSpans = await shop.waitForTraces(
       orders.map((o) => o.traceId),
       hasReceiptJob(config),
