@@ -36,10 +36,14 @@ interface MutableNode {
 }
 
 /**
- * Groups spans into one tree per trace, traces ordered by start time. Children sort by start time
- * (then end time, name and id, so the order is deterministic). A span whose parent is missing is an
- * orphan at the top level; a repeated span id keeps its first copy; spans whose parents form a cycle
- * (malformed input) are broken out as orphans, so every span is shown exactly once.
+ * Groups spans into one tree per trace. Children sort by start time (then end time, name and id, so the
+ * order is deterministic). A span whose parent is missing is an orphan at the top level; a repeated span
+ * id keeps its first copy; spans whose parents form a cycle (malformed input) are broken out as orphans,
+ * so every span is shown exactly once.
+ *
+ * Traces are ordered by {@link compareTraces}: by start time, and a tie (SDKs stamp span starts in
+ * milliseconds, so two traces of one test often start together) goes to the trace that entered through a
+ * request, then to the larger trace, then to the lower trace id. The order never depends on input order.
  */
 export function buildTraceTrees(spans: readonly TraceSpan[]): TraceTree[] {
   const byTrace = new Map<string, TraceSpan[]>();
@@ -48,11 +52,32 @@ export function buildTraceTrees(spans: readonly TraceSpan[]): TraceTree[] {
     if (group === undefined) byTrace.set(span.traceId, [span]);
     else group.push(span);
   }
-  return [...byTrace.entries()]
-    .map(([traceId, group]) => buildTree(traceId, group))
-    .sort(
-      (a, b) => compareBigInt(a.startTimeUnixNano, b.startTimeUnixNano) || a.traceId.localeCompare(b.traceId),
-    );
+  return [...byTrace.entries()].map(([traceId, group]) => buildTree(traceId, group)).sort(compareTraces);
+}
+
+/**
+ * The order traces are listed in, by the waterfall, the outline of a failed trace assertion and the
+ * problems `describeTraceProblems` reports. Earlier start first; on a tie:
+ * 1. a trace with an entry root first: a top-level span that has no parent and is not a CONSUMER without
+ *    links (such a CONSUMER is where a message that lost its context started a trace of its own, and a
+ *    reader looks for the request that came in before the work that went astray);
+ * 2. then the trace with more spans;
+ * 3. then the lower trace id, so no two distinct traces ever compare equal.
+ */
+export function compareTraces(a: TraceTree, b: TraceTree): number {
+  return (
+    compareBigInt(a.startTimeUnixNano, b.startTimeUnixNano) ||
+    Number(hasEntryRoot(b)) - Number(hasEntryRoot(a)) ||
+    b.spanCount - a.spanCount ||
+    (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0)
+  );
+}
+
+function hasEntryRoot(tree: TraceTree): boolean {
+  return tree.roots.some(
+    ({ span, orphan }) =>
+      !orphan && span.parentSpanId === undefined && !(span.kind === 'CONSUMER' && span.links.length === 0),
+  );
 }
 
 function buildTree(traceId: string, spans: readonly TraceSpan[]): TraceTree {

@@ -15,6 +15,10 @@ import type { ConnectedTraceExpectations, ExpectedSpanKind } from './trace-expec
  * missing, or a root without links: its message arrived without trace context). A CONSUMER root that
  * links to messages is a batch span and is fine. Then, as asked: services, span kinds, no errors.
  *
+ * Where several traces are named, they are listed in one fixed order, the waterfall's (`compareTraces`
+ * in the CLI's trace tree): by start time; on a tie, the trace that entered through a request first, then
+ * the larger one, then the lower trace id. So the same spans always give the same sentences.
+ *
  * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when `expectations` is malformed or an
  * element of `spans` is not a finished span.
  */

@@ -54,6 +54,43 @@ describe('buildTraceTrees', () => {
     );
   });
 
+  it('breaks a start-time tie by entry root, then size, then trace id, whatever the input order', () => {
+    const TRACE_C = 'cccccccccccccccccccccccccccccccc';
+    const TRACE_D = 'dddddddddddddddddddddddddddddddd';
+    // All four traces start at the same millisecond, as SDK spans of one test often do.
+    const lostConsumer = [
+      traceSpan('process', undefined, 0, 9, { traceId: TRACE_A, kind: 'CONSUMER' }),
+      traceSpan('charge', 'process', 1, 8, { traceId: TRACE_A }),
+      traceSpan('log', 'process', 2, 3, { traceId: TRACE_A }),
+    ];
+    const request = [
+      traceSpan('POST /orders', undefined, 0, 9, { traceId: TRACE_D, kind: 'SERVER' }),
+      traceSpan('call', 'POST /orders', 1, 8, { traceId: TRACE_D, kind: 'CLIENT' }),
+    ];
+    const smallRequest = [traceSpan('GET /health', undefined, 0, 1, { traceId: TRACE_C, kind: 'SERVER' })];
+    const otherRequest = [traceSpan('GET /ping', undefined, 0, 1, { traceId: TRACE_B, kind: 'SERVER' })];
+    const expected = [TRACE_D, TRACE_B, TRACE_C, TRACE_A];
+    const all = [...lostConsumer, ...smallRequest, ...request, ...otherRequest];
+    for (const order of [all, [...all].reverse()]) {
+      assert.deepEqual(
+        buildTraceTrees(order).map((tree) => tree.traceId),
+        expected,
+      );
+    }
+  });
+
+  it('an earlier start wins over every tie-breaker', () => {
+    const spans = [
+      traceSpan('process', undefined, 0, 9, { traceId: TRACE_A, kind: 'CONSUMER' }),
+      traceSpan('POST /orders', undefined, 1, 9, { traceId: TRACE_B, kind: 'SERVER' }),
+      traceSpan('call', 'POST /orders', 2, 8, { traceId: TRACE_B, kind: 'CLIENT' }),
+    ];
+    assert.deepEqual(
+      buildTraceTrees(spans).map((tree) => tree.traceId),
+      [TRACE_A, TRACE_B],
+    );
+  });
+
   it('keeps the first of two spans with the same id', () => {
     const spans = [traceSpan('a', undefined, 0, 10), traceSpan('a', undefined, 0, 10, { name: 'copy' })];
     const [tree] = buildTraceTrees(spans);

@@ -39,6 +39,9 @@ function extract(headers: Record<string, string>): Context {
   return propagation.extract(ROOT_CONTEXT, headers);
 }
 
+/** A start time given to every span of a pipeline run with `sameStart` (ms since the epoch). */
+const SAME_START_MS = 1_767_225_600_000;
+
 interface PipelineOptions {
   /** The message reaches the consumer without its headers. */
   loseContext?: boolean;
@@ -46,6 +49,8 @@ interface PipelineOptions {
   leaveProducerOpen?: boolean;
   /** The consumer's call to the payment provider fails. */
   failPayment?: boolean;
+  /** Every span starts at the same instant, so traces tie on start time. */
+  sameStart?: boolean;
 }
 
 /**
@@ -53,19 +58,20 @@ interface PipelineOptions {
  * → send orders (PRODUCER) ⇢ billing: process orders (CONSUMER) → POST /charges (CLIENT).
  */
 function runPipeline(options: PipelineOptions = {}): void {
+  const at = options.sameStart === true ? { startTime: SAME_START_MS } : {};
   const gateway = service('gateway');
   const orders = service('orders');
   const billing = service('billing');
-  const request = gateway.startSpan('POST /orders', { kind: SpanKind.SERVER });
+  const request = gateway.startSpan('POST /orders', { kind: SpanKind.SERVER, ...at });
   const call = gateway.startSpan(
     'orders.v1/Place',
-    { kind: SpanKind.CLIENT },
+    { kind: SpanKind.CLIENT, ...at },
     trace.setSpan(ROOT_CONTEXT, request),
   );
-  const handle = orders.startSpan('orders.v1/Place', { kind: SpanKind.SERVER }, extract(inject(call)));
+  const handle = orders.startSpan('orders.v1/Place', { kind: SpanKind.SERVER, ...at }, extract(inject(call)));
   const send = orders.startSpan(
     'send orders',
-    { kind: SpanKind.PRODUCER },
+    { kind: SpanKind.PRODUCER, ...at },
     trace.setSpan(ROOT_CONTEXT, handle),
   );
   const headers = options.loseContext === true ? {} : inject(send);
@@ -74,10 +80,10 @@ function runPipeline(options: PipelineOptions = {}): void {
   call.end();
   request.end();
 
-  const process = billing.startSpan('process orders', { kind: SpanKind.CONSUMER }, extract(headers));
+  const process = billing.startSpan('process orders', { kind: SpanKind.CONSUMER, ...at }, extract(headers));
   const charge = billing.startSpan(
     'POST /charges',
-    { kind: SpanKind.CLIENT },
+    { kind: SpanKind.CLIENT, ...at },
     trace.setSpan(ROOT_CONTEXT, process),
   );
   if (options.failPayment === true)
@@ -126,41 +132,53 @@ describe('tracebridge/testing with real SDK spans', () => {
     );
   });
 
-  it('a consumer that lost the context: two traces, and an orphan CONSUMER that starts its own', () => {
-    runPipeline({ loseContext: true });
-    const consumer = tracing.span('process orders');
-    const problems = describeTraceProblems(spans());
-    assert.equal(problems.length, 2, problems.join('\n'));
-    // Traces are listed by start time; these two start within the same millisecond, in either order.
-    assert.match(
-      problems[0]!,
-      /^the spans belong to 2 traces, not one: \w{32} \(\d spans, first "[^"]+"\); \w{32} \(\d spans, first "[^"]+"\)$/,
-    );
-    assert.match(problems[0]!, /\w{32} \(4 spans, first "POST \/orders"\)/);
-    assert.match(problems[0]!, /\w{32} \(2 spans, first "process orders"\)/);
-    assert.equal(
-      problems[1],
-      `orphan CONSUMER span "process orders" (CONSUMER, service billing, span ${consumer.spanContext().spanId}) ` +
-        'starts a trace of its own: its message reached the consumer without trace context',
-    );
+  for (const sameStart of [false, true]) {
+    it(`a consumer that lost the context: two traces, and an orphan CONSUMER that starts its own${sameStart ? ' (traces tie on start time)' : ''}`, () => {
+      runPipeline({ loseContext: true, sameStart });
+      const consumer = tracing.span('process orders');
+      const problems = describeTraceProblems(spans());
+      assert.equal(problems.length, 2, problems.join('\n'));
+      // Traces are listed by start time. These two often start within the same millisecond: the tie goes
+      // to the trace that entered through a request, so the order is the same on every run.
+      const requestTrace = tracing.span('POST /orders').spanContext().traceId;
+      const lostTrace = consumer.spanContext().traceId;
+      assert.equal(
+        problems[0],
+        `the spans belong to 2 traces, not one: ${requestTrace} (4 spans, first "POST /orders"); ` +
+          `${lostTrace} (2 spans, first "process orders")`,
+      );
+      assert.equal(
+        problems[1],
+        `orphan CONSUMER span "process orders" (CONSUMER, service billing, span ${consumer.spanContext().spanId}) ` +
+          'starts a trace of its own: its message reached the consumer without trace context',
+      );
 
-    const error = thrown(() => assertConnectedTrace(spans()));
-    assert.equal(error.code, TRACE_ASSERTION_ERROR_CODE);
-    assert.equal(error.name, 'TraceAssertionError');
-    assert.deepEqual(error.problems, problems);
-    // Every problem, then the spans as a tree, one tree per trace.
-    assert.ok(
-      error.message.startsWith('expected one connected trace; 2 problems:\n  - the spans belong to 2 traces'),
-    );
-    assert.match(
-      error.message,
-      /\nspans:\n {2}trace \w{32} \(4 spans\)\n {4}POST \/orders {2}SERVER {2}gateway\n {6}orders\.v1\/Place {2}CLIENT {2}gateway\n/,
-    );
-    assert.match(
-      error.message,
-      /\n {2}trace \w{32} \(2 spans\)\n {4}process orders {2}CONSUMER {2}billing\n {6}POST \/charges {2}CLIENT {2}billing$/,
-    );
-  });
+      const error = thrown(() => assertConnectedTrace(spans()));
+      assert.equal(error.code, TRACE_ASSERTION_ERROR_CODE);
+      assert.equal(error.name, 'TraceAssertionError');
+      assert.deepEqual(error.problems, problems);
+      // Every problem, then the spans as a tree, one tree per trace.
+      assert.ok(
+        error.message.startsWith(
+          'expected one connected trace; 2 problems:\n  - the spans belong to 2 traces',
+        ),
+      );
+      assert.match(
+        error.message,
+        new RegExp(
+          `\\nspans:\\n {2}trace ${requestTrace} \\(4 spans\\)\\n {4}POST /orders {2}SERVER {2}gateway\\n` +
+            ` {6}orders\\.v1/Place {2}CLIENT {2}gateway\\n`,
+        ),
+      );
+      assert.match(
+        error.message,
+        new RegExp(
+          `\\n {2}trace ${lostTrace} \\(2 spans\\)\\n {4}process orders {2}CONSUMER {2}billing\\n` +
+            ` {6}POST /charges {2}CLIENT {2}billing$`,
+        ),
+      );
+    });
+  }
 
   it('a parent that never ended: the consumer whose producer span is missing is an orphan', () => {
     runPipeline({ leaveProducerOpen: true });
