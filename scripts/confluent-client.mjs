@@ -5,15 +5,31 @@
 // dynamically against the system's libraries (CKJS_LINKING=dynamic; its static build would download zlib,
 // OpenSSL, zstd and curl sources from the internet). That takes minutes and a C toolchain, which every
 // `npm ci` would otherwise pay. Built once, cached; fails loudly when it cannot be built.
+//
+// The build is cached per machine, outside the checkout ($TRACEBRIDGE_CACHE_DIR, default
+// ~/.cache/tracebridge), and .cache/confluent in the checkout links to it: CI runs in a fresh clone on
+// the same machine and would otherwise rebuild librdkafka on every run.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const VERSION = '1.10.1';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const prefix = join(root, '.cache', 'confluent');
+const cacheRoot = process.env.TRACEBRIDGE_CACHE_DIR || join(homedir(), '.cache', 'tracebridge');
+const prefix = join(cacheRoot, `confluent-${VERSION}`);
+const link = join(root, '.cache', 'confluent');
+
+/** Points .cache/confluent (what the tests load) at the machine-wide build. */
+function linkIntoCheckout() {
+  mkdirSync(dirname(link), { recursive: true });
+  const stat = lstatSync(link, { throwIfNoEntry: false });
+  if (stat?.isSymbolicLink() && readlinkSync(link) === prefix) return;
+  if (stat !== undefined) rmSync(link, { recursive: true, force: true });
+  symlinkSync(prefix, link, 'dir');
+}
 
 function loads() {
   try {
@@ -25,7 +41,8 @@ function loads() {
 }
 
 if (loads()) {
-  console.log(`confluent-client: @confluentinc/kafka-javascript ${VERSION} ready in .cache/confluent`);
+  linkIntoCheckout();
+  console.log(`confluent-client: @confluentinc/kafka-javascript ${VERSION} ready in ${prefix}`);
   process.exit(0);
 }
 mkdirSync(prefix, { recursive: true });
@@ -50,4 +67,5 @@ if (result.status !== 0 || !loads()) {
   );
   process.exit(1);
 }
+linkIntoCheckout();
 console.log(`confluent-client: built in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -175,6 +175,23 @@ describe('Kafka wrappers over @confluentinc/kafka-javascript (KafkaJS API)', () 
         },
       });
       await waitUntil('3 messages to be handled', () => handled.length === 3, 60_000);
+      // A per-message span ends when its work returns and a batch span when eachBatch does, both after
+      // the last message was counted as handled: wait for the spans themselves.
+      const consumed = (batch: boolean) =>
+        tracing
+          .spans()
+          .filter(
+            (s) =>
+              s.kind === SpanKind.CONSUMER &&
+              (s.attributes['messaging.batch.message_count'] !== undefined) === batch,
+          );
+      await waitUntil(
+        'every per-message and batch span to end',
+        () =>
+          consumed(false).length === 3 &&
+          consumed(true).reduce((n, b) => n + Number(b.attributes['messaging.batch.message_count']), 0) === 3,
+        10_000,
+      );
 
       const creates = tracing.spans().filter((s) => s.name === `create ${topic}`);
       assert.equal(creates.length, 3);
