@@ -16,7 +16,7 @@ import type {
   KafkaProducerLike,
 } from '../../src/kafka/index';
 import { waitUntil } from '../helpers/kafka-fixture';
-import { assertAttributes, assertChildOf, assertLinks, setupTracing } from '../helpers/tracing';
+import { assertAttributes, assertChildOf, assertLinks, assertRoot, setupTracing } from '../helpers/tracing';
 import type { TestTracing } from '../helpers/tracing';
 
 const TIMEOUT = { timeout: 120_000 };
@@ -25,6 +25,16 @@ const TIMEOUT = { timeout: 120_000 };
 interface ConfluentProducer extends KafkaProducerLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+}
+/** Confluent's transaction is the producer itself; sendOffsets takes the consumer, not a group id. */
+interface ConfluentTransaction {
+  send: KafkaProducerLike['send'];
+  sendOffsets(offsets: {
+    consumer: ConfluentConsumer;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
 }
 interface ConfluentConsumer extends KafkaConsumerLike {
   connect(): Promise<void>;
@@ -249,6 +259,156 @@ describe('Kafka wrappers over @confluentinc/kafka-javascript (KafkaJS API)', () 
       assertChildOf(sendRetry, failed);
       assertChildOf(processRetry, sendRetry);
       assertAttributes(processRetry, { 'tracebridge.messaging.attempt': 2 });
+    },
+  );
+  it(
+    'transactions: a transaction span parents its sends and ends at commit or abort; aborted messages are never processed',
+    TIMEOUT,
+    async () => {
+      tracing = setupTracing('w3c');
+      const topic = await createTopic('cf-tx-out');
+      const source = await createTopic('cf-tx-in');
+      const p = traceProducer(
+        kafka.producer({ kafkaJS: { transactionalId: `tx-${randomUUID().slice(0, 8)}`, idempotent: true } }),
+      );
+      clients.push(p);
+      await p.connect();
+      const offsetsOwner = await consumer(source, `${source}-group`);
+      const consumed: string[] = [];
+      const c = await consumer(topic, `${topic}-group`);
+      await c.run({
+        eachMessage: async ({ message }) => {
+          consumed.push(message.key!.toString());
+        },
+      });
+
+      const begin = () => p.transaction() as unknown as Promise<ConfluentTransaction>;
+      const committed = await begin();
+      await committed.send({
+        topic,
+        messages: [
+          { key: 'c1', value: '1' },
+          { key: 'c2', value: '2' },
+        ],
+      });
+      await committed.sendOffsets({
+        consumer: offsetsOwner,
+        topics: [{ topic: source, partitions: [{ partition: 0, offset: '0' }] }],
+      });
+      await committed.commit();
+      const aborted = await begin();
+      await aborted.send({ topic, messages: [{ key: 'a1', value: 'never seen' }] });
+      await aborted.abort();
+      const last = await begin();
+      await last.send({ topic, messages: [{ key: 'c3', value: '3' }] });
+      await last.commit();
+
+      await waitUntil('the committed messages to be consumed', () => consumed.includes('c3'), 60_000);
+      await waitUntil(
+        'their process spans to end',
+        () => tracing.spans().filter((s) => s.kind === SpanKind.CONSUMER).length === 3,
+        10_000,
+      );
+      assert.deepEqual(consumed, ['c1', 'c2', 'c3'], 'the aborted message is never consumed');
+
+      const transactions = tracing.spans().filter((s) => s.name === 'transaction');
+      assert.equal(transactions.length, 3);
+      const [first, second, third] = transactions;
+      for (const t of transactions) assert.equal(t.kind, SpanKind.INTERNAL);
+      assertAttributes(first!, { 'tracebridge.messaging.kafka.transaction.outcome': 'commit' });
+      assert.ok(
+        first!.events.some((e) => e.name === 'sendOffsets'),
+        'sendOffsets is recorded',
+      );
+      assertAttributes(second!, {
+        'tracebridge.messaging.kafka.transaction.outcome': 'abort',
+        'error.type': 'aborted',
+      });
+      assert.equal(second!.status.code, SpanStatusCode.ERROR);
+      assertAttributes(third!, { 'tracebridge.messaging.kafka.transaction.outcome': 'commit' });
+
+      const sends = tracing.spans().filter((s) => s.name === `send ${topic}`);
+      assert.equal(sends.length, 3);
+      sends.forEach((send, i) => assertChildOf(send, transactions[i]!));
+      const key = (s: { attributes: Record<string, unknown> }) => s.attributes['messaging.kafka.message.key'];
+      const creates = tracing.spans().filter((s) => s.name === `create ${topic}`);
+      assert.deepEqual(creates.map(key), ['c1', 'c2']);
+      const processed = tracing.spans().filter((s) => s.kind === SpanKind.CONSUMER);
+      assertChildOf(
+        processed.find((s) => key(s) === 'c1')!,
+        creates[0]!,
+      );
+      assertChildOf(
+        processed.find((s) => key(s) === 'c2')!,
+        creates[1]!,
+      );
+      assertChildOf(
+        processed.find((s) => key(s) === 'c3')!,
+        sends[2]!,
+      );
+    },
+  );
+
+  it(
+    'hostile trace headers: each message is processed as a new trace and its headers arrive byte for byte',
+    TIMEOUT,
+    async () => {
+      tracing = setupTracing('w3c');
+      const topic = await createTopic('cf-hostile');
+      const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const cases: Record<string, Record<string, string | Buffer>> = {
+        malformed: { traceparent: '00-not-a-trace-01' },
+        'all-zero trace id': { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' },
+        'non-UTF-8': { traceparent: Buffer.from([0xc3, 0x28, 0xff, 0xfe]) },
+        oversized: { traceparent: `${valid}${'0'.repeat(70_000)}` },
+        'oversized tracestate only': { tracestate: `k=${'v'.repeat(100_000)}` },
+        'quadratic-trim bait': { baggage: ` ${' '.repeat(32_000)}x` },
+      };
+      // An untraced producer of the same client writes the headers exactly as given.
+      const raw = kafka.producer();
+      clients.push(raw);
+      await raw.connect();
+      await raw.send({
+        topic,
+        messages: Object.entries(cases).map(([name, headers]) => ({
+          key: name,
+          value: name,
+          headers: { ...headers, 'x-keep': Buffer.from([0, 1, 2, 0xff]) },
+        })),
+      });
+      const c = await consumer(topic, `${topic}-group`);
+      const handled = new Map<string, { keep: unknown; spanId: string | undefined }>();
+      await c.run({
+        eachMessage: async ({ message }) => {
+          handled.set(message.key!.toString(), {
+            keep: message.headers?.['x-keep'],
+            spanId: trace.getActiveSpan()?.spanContext().spanId,
+          });
+        },
+      });
+      const expected = Object.keys(cases).length;
+      await waitUntil('every hostile message to be processed', () => handled.size === expected, 60_000);
+      await waitUntil(
+        'their process spans to end',
+        () => tracing.spans().filter((s) => s.name === `process ${topic}`).length === expected,
+        10_000,
+      );
+
+      for (const span of tracing.spans().filter((s) => s.name === `process ${topic}`)) {
+        const name = String(span.attributes['messaging.kafka.message.key']);
+        assertRoot(span);
+        const keep = handled.get(name)?.keep;
+        assert.deepEqual(
+          Buffer.from(keep as Uint8Array),
+          Buffer.from([0, 1, 2, 0xff]),
+          `${name}: x-keep intact`,
+        );
+        assert.equal(
+          handled.get(name)?.spanId,
+          span.spanContext().spanId,
+          `${name}: handled inside its span`,
+        );
+      }
     },
   );
 });
