@@ -52,5 +52,12 @@ export { MessagingSpan } from './core/messaging-span';
 export type { SettleKind, SettleOutcome } from './core/settle-outcome';
 export type { SettleRegistryOptions } from './core/settle-registry';
 export { DEFAULT_MAX_PENDING_SETTLES, SettleRegistry } from './core/settle-registry';
-export type { IncomingOption, IncomingPolicy, IncomingPolicyRule } from './core/trust-policy';
+export type {
+  IncomingOption,
+  IncomingPolicy,
+  IncomingPolicyRule,
+  IncomingSubject,
+} from './core/trust-policy';
 export { DEFAULT_INCOMING_POLICY } from './core/trust-policy';
+export type { SignatureFailure, SigningKey, SigningOption } from './core/context-signing';
+export { DEFAULT_SIGNATURE_MAX_AGE_MS, SIGNATURE_HEADER } from './core/context-signing';

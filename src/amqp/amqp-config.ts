@@ -3,7 +3,6 @@ import { checkOptionTypes } from '../core/option-checks';
 import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
 import type { AmqpConsumeInfo, AmqpPublishInfo, AmqpTracingOptions } from './amqp-options';
 import { DeliveryTracker } from './delivery-tracker';
-import { withQueueRules } from './queue-incoming-rules';
 
 /** The `messaging.system` of every RabbitMQ span and metric. */
 export const RABBITMQ_SYSTEM = 'rabbitmq';
@@ -21,6 +20,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
   checkOptionTypes('traceChannel', options, {
     tracerProvider: 'object',
     meterProvider: 'object',
+    signing: 'object',
     publishHook: 'function',
     consumeHook: 'function',
     setTimestamp: 'boolean',
@@ -32,7 +32,9 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       system: RABBITMQ_SYSTEM,
       tracerProvider: resolved.tracerProvider,
       meterProvider: resolved.meterProvider,
-      incoming: withQueueRules(resolved.incoming),
+      incoming: resolved.incoming,
+      incomingRuleShape: 'amqp',
+      signing: resolved.signing,
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
     }),

@@ -1,5 +1,6 @@
 import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import { DEFAULT_MAX_PENDING_SETTLES } from '../core/settle-registry';
+import type { SigningOption } from '../core/context-signing';
 import type { IncomingOption } from '../core/trust-policy';
 import type { AmqpMessage, AmqpPublishOptions } from './amqp-types';
 
@@ -30,12 +31,22 @@ export interface AmqpTracingOptions {
   /** Where the messaging metrics go. Default: the globally registered meter provider. */
   readonly meterProvider?: MeterProvider;
   /**
-   * What a message's trace context may do, per destination. Default `'parent'`: the process span continues
-   * the publisher's trace. Rules with a string match a consume destination (`{exchange}:{routing key}:{queue}`)
-   * exactly or by its queue (`'public-orders'` matches every delivery from that queue); a RegExp is tested
-   * against the whole destination. Use `'link'` for queues fed by parties you do not control.
+   * What a message's trace context may do, per queue. Default `'parent'`: the process span continues the
+   * publisher's trace. Rules match names the operator controls: `queue` (the queue consumed from; a string
+   * `destination` means the queue too) and `exchange` (the exchange the message was published to), each a
+   * string or a RegExp; with both, both must match. The routing key, which the publisher chooses, is never
+   * matched. Use `'link'` for queues fed by parties you do not control.
+   *
+   * @example `{ default: 'parent', rules: [{ queue: /^public\./, policy: 'link' }, { exchange: 'partners', policy: 'continue' }] }`
    */
   readonly incoming?: IncomingOption;
+  /**
+   * Signed creation context: publishes are signed (with `signWith`); deliveries are continued only when
+   * their signature verifies, and linked (or ignored) otherwise. A requeued or dead-lettered message keeps
+   * its signature, which verifies within `maxAgeMs` of its creation. Default: none, nothing signed or
+   * verified. See {@link SigningOption}.
+   */
+  readonly signing?: SigningOption;
   /** Called for every recording publish span; a throw is logged and ignored. Default: none. */
   readonly publishHook?: (span: Span, info: AmqpPublishInfo) => void;
   /** Called for every recording process or receive span; a throw is logged and ignored. Default: none. */

@@ -118,6 +118,8 @@ function startDelivery(
       return config.telemetry.startProcess({
         destination: consumeDestination(nameOf(fields.exchange), nameOf(fields.routingKey), nameOf(queue)),
         destinationTraits: consumeDestinationTraits(nameOf(queue)),
+        // Rules match the queue and the exchange, names the operator controls, never the routing key.
+        incomingSubject: { name: nameOf(queue), exchange: nameOf(fields.exchange) },
         operationType: operation,
         carrier: amqpHeadersCarrier,
         headers: properties.headers,

@@ -6,6 +6,8 @@ export const TracebridgeErrorCode = {
   InvalidOption: 'TRACEBRIDGE_INVALID_OPTION',
   /** An `incoming` trust policy is not `'parent'`, `'link'` or `'ignore'`, or a rule is malformed. */
   InvalidIncomingPolicy: 'TRACEBRIDGE_INVALID_INCOMING_POLICY',
+  /** A `signing` option is malformed: no keys, a short secret, an unknown `signWith` key id, ... */
+  InvalidSigning: 'TRACEBRIDGE_INVALID_SIGNING',
   /** An optional peer dependency an adapter needs (its client library) cannot be loaded. */
   MissingPeerDependency: 'TRACEBRIDGE_MISSING_PEER_DEPENDENCY',
 } as const;

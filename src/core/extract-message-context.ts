@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import type { Context, TextMapPropagator } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { safely } from './diagnostics';
 
@@ -7,11 +7,17 @@ import { safely } from './diagnostics';
  * Reads the context a message carries, onto the root context (never onto the consumer's own context, so
  * the consumer's active span can never pose as the message's parent). A carrier that throws (a custom
  * one, say) yields no context rather than an error.
+ *
+ * @param also - the signature reader, when signing is configured.
  */
-export function extractMessageContext<C>(carrier: ContextCarrier<C>, headers: C): Context {
+export function extractMessageContext<C>(
+  carrier: ContextCarrier<C>,
+  headers: C,
+  also?: TextMapPropagator,
+): Context {
   return safely(
     `extracting from ${carrier.name}`,
-    () => carrier.extract(ROOT_CONTEXT, headers),
+    () => carrier.extract(ROOT_CONTEXT, headers, also),
     ROOT_CONTEXT,
   );
 }

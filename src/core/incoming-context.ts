@@ -1,10 +1,13 @@
-import { isSpanContextValid, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import type { Context, Link, SpanContext } from '@opentelemetry/api';
-import type { IncomingPolicy } from './trust-policy';
+import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
+import type { ContextVerifier, SignatureCheck } from './context-signing';
+import { ATTR_TRACEBRIDGE_INCOMING_POLICY, ATTR_TRACEBRIDGE_TRUST_SIGNATURE } from './semantic-attributes';
+import { stricterPolicy } from './trust-policy';
+import type { IncomingPolicy, ResolvedIncomingPolicy } from './trust-policy';
 
 /** What an inbound context (from a message or an incoming call) turns into under a trust policy. */
 export interface IncomingContext {
-  /** The parent to start the processing span with: the sender's context, or the root. */
+  /** The parent to start the processing span with: the sender's context (or its span alone), or the root. */
   readonly parent: Context;
   /** The sender's span under `'link'`, then the ambient span when there is one (never the parent itself). */
   readonly links: Link[];
@@ -13,30 +16,94 @@ export interface IncomingContext {
    * baggage replaced by the sender's (trusted) or removed (untrusted). Ambient baggage never leaks in.
    */
   readonly workBase: Context;
+  /** The policy that applied: the destination's, or the fallback of a context that failed verification. */
+  readonly policy: IncomingPolicy;
+  /** With signing configured and a context to continue: `'valid'` or why it failed. Else `undefined`. */
+  readonly signature: SignatureCheck | undefined;
+}
+
+/** How signatures are checked where a policy would continue the sender's trace. */
+export interface IncomingVerification {
+  readonly verifier: ContextVerifier;
+  /** The failure metric's attributes: the destination's or the method's. */
+  readonly attributes: Attributes;
 }
 
 /**
  * The one place a trust policy becomes a parent, links and baggage, for every transport and for RPC
  * servers alike (see DESIGN.md, "Linking semantics" and "Trust boundary").
  *
+ * - `'parent'`: the extracted context is the parent, baggage and tracestate included.
+ * - `'continue'`: the parent is the sender's span alone (trace id, span id, flags), on the root context:
+ *   no tracestate, no baggage. With a `sampleRatio` the sampled flag is replaced by a local random choice.
+ * - `'link'`: a new trace linked to the sender's span; `'ignore'`: a new trace, no link.
+ *
+ * With `verification`, a context that `'parent'` or `'continue'` would follow is followed only when its
+ * signature verifies; otherwise the verifier's `unverified` policy applies and the failure is counted.
+ *
  * @param extracted - the context read from the message or call, extracted onto the root context.
  * @param ambient - the context active where the message or call arrived.
  */
 export function resolveIncomingContext(
-  policy: IncomingPolicy,
+  resolved: ResolvedIncomingPolicy,
   extracted: Context,
   ambient: Context,
+  verification?: IncomingVerification,
 ): IncomingContext {
-  const senderSpanContext = validSpanContext(extracted);
-  const links = ambientLinks(ambient, policy === 'parent' ? senderSpanContext : undefined);
-  if (policy === 'link' && senderSpanContext !== undefined) links.unshift({ context: senderSpanContext });
+  const sender = validSpanContext(extracted);
+  let policy = resolved.policy;
+  let signature: SignatureCheck | undefined;
+  if (verification !== undefined && sender !== undefined && continues(policy)) {
+    signature = verification.verifier.check(extracted, sender);
+    if (signature !== 'valid') {
+      policy = stricterPolicy(policy, verification.verifier.unverified);
+      verification.verifier.recordFailure(signature, verification.attributes);
+    }
+  }
+  const links = ambientLinks(ambient, continues(policy) ? sender : undefined);
+  if (policy === 'link' && sender !== undefined) links.unshift({ context: sender });
   const baggage = policy === 'parent' ? propagation.getBaggage(extracted) : undefined;
   return {
-    parent: policy === 'parent' ? extracted : ROOT_CONTEXT,
+    parent: parentFor(policy, extracted, sender, resolved.sampleRatio),
     links,
     workBase:
       baggage === undefined ? propagation.deleteBaggage(ambient) : propagation.setBaggage(ambient, baggage),
+    policy,
+    signature,
   };
+}
+
+/** Records on a recording span the policy that applied (unless `'parent'`) and the signature check. */
+export function recordIncomingAttributes(span: Span, incoming: IncomingContext): void {
+  if (incoming.policy !== 'parent') span.setAttribute(ATTR_TRACEBRIDGE_INCOMING_POLICY, incoming.policy);
+  if (incoming.signature !== undefined)
+    span.setAttribute(ATTR_TRACEBRIDGE_TRUST_SIGNATURE, incoming.signature);
+}
+
+function continues(policy: IncomingPolicy): boolean {
+  return policy === 'parent' || policy === 'continue';
+}
+
+function parentFor(
+  policy: IncomingPolicy,
+  extracted: Context,
+  sender: SpanContext | undefined,
+  sampleRatio: number | undefined,
+): Context {
+  if (policy === 'parent') return extracted;
+  if (policy !== 'continue' || sender === undefined) return ROOT_CONTEXT;
+  // A fresh span context, not the extracted one: tracestate stays behind, and the SDK's ParentBased sampler
+  // (which follows a remote parent's sampled flag) follows the local choice instead of the sender's.
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: sender.traceId,
+    spanId: sender.spanId,
+    isRemote: true,
+    traceFlags: sampleRatio === undefined ? sender.traceFlags : localSamplingFlags(sampleRatio),
+  });
+}
+
+function localSamplingFlags(sampleRatio: number): TraceFlags {
+  return Math.random() < sampleRatio ? TraceFlags.SAMPLED : TraceFlags.NONE;
 }
 
 function validSpanContext(ctx: Context): SpanContext | undefined {

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, isSpanContextValid, trace } from '@opentelemetry/api';
-import type { Context, Link, Span } from '@opentelemetry/api';
+import type { Context, Link, Span, TextMapPropagator } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import type { MessagingSpan } from './messaging-span';
 import { extractMessageContext } from './extract-message-context';
@@ -36,6 +36,7 @@ export class MessagingBatch<C, ProcessInfo> {
   readonly #messages: readonly BatchMessage<C, ProcessInfo>[];
   readonly #timesInQueueMs: readonly (number | undefined)[];
   readonly #extracted: (Context | undefined)[];
+  readonly #reader: TextMapPropagator | undefined;
 
   /** @internal Created by `MessagingTelemetry.startBatch`. */
   constructor(
@@ -43,7 +44,9 @@ export class MessagingBatch<C, ProcessInfo> {
     scope: MessagingSpan,
     messages: readonly BatchMessage<C, ProcessInfo>[],
     timesInQueueMs: readonly (number | undefined)[],
+    reader?: TextMapPropagator,
   ) {
+    this.#reader = reader;
     this.#startMessageSpan = startMessageSpan;
     this.scope = scope;
     this.#messages = messages;
@@ -97,7 +100,9 @@ export class MessagingBatch<C, ProcessInfo> {
     if (extracted === undefined) {
       const message = this.#messages[index];
       extracted =
-        message === undefined ? ROOT_CONTEXT : extractMessageContext(message.carrier, message.headers);
+        message === undefined
+          ? ROOT_CONTEXT
+          : extractMessageContext(message.carrier, message.headers, this.#reader);
       this.#extracted[index] = extracted;
     }
     return extracted;

@@ -1,5 +1,5 @@
 import { context, SpanStatusCode } from '@opentelemetry/api';
-import type { Context, Span } from '@opentelemetry/api';
+import type { Context, Span, TextMapPropagator } from '@opentelemetry/api';
 import { safely } from './diagnostics';
 import { isPromiseLike } from './promise-like';
 import {
@@ -25,23 +25,26 @@ export class MessagingSpan {
   readonly context: Context;
   readonly #startedAt: number;
   readonly #onEnd: SpanEndListener | undefined;
+  readonly #signer: TextMapPropagator | undefined;
   #errorType: string | undefined;
   #ended = false;
 
   /** @internal Created by `MessagingTelemetry`; adapters do not construct it. */
-  constructor(span: Span, spanContext: Context, onEnd?: SpanEndListener) {
+  constructor(span: Span, spanContext: Context, onEnd?: SpanEndListener, signer?: TextMapPropagator) {
     this.span = span;
     this.context = spanContext;
     this.#onEnd = onEnd;
+    this.#signer = signer;
     this.#startedAt = performance.now();
   }
 
   /**
    * Returns `headers` with this span's context injected through `carrier`, never modifying `headers`.
-   * A carrier that throws is logged and the headers go out as they were.
+   * A carrier that throws is logged and the headers go out as they were. With signing configured, the
+   * injected context is signed too.
    */
   inject<C>(carrier: ContextCarrier<C>, headers: C): C {
-    return safely(`injecting into ${carrier.name}`, () => carrier.inject(this.context, headers), headers);
+    return injectContext(carrier, this.context, headers, this.#signer);
   }
 
   /** Whether the span has ended. */
@@ -185,6 +188,19 @@ export class MessagingSpan {
       this.#onEnd(durationS, this.#errorType);
     }
   }
+}
+
+/**
+ * Injects `ctx` into a copy of `headers` through `carrier`, signed by `signer` when there is one; a carrier
+ * that throws is logged and `headers` go out as they were.
+ */
+export function injectContext<C>(
+  carrier: ContextCarrier<C>,
+  ctx: Context,
+  headers: C,
+  signer: TextMapPropagator | undefined,
+): C {
+  return safely(`injecting into ${carrier.name}`, () => carrier.inject(ctx, headers, signer), headers);
 }
 
 /** `error.type` per the conventions: the error's class name, or `_OTHER` when there is none. */

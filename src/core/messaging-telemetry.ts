@@ -5,6 +5,7 @@ import type {
   MeterProvider,
   Span,
   Link,
+  TextMapPropagator,
   Tracer,
   TracerProvider,
 } from '@opentelemetry/api';
@@ -13,24 +14,32 @@ import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { callHook, safely } from './diagnostics';
 import { extractMessageContext } from './extract-message-context';
 import { startSpanSafely } from './start-span';
-import { ambientLinks, resolveIncomingContext } from './incoming-context';
+import { createContextSigning } from './context-signing';
+import type { ContextSigning, SigningOption } from './context-signing';
+import { ambientLinks, recordIncomingAttributes, resolveIncomingContext } from './incoming-context';
 import { traitsAttributes, traitsKey } from './destination-traits';
 import type { DestinationTraits } from './destination-traits';
 import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
-import { MessagingSpan } from './messaging-span';
+import { injectContext, MessagingSpan } from './messaging-span';
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
-  ATTR_TRACEBRIDGE_INCOMING_POLICY,
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from './semantic-attributes';
 import { createIncomingPolicyResolver } from './trust-policy';
-import type { IncomingOption, IncomingPolicy } from './trust-policy';
+import type {
+  IncomingOption,
+  IncomingPolicy,
+  IncomingPolicyResolver,
+  IncomingRuleShape,
+  IncomingSubject,
+  ResolvedIncomingPolicy,
+} from './trust-policy';
 
 /**
  * The messaging operation types of the semantic conventions that tracebridge emits spans for.
@@ -51,6 +60,11 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
   readonly meterProvider?: MeterProvider;
   /** What inbound context may do, per destination. Default: `'parent'`. See {@link IncomingOption}. */
   readonly incoming?: IncomingOption;
+  /**
+   * Sign the contexts this adapter injects and continue only inbound contexts whose signature verifies.
+   * Default: none (nothing signed or verified). See {@link SigningOption}.
+   */
+  readonly signing?: SigningOption;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: (span: Span, info: SendInfo) => void;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
@@ -64,6 +78,8 @@ export interface MessagingTelemetryConfig<SendInfo, ProcessInfo> extends Messagi
 > {
   /** The `messaging.system` value, e.g. `'kafka'`, `'rabbitmq'`, `'redis'`. */
   readonly system: string;
+  /** What `incoming` rules may name: `'amqp'` for queue and exchange rules. Default `'named'`. */
+  readonly incomingRuleShape?: IncomingRuleShape;
 }
 
 /** Describes one outgoing send (or per-message create) operation. */
@@ -133,6 +149,11 @@ export interface ProcessParams<C, ProcessInfo> {
   readonly enqueueTimeMs?: number;
   /** The context active where the message arrived. Default: the active context. Linked, never a parent. */
   readonly ambient?: Context;
+  /**
+   * The operator's names `incoming` rules match: an AMQP queue and exchange. Default: `destination` (or,
+   * for a destination with traits, its template).
+   */
+  readonly incomingSubject?: IncomingSubject;
   /** Adds transport-specific attributes; called only when the span is recording. */
   readonly describe?: (span: Span) => void;
   /** Handed to `processHook`. */
@@ -146,6 +167,8 @@ export interface BatchParams<C, ProcessInfo> {
   readonly operationName?: string;
   readonly messages: readonly BatchMessage<C, ProcessInfo>[];
   readonly ambient?: Context;
+  /** As for {@link ProcessParams.incomingSubject}. */
+  readonly incomingSubject?: IncomingSubject;
   /** Adds batch-level attributes; called only when the batch span is recording. */
   readonly describe?: (span: Span) => void;
 }
@@ -158,7 +181,8 @@ interface OperationProfile {
   readonly operationType: MessagingOperationType;
   /** Sampling-relevant attributes, given at span start; also the metrics' attributes. Frozen. */
   readonly attributes: Attributes;
-  readonly policy: IncomingPolicy;
+  /** The policy for the destination's own name; an explicit `incomingSubject` is resolved instead. */
+  readonly policy: ResolvedIncomingPolicy;
 }
 
 /** Bounds the per-destination caches; temporary reply queues could otherwise grow them forever. */
@@ -189,27 +213,39 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly system: string;
   readonly #tracer: Tracer;
   readonly #metrics: MessagingMetrics;
-  readonly #policyFor: (destination: string) => IncomingPolicy;
+  readonly #policyFor: IncomingPolicyResolver;
+  readonly #signing: ContextSigning | undefined;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
 
-  /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` option. */
+  /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` or `signing` option. */
   constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
     this.system = config.system;
     this.#options = config;
-    this.#policyFor = createIncomingPolicyResolver(config.incoming);
+    this.#policyFor = createIncomingPolicyResolver(config.incoming, config.incomingRuleShape);
     this.#tracer = (config.tracerProvider ?? trace.getTracerProvider()).getTracer(
       INSTRUMENTATION_NAME,
       VERSION,
     );
-    this.#metrics = new MessagingMetrics(
-      (config.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, VERSION),
+    const meter = (config.meterProvider ?? metrics.getMeterProvider()).getMeter(
+      INSTRUMENTATION_NAME,
+      VERSION,
     );
+    this.#metrics = new MessagingMetrics(meter);
+    this.#signing = createContextSigning(config.signing, meter);
   }
 
-  /** The trust policy in force for `destination`. */
-  incomingPolicy(destination: string): IncomingPolicy {
-    return this.#policyFor(destination);
+  /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
+  incomingPolicy(subject: string | IncomingSubject): IncomingPolicy {
+    return this.#policyFor(typeof subject === 'string' ? { name: subject } : subject).policy;
+  }
+
+  /**
+   * Injects `ctx` into a copy of `headers`, signed when signing is configured: for adapters that inject a
+   * context other than a send span's own (the per-message contexts of a batch send).
+   */
+  inject<C>(carrier: ContextCarrier<C>, ctx: Context, headers: C): C {
+    return injectContext(carrier, ctx, headers, this.#signing?.signer);
   }
 
   /**
@@ -234,7 +270,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         ? (durationS: number, errorType: string | undefined) =>
             this.#metrics.recordOperation(profile.attributes, durationS, errorType, params.messageCount ?? 1)
         : undefined;
-    return new MessagingSpan(span, trace.setSpan(parent, span), onEnd);
+    return new MessagingSpan(span, trace.setSpan(parent, span), onEnd, this.#signing?.signer);
   }
 
   /**
@@ -281,13 +317,21 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     const timeInQueueMs = this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
-    const extracted = extractMessageContext(params.carrier, params.headers);
-    return this.#startConsumerSpan(profile, params.kind, extracted, params.ambient ?? context.active(), {
-      destination: params.destination,
-      timeInQueueMs,
-      describe: params.describe,
-      info: params.info,
-    });
+    const extracted = extractMessageContext(params.carrier, params.headers, this.#reader);
+    const policy = this.#policyOf(profile, params.incomingSubject);
+    return this.#startConsumerSpan(
+      profile,
+      policy,
+      params.kind,
+      extracted,
+      params.ambient ?? context.active(),
+      {
+        destination: params.destination,
+        timeInQueueMs,
+        describe: params.describe,
+        info: params.info,
+      },
+    );
   }
 
   /**
@@ -304,6 +348,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
    */
   startBatch<C>(params: BatchParams<C, ProcessInfo>): MessagingBatch<C, ProcessInfo> {
     const profile = this.#profile(params.operationName ?? 'process', 'process', params.destination);
+    const policy = this.#policyOf(profile, params.incomingSubject);
     const ambient = params.ambient ?? context.active();
     const receivedAtMs = Date.now();
     const timesInQueueMs = params.messages.map((m) =>
@@ -316,7 +361,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const span = this.#startSpan(profile, SpanKind.CONSUMER, links, ROOT_CONTEXT);
     const batch = new MessagingBatch<C, ProcessInfo>(
       (extracted, messageAmbient, message) =>
-        this.#startConsumerSpan(profile, undefined, extracted, messageAmbient, message),
+        this.#startConsumerSpan(profile, policy, undefined, extracted, messageAmbient, message),
       new MessagingSpan(
         span,
         trace.setSpan(propagation.deleteBaggage(ambient), span),
@@ -324,10 +369,11 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       ),
       params.messages,
       timesInQueueMs,
+      this.#reader,
     );
     if (span.isRecording()) {
       span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, params.messages.length);
-      if (profile.policy !== 'ignore') {
+      if (policy.policy !== 'ignore') {
         safely('linking a batch span', () => span.addLinks(batch.messageLinks()), span);
       }
       callHook('describe', params.describe, span);
@@ -358,6 +404,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
    */
   #startConsumerSpan(
     profile: OperationProfile,
+    resolved: ResolvedIncomingPolicy,
     kind: SpanKind | undefined,
     extracted: Context,
     ambient: Context,
@@ -368,15 +415,21 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       info: ProcessInfo;
     },
   ): MessagingSpan {
-    const policy = profile.policy;
-    const { parent, links, workBase } = resolveIncomingContext(policy, extracted, ambient);
+    const verifier = this.#signing?.verifier;
+    const incoming = resolveIncomingContext(
+      resolved,
+      extracted,
+      ambient,
+      verifier === undefined ? undefined : { verifier, attributes: profile.attributes },
+    );
+    const { parent, links, workBase } = incoming;
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
       if (message.timeInQueueMs !== undefined)
         span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
-      if (policy !== 'parent') span.setAttribute(ATTR_TRACEBRIDGE_INCOMING_POLICY, policy);
+      recordIncomingAttributes(span, incoming);
       callHook('describe', message.describe, span);
       callHook('processHook', this.#options.processHook, span, message.info);
     }
@@ -387,6 +440,16 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         : (durationS: number, errorType: string | undefined) =>
             this.#metrics.recordProcess(profile.attributes, durationS, errorType);
     return new MessagingSpan(span, trace.setSpan(workBase, span), onEnd);
+  }
+
+  /** The signature reader carriers run on extract, when signing is configured. */
+  get #reader(): TextMapPropagator | undefined {
+    return this.#signing?.verifier.reader;
+  }
+
+  /** The destination's policy, or the one for the operator's names the adapter gave. */
+  #policyOf(profile: OperationProfile, subject: IncomingSubject | undefined): ResolvedIncomingPolicy {
+    return subject === undefined ? profile.policy : this.#policyFor(subject);
   }
 
   /** One options object per span: this runs for every message. */
@@ -441,7 +504,7 @@ function createProfile(
   operationType: MessagingOperationType,
   destination: string | undefined,
   traits: DestinationTraits | undefined,
-  policyFor: (destination: string) => IncomingPolicy,
+  policyFor: IncomingPolicyResolver,
 ): OperationProfile {
   const attributes: Attributes = {
     [ATTR_MESSAGING_SYSTEM]: system,
@@ -456,6 +519,6 @@ function createProfile(
     namePerSpan: traits !== undefined,
     operationType,
     attributes: Object.freeze(attributes),
-    policy: policyFor(stableName ?? ''),
+    policy: policyFor({ name: stableName ?? '' }),
   };
 }

@@ -44,6 +44,12 @@ export const ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS = 'tracebridge.messaging.time_in_
 export const ATTR_TRACEBRIDGE_SETTLE_OUTCOME = 'tracebridge.messaging.settle.outcome';
 export const ATTR_TRACEBRIDGE_SETTLE_REQUEUE = 'tracebridge.messaging.settle.requeue';
 export const ATTR_TRACEBRIDGE_INCOMING_POLICY = 'tracebridge.incoming.policy';
+/** With `signing` configured: `'valid'`, or why the inbound context failed verification. */
+export const ATTR_TRACEBRIDGE_TRUST_SIGNATURE = 'tracebridge.trust.signature';
+/** On the verification failure counter: why the context failed (see `SignatureFailure`). */
+export const ATTR_TRACEBRIDGE_TRUST_FAILURE_REASON = 'tracebridge.trust.failure_reason';
+/** Counter of inbound contexts that failed signature verification. */
+export const METRIC_TRACEBRIDGE_TRUST_VERIFICATION_FAILURES = 'tracebridge.trust.verification_failures';
 export const METRIC_TRACEBRIDGE_TIME_IN_QUEUE = 'tracebridge.messaging.time_in_queue';
 /**
  * Which delivery attempt of a message this processing is, from 1: a Kafka retry header, an AMQP

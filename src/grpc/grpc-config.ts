@@ -1,6 +1,8 @@
 import { metrics, trace, ValueType } from '@opentelemetry/api';
 import type { Histogram, Span, Tracer } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
+import { createContextSigning } from '../core/context-signing';
+import type { ContextSigning } from '../core/context-signing';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import {
   METRIC_RPC_CLIENT_CALL_DURATION,
@@ -24,6 +26,8 @@ export interface GrpcConfig {
   readonly messageEvents: boolean;
   readonly requestHook: ((span: Span, info: GrpcRequestInfo) => void) | undefined;
   readonly responseHook: ((span: Span, info: GrpcResponseInfo) => void) | undefined;
+  /** The signer (client) and verifier (server); `undefined` without a `signing` option. */
+  readonly signing: ContextSigning | undefined;
   isIgnored(path: string): boolean;
 }
 
@@ -57,6 +61,7 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     messageEvents: options.messageEvents === true,
     requestHook: options.requestHook,
     responseHook: options.responseHook,
+    signing: createContextSigning(options.signing, meter),
     isIgnored: createIgnoreMatcher(options.ignoreMethods),
   };
 }

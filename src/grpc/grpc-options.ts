@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import type { SigningOption } from '../core/context-signing';
 import type { IncomingOption } from '../core/trust-policy';
 
 /** The grpc-js classes the interceptors build on; pass your own copy's module as `grpc` if needed. */
@@ -48,6 +49,12 @@ export interface GrpcInterceptorOptions {
   readonly requestHook?: (span: Span, info: GrpcRequestInfo) => void;
   /** Called when a traced call ends, on recording spans; a throw is logged and ignored. */
   readonly responseHook?: (span: Span, info: GrpcResponseInfo) => void;
+  /**
+   * Signed creation context: the client interceptor signs the context it injects (with `signWith`), the
+   * server interceptor continues only callers whose signature verifies and links (or ignores) the rest.
+   * Default: none, nothing signed or verified. See {@link SigningOption}.
+   */
+  readonly signing?: SigningOption;
   /**
    * The `@grpc/grpc-js` module whose interceptor classes to use. Default: the one `require('@grpc/grpc-js')`
    * finds from tracebridge. Pass yours when your application bundles or pins a different copy.

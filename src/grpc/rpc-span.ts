@@ -189,6 +189,11 @@ function profileOf(path: string): MethodProfile {
   return profile;
 }
 
+/** A method's `rpc.system`, `rpc.service` and `rpc.method`: the attributes of its span and metrics. */
+export function methodAttributes(path: string): Attributes {
+  return profileOf(path).attributes;
+}
+
 /** Where and how a call's span starts. */
 export interface RpcStart {
   readonly path: string;

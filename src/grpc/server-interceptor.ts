@@ -1,20 +1,16 @@
 import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
-import { resolveIncomingContext } from '../core/incoming-context';
-import {
-  ATTR_NETWORK_PEER_ADDRESS,
-  ATTR_NETWORK_PEER_PORT,
-  ATTR_TRACEBRIDGE_INCOMING_POLICY,
-} from '../core/semantic-attributes';
+import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
+import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
 import { createIncomingPolicyResolver } from '../core/trust-policy';
-import type { IncomingPolicy } from '../core/trust-policy';
+import type { ResolvedIncomingPolicy } from '../core/trust-policy';
 import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
 import { resolveGrpcConfig } from './grpc-config';
 import type { GrpcConfig } from './grpc-config';
 import type { GrpcServerInterceptorOptions } from './grpc-options';
 import { GrpcStatus } from './grpc-status';
-import { startRpcSpan } from './rpc-span';
+import { methodAttributes, startRpcSpan } from './rpc-span';
 import type { RpcSpan } from './rpc-span';
 
 /**
@@ -47,7 +43,7 @@ export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
-            rpc = startServerSpan(config, policyFor(path), path, methodDescriptor, call, metadata);
+            rpc = startServerSpan(config, policyFor({ name: path }), path, methodDescriptor, call, metadata);
             if (requestStreams) inSpan(() => nextMetadata(metadata));
             else nextMetadata(metadata);
           },
@@ -79,14 +75,20 @@ export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}
 
 function startServerSpan(
   config: GrpcConfig,
-  policy: IncomingPolicy,
+  policy: ResolvedIncomingPolicy,
   path: string,
   methodDescriptor: { requestStream: boolean; responseStream: boolean },
   call: grpc.ServerInterceptingCallInterface,
   metadata: grpc.Metadata,
 ): RpcSpan {
-  const extracted = grpcMetadataCarrier.extract(ROOT_CONTEXT, metadata);
-  const incoming = resolveIncomingContext(policy, extracted, context.active());
+  const verifier = config.signing?.verifier;
+  const extracted = grpcMetadataCarrier.extract(ROOT_CONTEXT, metadata, verifier?.reader);
+  const incoming = resolveIncomingContext(
+    policy,
+    extracted,
+    context.active(),
+    verifier === undefined ? undefined : { verifier, attributes: methodAttributes(path) },
+  );
   const rpc = startRpcSpan(config, {
     path,
     streaming: methodDescriptor.requestStream || methodDescriptor.responseStream,
@@ -99,7 +101,7 @@ function startServerSpan(
     safely(
       'recording gRPC connection attributes',
       () => {
-        if (policy !== 'parent') rpc.span.setAttribute(ATTR_TRACEBRIDGE_INCOMING_POLICY, policy);
+        recordIncomingAttributes(rpc.span, incoming);
         // getConnectionInfo arrived in grpc-js 1.12; older servers simply go without these attributes.
         const info = typeof call.getConnectionInfo === 'function' ? call.getConnectionInfo() : undefined;
         if (info?.localAddress !== undefined) rpc.span.setAttribute('server.address', info.localAddress);

@@ -1,3 +1,4 @@
+import type { SigningOption } from '../core/context-signing';
 import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import type { IncomingOption } from '../core/trust-policy';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
@@ -22,6 +23,12 @@ export interface KafkaTracingOptions {
   readonly tracerProvider?: TracerProvider;
   /** Where the messaging histograms and counters go. Default: the globally registered meter provider. */
   readonly meterProvider?: MeterProvider;
+  /**
+   * Signed creation context: a producer signs the contexts it injects (with `signWith`); a consumer
+   * continues only messages whose signature verifies and links (or ignores) the rest. Default: none,
+   * nothing signed or verified. See {@link SigningOption}.
+   */
+  readonly signing?: SigningOption;
 }
 
 /** Options of {@link traceProducer}. */

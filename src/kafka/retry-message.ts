@@ -1,5 +1,6 @@
 import { context, createContextKey, propagation } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
+import { SIGNATURE_HEADER } from '../core/context-signing';
 import type { KafkaHeaders } from '../propagation/kafka-headers-carrier';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
 
@@ -55,7 +56,8 @@ export function retryMessage(
 ): KafkaOutgoingMessage {
   const attempt = currentAttempt(message);
   const copied: KafkaHeaders = {};
-  const tracingFields = new Set(propagation.fields().map((f) => f.toLowerCase()));
+  // The signature belongs to the old context: the traced producer signs the new one.
+  const tracingFields = new Set([...propagation.fields(), SIGNATURE_HEADER].map((f) => f.toLowerCase()));
   if (message.headers !== undefined && message.headers !== null) {
     for (const key of Object.keys(message.headers)) {
       if (tracingFields.has(key.toLowerCase()) || key === KAFKA_ATTEMPT_HEADER) continue;

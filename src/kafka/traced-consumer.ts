@@ -61,6 +61,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       tracerProvider: settings.tracerProvider,
       meterProvider: settings.meterProvider,
       incoming: settings.incoming,
+      signing: settings.signing,
       processHook: settings.consumerHook,
     }),
     retries: new RedeliveryTracker(),

@@ -42,6 +42,7 @@ export function traceProducer<P extends KafkaProducerLike>(
   const telemetry = createKafkaTelemetry({
     tracerProvider: settings.tracerProvider,
     meterProvider: settings.meterProvider,
+    signing: settings.signing,
     sendHook: settings.producerHook,
   });
   const sends = new TracedSend(telemetry, settings.createSpansPerMessage);

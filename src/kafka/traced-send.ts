@@ -41,7 +41,7 @@ export class TracedSend {
     if (!isSendable(record)) return send(record);
     const group: KafkaTopicMessages[] = [record];
     const operation = this.#start(group, record.topic, parent);
-    const traced = injectAll(group, operation.contexts)[0]!;
+    const traced = injectAll(this.#telemetry, group, operation.contexts)[0]!;
     const copy = traced === record.messages ? record : Object.assign({}, record, { messages: traced });
     return operation.span.runAndEnd(() => send(copy));
   }
@@ -57,7 +57,7 @@ export class TracedSend {
     const topics = new Set(groups.map((g) => g.topic));
     const destination = topics.size === 1 ? groups[0]!.topic : undefined;
     const operation = this.#start(groups, destination, parent);
-    const traced = injectAll(groups, operation.contexts);
+    const traced = injectAll(this.#telemetry, groups, operation.contexts);
     let changed = false;
     const topicMessages = groups.map((group, i) => {
       if (traced[i] === group.messages) return group;
@@ -129,13 +129,14 @@ export class TracedSend {
  * or the original array when nothing was injected (no propagator registered), so nothing is copied then.
  */
 function injectAll(
+  telemetry: KafkaTelemetry,
   groups: readonly KafkaTopicMessages[],
   contextOf: (group: number, message: number) => Context,
 ): (readonly KafkaOutgoingMessage[])[] {
   return groups.map((group, g) => {
     let copy: KafkaOutgoingMessage[] | undefined;
     group.messages.forEach((message, m) => {
-      const headers = kafkaHeadersCarrier.inject(contextOf(g, m), message.headers);
+      const headers = telemetry.inject(kafkaHeadersCarrier, contextOf(g, m), message.headers);
       if (headers === message.headers) return;
       copy ??= group.messages.slice();
       copy[m] = Object.assign({}, message, { headers });

@@ -4,6 +4,7 @@ import type { OptionType } from '../core/option-checks';
 const OPTION_TYPES: Readonly<Record<string, OptionType>> = {
   tracerProvider: 'object',
   meterProvider: 'object',
+  signing: 'object',
   createSpansPerMessage: 'boolean',
   producerHook: 'function',
   groupId: 'string',

@@ -1,5 +1,5 @@
 import { propagation } from '@opentelemetry/api';
-import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { logger } from '../core/diagnostics';
 
 /**
@@ -16,13 +16,19 @@ export interface ContextCarrier<C> {
    * Returns a carrier holding `ctx`'s propagation fields in addition to everything `carrier` holds.
    * `carrier` itself is never modified: when the propagator writes anything, a copy is made first; when it
    * writes nothing, `carrier` is returned as it is. Never throws.
+   *
+   * @param also - a propagator of tracebridge's own (the context signer) run after the global one, with
+   *   the same setter. Default: none.
    */
-  inject(ctx: Context, carrier: C): C;
+  inject(ctx: Context, carrier: C, also?: TextMapPropagator): C;
   /**
    * Returns `ctx` extended with the span context and baggage found in `carrier`, or `ctx` itself when there
    * is none or it is malformed. Never throws.
+   *
+   * @param also - a propagator of tracebridge's own (the signature reader) run after the global one, on
+   *   the context it returned, with the same getter. Default: none.
    */
-  extract(ctx: Context, carrier: C): Context;
+  extract(ctx: Context, carrier: C, also?: TextMapPropagator): Context;
 }
 
 /** What a transport supplies to become a {@link ContextCarrier}: how to read it, copy it and write it. */
@@ -53,19 +59,21 @@ export function createContextCarrier<C>(access: CarrierAccess<C>): ContextCarrie
 
   return {
     name: access.name,
-    inject(ctx, carrier) {
+    inject(ctx, carrier, also) {
       const target: CopyOnWrite<C> = { source: carrier, written: undefined };
       try {
         propagation.inject(ctx, target, setter);
+        also?.inject(ctx, target, setter);
       } catch (error) {
         logger.error(`inject into ${access.name} failed; the message goes out without trace context`, error);
       }
       return target.written ?? carrier;
     },
-    extract(ctx, carrier) {
+    extract(ctx, carrier, also) {
       if (carrier === undefined || carrier === null) return ctx;
       try {
-        return propagation.extract(ctx, carrier, access.getter);
+        const extracted = propagation.extract(ctx, carrier, access.getter);
+        return also === undefined ? extracted : also.extract(extracted, carrier, access.getter);
       } catch (error) {
         logger.warn(`extract from ${access.name} failed; the message starts a new trace`, error);
         return ctx;

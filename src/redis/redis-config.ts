@@ -18,6 +18,7 @@ export function createRedisTelemetry<SendInfo, ProcessInfo>(
     tracerProvider: options.tracerProvider,
     meterProvider: options.meterProvider,
     incoming: options.incoming,
+    signing: options.signing,
     sendHook: options.sendHook,
     processHook: options.processHook,
     system: REDIS_MESSAGING_SYSTEM,

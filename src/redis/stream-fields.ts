@@ -3,6 +3,7 @@
  * and of replies, a plain object, or a `Map` (RESP3 map replies).
  */
 import { propagation } from '@opentelemetry/api';
+import { SIGNATURE_HEADER } from '../core/context-signing';
 import type { RedisArgument } from './redis-client';
 import type { StreamFieldsInput } from './redis-options';
 
@@ -11,11 +12,11 @@ export const SCHEDULED_AT_FIELD = 'tracebridge-scheduled-at';
 
 /**
  * The names of the fields tracebridge adds to an entry: the registered propagator's fields (`traceparent`,
- * `tracestate`, `baggage`, `b3`, ...) and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application
+ * `tracestate`, `baggage`, `b3`, ...), the context's signature and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application
  * may register its propagator after creating a consumer.
  */
 export function contextFieldNames(): ReadonlySet<string> {
-  return new Set([...propagation.fields(), SCHEDULED_AT_FIELD]);
+  return new Set([...propagation.fields(), SIGNATURE_HEADER, SCHEDULED_AT_FIELD]);
 }
 
 function nameOf(name: unknown): string | undefined {
