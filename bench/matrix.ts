@@ -89,9 +89,9 @@ function ratioLine(
   const wall = roundRatios(result, 'nsPerOp', numerator, denominator);
   const cpu = roundRatios(result, 'cpuNsPerOp', numerator, denominator);
   if (wall === undefined || cpu === undefined || wall.length === 0)
-    return `  ${label.padEnd(54)} n/a (not run)`;
+    return `  ${label.padEnd(66)} n/a (not run)`;
   const goal = target === undefined ? '' : `(target >= ${target.toFixed(2)}x)`;
-  return `  ${label.padEnd(54)} wall ${ratioCell(wall, target)} cpu ${ratioCell(cpu, target)} ${goal}`.trimEnd();
+  return `  ${label.padEnd(66)} wall ${ratioCell(wall, target)} cpu ${ratioCell(cpu, target)} ${goal}`.trimEnd();
 }
 
 /**

@@ -36,7 +36,7 @@
  */
 import type * as grpcJs from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import type * as tracebridgeGrpc from '../../src/grpc/index';
@@ -155,10 +155,13 @@ function placeOrders(client: OrdersClient, operations: number): Promise<void> {
         else reject(new Error(`${failed} of ${operations} calls failed; first: ${firstError?.message}`));
       }
     };
-    const next = (): void => {
+    const call = (): void => {
       started++;
       client.PlaceOrder(request, onEnd);
     };
+    // Each call is its own trace: the contrib instrumentation runs a call's callback in its CLIENT span's
+    // context, and a call started from there would be that span's child.
+    const next = (): void => context.with(ROOT_CONTEXT, call);
     for (let i = 0; i < Math.min(CONCURRENCY, operations); i++) next();
   });
 }
