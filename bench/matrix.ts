@@ -75,7 +75,7 @@ function ratioCell(ratios: readonly number[], target: number | undefined): strin
   const mid = median(ratios);
   const spread = `(${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`;
   const verdict = target === undefined ? '' : mid >= target ? ' MET' : ' UNMET';
-  return `${mid.toFixed(2)}x ${spread}${verdict}`.padEnd(26);
+  return `${mid.toFixed(3)}x ${spread}${verdict}`.padEnd(27);
 }
 
 /** `label  wall 0.96x (0.91..1.02) MET  cpu 0.97x (..) MET  (target >= 0.95x)`; `n/a` when a side did not run. */
