@@ -1,39 +1,56 @@
 /**
- * `npm run bench [-- workload...]`: runs the named workloads (default: all) and prints their tables.
- * Workloads that need brokers start nothing themselves: run `npm run brokers:start` first.
+ * `npm run bench [-- [--quick] [--only=name,name] workload...]`: runs the named workloads (default: all)
+ * and prints their tables and the issue-13 target ratios under each.
  *
- * Each workload module is loaded only when asked for, so a benchmark's client libraries (and the
- * instrumentation it compares against) load only for its own run.
+ * - `--quick`: fewer operations per run and fewer rounds (the whole suite in a few minutes);
+ * - `--only=a,b`: only the variants of those exact names (as the tables print them), for profiling one;
+ * - `heap`: not a timed table but a check that the heap stays flat over a million traced jobs.
+ *
+ * Workloads that need brokers start nothing themselves: run `npm run brokers:start` first. Each workload
+ * module is loaded only when asked for, so a benchmark's client libraries (and the instrumentation it
+ * compares against) load only for its own run.
  */
 import { formatTable, runWorkload } from './runner';
-import type { Workload, WorkloadResult } from './runner';
+import type { BenchOptions, Workload, WorkloadResult } from './runner';
 import type { PropagatorName } from '../test/helpers/tracing';
 
-/** What a workload module provides: the workload, and optionally a verdict line under its table. */
-interface WorkloadModule {
-  readonly workload: () => Workload;
-  readonly summary?: (result: WorkloadResult) => string;
-}
+/** A timed workload and the lines under its table, or a check that prints its own report. */
+type WorkloadModule =
+  | {
+      readonly workload: (options: BenchOptions) => Workload;
+      readonly summary?: (result: WorkloadResult) => string;
+    }
+  | { readonly check: (options: BenchOptions) => Promise<string> };
 
 const WORKLOADS: Record<string, () => Promise<WorkloadModule>> = {
   carriers: async () => {
     const m = await import('./workloads/carriers.js');
     const propagator = (process.env['BENCH_PROPAGATOR'] as PropagatorName | undefined) ?? 'w3c';
     // The sink makes the carrier loops' results observable, so the JIT cannot drop them.
-    return { workload: () => m.carriersWorkload(propagator), summary: () => `(sink ${m.carriersSink()})` };
+    return {
+      workload: (options) => m.carriersWorkload(propagator, options),
+      summary: () => `(sink ${m.carriersSink()})`,
+    };
   },
-  'grpc-unary': async () => {
-    const m = await import('./workloads/grpc-unary.js');
-    return { workload: m.grpcUnaryWorkload, summary: m.grpcUnarySummary };
-  },
+  'grpc-unary': () => import('./workloads/grpc-unary.js'),
   kafka: () => import('./workloads/kafka.js'),
   amqp: () => import('./workloads/amqp.js'),
   'redis-streams': () => import('./workloads/redis-streams.js'),
+  heap: () => import('./workloads/heap.js'),
 };
 
+function parseArguments(argv: readonly string[]): { names: string[]; options: BenchOptions } {
+  const only = argv.find((a) => a.startsWith('--only='));
+  const wanted = only === undefined ? undefined : new Set(only.slice('--only='.length).split(','));
+  const names = argv.filter((a) => !a.startsWith('--'));
+  return {
+    names: names.length > 0 ? names : Object.keys(WORKLOADS),
+    options: { quick: argv.includes('--quick'), include: (name) => wanted === undefined || wanted.has(name) },
+  };
+}
+
 async function main(): Promise<void> {
-  const requested = process.argv.slice(2);
-  const names = requested.length > 0 ? requested : Object.keys(WORKLOADS);
+  const { names, options } = parseArguments(process.argv.slice(2));
   for (const name of names) {
     const load = WORKLOADS[name];
     if (load === undefined) {
@@ -41,11 +58,16 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
+    const started = Date.now();
     const module = await load();
-    const result = await runWorkload(module.workload());
-    console.log(formatTable(result));
-    if (module.summary !== undefined) console.log(module.summary(result));
-    console.log('');
+    if ('check' in module) {
+      console.log(await module.check(options));
+    } else {
+      const result = await runWorkload(module.workload(options));
+      console.log(formatTable(result));
+      if (module.summary !== undefined) console.log(module.summary(result));
+    }
+    console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
 }
 

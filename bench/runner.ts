@@ -1,9 +1,18 @@
 /**
  * The benchmark runner: a baseline and instrumented variants of one workload, interleaved in one process
- * (A B C A B C ...) for several rounds, so that drift in a shared, noisy machine (CPU frequency, other
- * tenants, GC) falls on every variant alike. It reports medians and ratios against the baseline measured in
+ * (A B C, B C A, C A B ...: each round starts one variant later, so none always runs right after the same
+ * neighbour) for several rounds, so that drift in a shared, noisy machine (CPU frequency, other tenants, GC)
+ * falls on every variant alike. It reports medians and ratios against the baseline measured in
  * the same run; absolute numbers from different runs are not comparable and are not the point.
  */
+
+/** How `npm run bench` was asked to run: `--quick` (fewer operations and rounds), `--only=a,b`. */
+export interface BenchOptions {
+  /** Fewer operations per run and fewer rounds: a first look, not a measurement to quote alone. */
+  readonly quick: boolean;
+  /** Whether the variant of that name runs (`--only` lists exact names; default: every variant). */
+  readonly include: (name: string) => boolean;
+}
 
 /** One way of doing the workload's work. */
 export interface Variant {
@@ -37,6 +46,11 @@ export interface VariantResult {
   readonly name: string;
   /** Nanoseconds per operation, one entry per timed round. */
   readonly nsPerOp: readonly number[];
+  /**
+   * This process's CPU time (user + system) per operation, one entry per timed round: on a shared machine
+   * wall-clock time mixes the variant's cost with the brokers' and other tenants' load; this is its own.
+   */
+  readonly cpuNsPerOp: readonly number[];
   readonly medianNsPerOp: number;
   /** Median operations per second. */
   readonly opsPerSecond: number;
@@ -55,12 +69,15 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function timeRun(variant: Variant, operations: number): Promise<number> {
+async function timeRun(variant: Variant, operations: number): Promise<{ wall: number; cpu: number }> {
   await variant.enter?.();
   try {
+    const cpuBefore = process.cpuUsage();
     const start = process.hrtime.bigint();
     await variant.run(operations);
-    return Number(process.hrtime.bigint() - start) / operations;
+    const wall = Number(process.hrtime.bigint() - start) / operations;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { wall, cpu: ((cpu.user + cpu.system) * 1000) / operations };
   } finally {
     await variant.exit?.();
   }
@@ -70,12 +87,17 @@ async function timeRun(variant: Variant, operations: number): Promise<number> {
 export async function runWorkload(workload: Workload): Promise<WorkloadResult> {
   const rounds = workload.rounds ?? 7;
   const samples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
+  const cpuSamples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
   await workload.setup?.();
   try {
+    const variants = workload.variants;
     for (let round = 0; round <= rounds; round++) {
-      for (const variant of workload.variants) {
-        const nsPerOp = await timeRun(variant, workload.operations);
-        if (round > 0) samples.get(variant.name)!.push(nsPerOp);
+      for (let i = 0; i < variants.length; i++) {
+        const variant = variants[(i + round) % variants.length]!;
+        const { wall, cpu } = await timeRun(variant, workload.operations);
+        if (round === 0) continue;
+        samples.get(variant.name)!.push(wall);
+        cpuSamples.get(variant.name)!.push(cpu);
       }
     }
   } finally {
@@ -90,6 +112,7 @@ export async function runWorkload(workload: Workload): Promise<WorkloadResult> {
       return {
         name: variant.name,
         nsPerOp,
+        cpuNsPerOp: cpuSamples.get(variant.name)!,
         medianNsPerOp,
         opsPerSecond: 1e9 / medianNsPerOp,
         throughputRatio: baselineNs / medianNsPerOp,
@@ -98,16 +121,30 @@ export async function runWorkload(workload: Workload): Promise<WorkloadResult> {
   };
 }
 
+function range(values: readonly number[]): string {
+  return `${Math.min(...values).toFixed(0)}..${Math.max(...values).toFixed(0)}`;
+}
+
 /** Formats a result as a plain-text table. */
 export function formatTable({ workload, results }: WorkloadResult): string {
   const rows = [
-    ['variant', `ns/${workload.unit}`, `${workload.unit}/s`, 'vs baseline', 'spread (min..max ns)'],
+    [
+      'variant',
+      `ns/${workload.unit}`,
+      `${workload.unit}/s`,
+      'vs baseline',
+      'spread (min..max ns)',
+      `CPU ns/${workload.unit}`,
+      'CPU spread',
+    ],
     ...results.map((r, i) => [
       r.name + (i === 0 ? ' (baseline)' : ''),
       r.medianNsPerOp.toFixed(0),
       Math.round(r.opsPerSecond).toLocaleString('en'),
       `${r.throughputRatio.toFixed(2)}x`,
-      `${Math.min(...r.nsPerOp).toFixed(0)}..${Math.max(...r.nsPerOp).toFixed(0)}`,
+      range(r.nsPerOp),
+      median(r.cpuNsPerOp).toFixed(0),
+      range(r.cpuNsPerOp),
     ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));

@@ -2,48 +2,115 @@
  * RabbitMQ messages per second through the real broker (127.0.0.1:5672) with amqplib 0.10: each timed run
  * publishes `operations` messages of 1 KiB on one channel (honouring `publish`'s backpressure: it waits for
  * `'drain'` when amqplib asks) and ends when a running consumer on another channel (prefetch
- * {@link PREFETCH}) has received and acknowledged every one of them, one `ack` per message. Three variants,
- * interleaved: no tracing at all; tracebridge's `traceChannel` on both channels;
- * `@opentelemetry/instrumentation-amqplib`; and tracebridge with no SDK (what tracing costs when it is
- * off). Both traced variants use the same SDK (see bench-sdk.ts).
+ * {@link PREFETCH}) has received and acknowledged every one of them, one `ack` per message.
+ *
+ * - no tracing: plain amqplib, nothing registered;
+ * - floor: tracebridge's spans with the bare API: a PRODUCER `publish {queue}` span per publish (ended once
+ *   `sendToQueue` returns, as tracebridge does on a plain channel), its context injected into a plain
+ *   headers object; per delivery, the context extracted from the delivery's headers, a CONSUMER
+ *   `process {queue}` span child of it, the callback run in its context, the span ended at `ack` (kept on
+ *   the message under a symbol, as the least bookkeeping that can end it there);
+ * - tracebridge: `traceChannel` on both channels;
+ * - contrib: `@opentelemetry/instrumentation-amqplib`;
+ *
+ * under no SDK (floor, tracebridge) and each sampler (see bench-sdk.ts, matrix.ts).
  *
  * Each variant has its own copy of amqplib (the contrib instrumentation patches it at `require` time, so
  * only the copy loaded after it is enabled is patched), its own connection, channels and queue, and its
  * consumer is started once in setup and kept running, so a run measures the publish-consume pipeline.
+ * The contrib variants of the three samplers share one patched copy and switch the instrumentation's
+ * tracer provider in `enter()`.
  *
  * Checks, so the comparison cannot silently compare nothing: at setup, {@link CHECK_MESSAGES} messages per
- * variant must give no spans (baseline), or one PRODUCER and one CONSUMER span per message from the
- * variant's own instrumentation, every CONSUMER span the child of a PRODUCER span (the context crossed the
- * broker). After every timed run the exported spans must number exactly two per message, all from the
- * variant's own instrumentation, and every message must have been acknowledged exactly once.
+ * variant export what its condition allows, from its own scope only, every trace a PRODUCER root and a
+ * CONSUMER child of it (the context crossed the broker). After every timed run the exported spans number
+ * what the condition allows, all from the variant's own scope, and every message was acknowledged.
  */
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ProxyTracerProvider, SpanKind } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import type * as amqplib from 'amqplib';
 import type * as tracebridgeAmqp from '../../src/amqp/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
 import { loadBuilt } from '../built-package';
-import { createBenchSdk, isWrapped, packageCopies } from '../bench-sdk';
-import type { BenchSdk } from '../bench-sdk';
-import { median } from '../runner';
-import type { Variant, Workload, WorkloadResult } from '../runner';
+import {
+  checkCounts,
+  checkExported,
+  createBenchSdk,
+  FLOOR_SCOPE,
+  floorTracer,
+  isWrapped,
+  packageCopies,
+  rootWithChild,
+} from '../bench-sdk';
+import type { BenchSdk, SamplerSdk, TraceGroup } from '../bench-sdk';
+import { buildVariants, cells, targetsReport } from '../matrix';
+import type { Cell } from '../matrix';
+import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
 type Amqplib = typeof amqplib;
 
 const URL = 'amqp://guest:guest@127.0.0.1:5672';
 /** Unacknowledged deliveries the broker may have in flight to the consumer. */
 const PREFETCH = 200;
-const CHECK_MESSAGES = 100;
+/** Messages per variant in the setup check: enough for the ratio sampler to record some traces. */
+const CHECK_MESSAGES = 200;
 const BODY = randomBytes(1024);
 const CONTRIB_SCOPE = '@opentelemetry/instrumentation-amqplib';
-const NAMES = {
-  baseline: 'no tracing',
-  tracebridge: 'tracebridge traceChannel',
-  contrib: '@opentelemetry/instrumentation-amqplib',
-  off: 'tracebridge traceChannel, no SDK',
-} as const;
+
+/** How a variant publishes, consumes and acks; the plain loop does each directly. */
+interface ChannelTracing {
+  wrap(channel: amqplib.Channel): amqplib.Channel;
+  sendToQueue(channel: amqplib.Channel, queue: string, body: Buffer): boolean;
+  onMessage(
+    queue: string,
+    handler: (message: amqplib.ConsumeMessage) => void,
+  ): (m: amqplib.ConsumeMessage) => void;
+  ack(channel: amqplib.Channel, message: amqplib.ConsumeMessage): void;
+}
+
+const PLAIN: ChannelTracing = {
+  wrap: (channel) => channel,
+  sendToQueue: (channel, queue, body) => channel.sendToQueue(queue, body),
+  onMessage: (_queue, handler) => handler,
+  ack: (channel, message) => channel.ack(message),
+};
+
+/** Where the floor keeps a delivery's span until its ack. */
+const SPAN = Symbol('bench-floor-span');
+type Delivery = amqplib.ConsumeMessage & { [SPAN]?: Span };
+
+/** The floor: see the file's comment. */
+function floorTracing(sdk: SamplerSdk | undefined): ChannelTracing {
+  const tracer = floorTracer(sdk);
+  const attributes = { 'messaging.system': 'rabbitmq' };
+  return {
+    wrap: (channel) => channel,
+    sendToQueue(channel, queue, body) {
+      const active = context.active();
+      const span = tracer.startSpan(`publish ${queue}`, { kind: SpanKind.PRODUCER, attributes }, active);
+      const headers: Record<string, string> = {};
+      propagation.inject(trace.setSpan(active, span), headers);
+      try {
+        return channel.sendToQueue(queue, body, { headers });
+      } finally {
+        span.end();
+      }
+    },
+    onMessage: (queue, handler) => (message: Delivery) => {
+      const parent = propagation.extract(context.active(), message.properties.headers ?? {});
+      const span = tracer.startSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, attributes }, parent);
+      message[SPAN] = span;
+      context.with(trace.setSpan(parent, span), handler, undefined, message);
+    },
+    ack(channel, message: Delivery) {
+      channel.ack(message);
+      message[SPAN]?.end();
+    },
+  };
+}
 
 /** One variant's connection: a publishing channel, and a running consumer counting its acks. */
 interface Pipeline {
@@ -56,21 +123,17 @@ interface Pipeline {
   close(): Promise<void>;
 }
 
-async function startPipeline(
-  copy: Amqplib,
-  wrap: (channel: amqplib.Channel) => amqplib.Channel,
-): Promise<Pipeline> {
+async function startPipeline(copy: Amqplib, tracing: ChannelTracing): Promise<Pipeline> {
   const connection = await copy.connect(URL);
   const queue = `amqp-bench-${randomUUID().slice(0, 8)}`;
-  const publisher = wrap(await connection.createChannel());
-  const consumer = wrap(await connection.createChannel());
+  const publisher = tracing.wrap(await connection.createChannel());
+  const consumer = tracing.wrap(await connection.createChannel());
   await consumer.assertQueue(queue, { durable: false, exclusive: true });
   await consumer.prefetch(PREFETCH);
   let acked = 0;
   let waiter: { target: number; resolve: () => void } | undefined;
-  await consumer.consume(queue, (message) => {
-    if (message === null) return;
-    consumer.ack(message);
+  const handler = tracing.onMessage(queue, (message) => {
+    tracing.ack(consumer, message);
     acked++;
     if (waiter !== undefined && acked >= waiter.target) {
       const { resolve } = waiter;
@@ -78,12 +141,15 @@ async function startPipeline(
       resolve();
     }
   });
+  await consumer.consume(queue, (message) => {
+    if (message !== null) handler(message);
+  });
   return {
     amqplib: copy,
     publisher,
     async publish(count) {
       for (let i = 0; i < count; i++) {
-        if (!publisher.sendToQueue(queue, BODY)) await once(publisher, 'drain');
+        if (!tracing.sendToQueue(publisher, queue, BODY)) await once(publisher, 'drain');
       }
     },
     acknowledged(count) {
@@ -99,163 +165,129 @@ async function startPipeline(
   };
 }
 
-/**
- * This process's CPU time per message in each timed run, per variant: the broker shares the machine, so
- * wall-clock throughput mixes tracing's cost with the broker's and other load; this is tracing's own.
- */
-const cpuNsPerMessage = new Map<string, number[]>();
+/** One PRODUCER root and one CONSUMER child of it per message. */
+const messageTraces = (messages: number): TraceGroup[] => [{ traces: messages, spans: 2 }];
 
-function recordCpu(variant: string, ns: number): void {
-  const samples = cpuNsPerMessage.get(variant) ?? [];
-  samples.push(ns);
-  cpuNsPerMessage.set(variant, samples);
+const SCOPES = {
+  baseline: INSTRUMENTATION_NAME,
+  floor: FLOOR_SCOPE,
+  tracebridge: INSTRUMENTATION_NAME,
+  contrib: CONTRIB_SCOPE,
+};
+
+interface AmqpVariant extends Variant {
+  readonly cell: Cell;
+  run(messages: number): Promise<void>;
 }
 
-/** tracebridge's AMQP entry point as it ships (see bench/built-package.ts). */
-function builtTracebridgeAmqp(): typeof tracebridgeAmqp {
-  return loadBuilt<typeof tracebridgeAmqp>('amqp/index', (m) => m.traceChannel);
-}
-
-/** What a variant's run must have exported: nothing, or two spans per message from `scope`. */
-type Expected = { traced: false } | { traced: true; scope: string };
-
-function checkCounts(variant: string, expected: Expected, sdk: BenchSdk, messages: number): void {
-  const want = expected.traced ? 2 * messages : 0;
-  const fromScope = expected.traced ? sdk.exporter.from(expected.scope) : 0;
-  if (sdk.exporter.total !== want || fromScope !== want) {
-    const scopes = JSON.stringify(Object.fromEntries(sdk.exporter.byScope));
-    throw new Error(
-      `${variant}: ${messages} messages exported ${sdk.exporter.total} spans ${scopes}, expected ${want}`,
-    );
-  }
-}
-
-/** The setup check's span-level part: one PRODUCER and one CONSUMER span per message, linked by parenthood. */
-function checkShape(variant: string, sdk: BenchSdk): void {
-  const spans = sdk.exporter.kept ?? [];
-  const producers = spans.filter((s) => s.kind === SpanKind.PRODUCER);
-  const consumers = spans.filter((s) => s.kind === SpanKind.CONSUMER);
-  if (producers.length !== CHECK_MESSAGES || consumers.length !== CHECK_MESSAGES)
-    throw new Error(
-      `${variant}: ${producers.length} PRODUCER, ${consumers.length} CONSUMER spans for ${CHECK_MESSAGES}`,
-    );
-  const producerIds = new Set(producers.map((s) => `${s.spanContext().traceId}-${s.spanContext().spanId}`));
-  for (const consumer of consumers) {
-    const parent = consumer.parentSpanContext;
-    if (parent === undefined || !producerIds.has(`${parent.traceId}-${parent.spanId}`))
-      throw new Error(`${variant}: a CONSUMER span is not a child of a PRODUCER span: context did not cross`);
-  }
-}
-
-export function workload(): Workload {
-  const sdk = createBenchSdk();
+export function workload(options: BenchOptions): Workload {
+  const sdk: BenchSdk = createBenchSdk();
   const copies = packageCopies('amqplib');
   const pipelines = new Map<string, Pipeline>();
   let instrumentation: AmqplibInstrumentation | undefined;
   let lastMessages = 0;
 
-  const variant = (name: string, expected: Expected): Variant & { run(n: number): Promise<void> } => ({
-    name,
-    enter() {
-      sdk.exporter.reset();
-      if (expected.traced) sdk.register();
-    },
-    async run(messages) {
-      lastMessages = messages;
-      const pipeline = pipelines.get(name)!;
-      const cpuBefore = process.cpuUsage();
-      const done = pipeline.acknowledged(messages);
-      await pipeline.publish(messages);
-      await done;
-      const cpu = process.cpuUsage(cpuBefore);
-      recordCpu(name, ((cpu.user + cpu.system) * 1000) / messages);
-    },
-    async exit() {
-      if (expected.traced) await sdk.unregister();
-      checkCounts(name, expected, sdk, lastMessages);
-    },
+  const variants = buildVariants(cells(true), options.include, (cell): AmqpVariant => {
+    const samplerSdk = cell.condition === undefined ? undefined : sdk.of(cell.condition);
+    return {
+      name: cell.name,
+      cell,
+      enter() {
+        sdk.reset();
+        if (samplerSdk === undefined) return;
+        sdk.register();
+        if (cell.family === 'contrib') instrumentation!.setTracerProvider(samplerSdk.provider);
+      },
+      async run(messages) {
+        lastMessages = messages;
+        const pipeline = pipelines.get(cell.name)!;
+        const done = pipeline.acknowledged(messages);
+        await pipeline.publish(messages);
+        await done;
+      },
+      async exit() {
+        if (samplerSdk !== undefined) await sdk.unregister();
+        checkCounts(
+          cell.name,
+          cell.condition ?? 'no SDK',
+          sdk,
+          SCOPES[cell.family],
+          messageTraces(lastMessages),
+        );
+      },
+    };
   });
-
-  const variants = [
-    variant(NAMES.baseline, { traced: false }),
-    variant(NAMES.tracebridge, { traced: true, scope: INSTRUMENTATION_NAME }),
-    variant(NAMES.contrib, { traced: true, scope: CONTRIB_SCOPE }),
-    variant(NAMES.off, { traced: false }),
-  ] as const;
-  const [baseline, tracebridge, contrib, off] = variants;
 
   return {
     name: 'amqp',
-    description: `1 KiB messages published on one channel and consumed (prefetch ${PREFETCH}, one ack each) on another, same SDK (batch processor, AlwaysOn, discarding exporter)`,
+    description: `1 KiB messages published on one channel and consumed (prefetch ${PREFETCH}, one ack each) on another`,
     unit: 'message',
-    operations: 25_000,
-    rounds: 9,
+    operations: options.quick ? 8_000 : 20_000,
+    rounds: options.quick ? 3 : 7,
     variants,
     async setup() {
       // Uninstrumented copies first, before the instrumentation hooks `require`.
-      pipelines.set(baseline.name, await startPipeline(copies.fresh<Amqplib>(), (c) => c));
-      const { traceChannel } = builtTracebridgeAmqp();
-      pipelines.set(
-        tracebridge.name,
-        await startPipeline(copies.fresh<Amqplib>(), (c) =>
-          traceChannel(c, { tracerProvider: sdk.provider }),
-        ),
-      );
-      // What an application pays with tracebridge in place and no SDK: a provider that never gets one.
-      const noSdk = new ProxyTracerProvider();
-      pipelines.set(
-        off.name,
-        await startPipeline(copies.fresh<Amqplib>(), (c) => traceChannel(c, { tracerProvider: noSdk })),
-      );
-      instrumentation = new AmqplibInstrumentation();
-      instrumentation.setTracerProvider(sdk.provider);
-      pipelines.set(contrib.name, await startPipeline(copies.fresh<Amqplib>(), (c) => c));
-
-      // Only the contrib copy is patched; every variant has its own copy.
-      for (const [name, pipeline] of pipelines) {
-        const patched = isWrapped(Object.getPrototypeOf(pipeline.publisher) as object, 'publish');
-        if (patched !== (name === contrib.name))
-          throw new Error(`${name}: amqplib patched=${patched}, expected ${name === contrib.name}`);
+      const { traceChannel } = loadBuilt<typeof tracebridgeAmqp>('amqp/index', (m) => m.traceChannel);
+      for (const v of variants) {
+        const { family, condition } = v.cell;
+        if (family === 'contrib') continue;
+        const provider = condition === undefined ? undefined : sdk.of(condition)?.provider;
+        const tracing =
+          family === 'baseline'
+            ? PLAIN
+            : family === 'floor'
+              ? floorTracing(condition === undefined ? undefined : sdk.of(condition))
+              : {
+                  ...PLAIN,
+                  wrap: (c: amqplib.Channel) =>
+                    traceChannel(c, provider === undefined ? {} : { tracerProvider: provider }),
+                };
+        pipelines.set(v.name, await startPipeline(copies.fresh<Amqplib>(), tracing));
       }
-      if (new Set([...pipelines.values()].map((p) => p.amqplib)).size !== pipelines.size)
+      const contribs = variants.filter((v) => v.cell.family === 'contrib');
+      if (contribs.length > 0) {
+        instrumentation = new AmqplibInstrumentation();
+        const patched = await startPipeline(copies.fresh<Amqplib>(), PLAIN);
+        for (const v of contribs) pipelines.set(v.name, patched);
+      }
+
+      // Only the contrib copy is patched; every other variant has its own copy.
+      for (const v of variants) {
+        const pipeline = pipelines.get(v.name)!;
+        const patched = isWrapped(Object.getPrototypeOf(pipeline.publisher) as object, 'publish');
+        if (patched !== (v.cell.family === 'contrib'))
+          throw new Error(`${v.name}: amqplib patched=${patched}, expected ${v.cell.family === 'contrib'}`);
+      }
+      if (new Set([...pipelines.values()].map((p) => p.amqplib)).size !== new Set(pipelines.values()).size)
         throw new Error('the variants share a copy of amqplib');
 
       for (const v of variants) {
-        sdk.exporter.kept = [];
-        // The check's runs are not timed; neither is their CPU counted.
+        sdk.keep(true);
         await v.enter?.();
         try {
           await v.run(CHECK_MESSAGES);
         } finally {
           await v.exit?.();
         }
-        if (v === tracebridge || v === contrib) checkShape(v.name, sdk);
-        sdk.exporter.kept = undefined;
+        checkExported(
+          v.name,
+          v.cell.condition ?? 'no SDK',
+          sdk.keep(false),
+          SCOPES[v.cell.family],
+          messageTraces(CHECK_MESSAGES),
+          rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
+        );
       }
-      cpuNsPerMessage.clear();
     },
     async teardown() {
-      for (const pipeline of pipelines.values()) await pipeline.close();
+      for (const pipeline of new Set(pipelines.values())) await pipeline.close();
       instrumentation?.disable();
-      await sdk.provider.shutdown();
+      await sdk.shutdown();
       copies.restore();
     },
   };
 }
 
-/** The line printed under the table: the ratios the issue's target is stated in. */
-export function summary({ results }: WorkloadResult): string {
-  const ratio = (name: string) => results.find((r) => r.name === name)?.throughputRatio ?? NaN;
-  // The runner's warm-up round is each variant's first sample: dropped, as the runner drops it.
-  const cpuUs = (name: string) => median((cpuNsPerMessage.get(name) ?? []).slice(1)) / 1000;
-  const tracebridge = ratio(NAMES.tracebridge);
-  const contrib = ratio(NAMES.contrib);
-  const ratios = [
-    `tracebridge vs no tracing: ${tracebridge.toFixed(2)}x (target >= 0.90x)`,
-    `instrumentation-amqplib vs no tracing: ${contrib.toFixed(2)}x`,
-    `tracebridge vs instrumentation-amqplib: ${(tracebridge / contrib).toFixed(2)}x (target > 1.00x)`,
-    `tracebridge without an SDK vs no tracing: ${ratio(NAMES.off).toFixed(2)}x`,
-  ];
-  const cpu = Object.values(NAMES).map((name) => `${name} ${cpuUs(name).toFixed(1)}`);
-  return `${ratios.join('; ')}\nthis process's CPU per message (median, µs): ${cpu.join(', ')}`;
+export function summary(result: WorkloadResult): string {
+  return targetsReport(result, 'instrumentation-amqplib');
 }

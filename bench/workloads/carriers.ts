@@ -21,7 +21,7 @@ import type { ContextCarrier } from '../../src/index';
 import { createPropagator } from '../../test/helpers/tracing';
 import type { PropagatorName } from '../../test/helpers/tracing';
 import { loadBuilt } from '../built-package';
-import type { Variant, Workload } from '../runner';
+import type { BenchOptions, Variant, Workload } from '../runner';
 
 const SPAN_CONTEXT = {
   traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -55,7 +55,7 @@ function variant<C>(
   };
 }
 
-export function carriersWorkload(propagatorName: PropagatorName = 'w3c'): Workload {
+export function carriersWorkload(propagatorName: PropagatorName, options: BenchOptions): Workload {
   const {
     amqpHeadersCarrier,
     envelopeHeadersCarrier,
@@ -69,7 +69,8 @@ export function carriersWorkload(propagatorName: PropagatorName = 'w3c'): Worklo
     name: 'carriers',
     description: `inject + extract per carrier, ${propagatorName} propagator`,
     unit: 'inject+extract',
-    operations: 100_000,
+    operations: options.quick ? 30_000 : 100_000,
+    rounds: options.quick ? 3 : 7,
     setup() {
       propagation.disable();
       propagation.setGlobalPropagator(createPropagator(propagatorName));
@@ -78,54 +79,56 @@ export function carriersWorkload(propagatorName: PropagatorName = 'w3c'): Worklo
       propagation.disable();
       context.disable();
     },
-    variants: [
-      {
-        name: 'bare propagator, plain object',
-        run(operations) {
-          const ctx = trace.setSpanContext(ROOT_CONTEXT, SPAN_CONTEXT);
-          for (let i = 0; i < operations; i++) {
-            const carrier: Record<string, string> = { 'x-request-id': 'req-1' };
-            propagation.inject(ctx, carrier, defaultTextMapSetter);
-            const extracted = propagation.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
-            sink += trace.getSpanContext(extracted) === undefined ? 0 : 1;
-          }
+    variants: (
+      [
+        {
+          name: 'bare propagator, plain object',
+          run(operations) {
+            const ctx = trace.setSpanContext(ROOT_CONTEXT, SPAN_CONTEXT);
+            for (let i = 0; i < operations; i++) {
+              const carrier: Record<string, string> = { 'x-request-id': 'req-1' };
+              propagation.inject(ctx, carrier, defaultTextMapSetter);
+              const extracted = propagation.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+              sink += trace.getSpanContext(extracted) === undefined ? 0 : 1;
+            }
+          },
         },
-      },
-      variant(
-        'kafka headers',
-        kafkaHeadersCarrier,
-        () => ({ 'x-request-id': Buffer.from('req-1') }),
-        toBuffers,
-      ),
-      variant(
-        'amqp headers',
-        amqpHeadersCarrier,
-        () => ({ 'x-request-id': 'req-1', 'x-retries': 0 }),
-        (h) => h,
-      ),
-      variant(
-        'grpc metadata',
-        grpcMetadataCarrier,
-        () => {
-          const m = new Metadata();
-          m.set('x-request-id', 'req-1');
-          return m;
-        },
-        (m) => m,
-      ),
-      variant(
-        'redis stream fields',
-        redisStreamFieldsCarrier,
-        () => ['job', 'resize', 'x-request-id', 'req-1'],
-        (f) => (f as string[]).map((v) => Buffer.from(v)),
-      ),
-      variant(
-        'envelope headers',
-        envelopeHeadersCarrier,
-        () => ({}),
-        (h) => h,
-      ),
-    ],
+        variant(
+          'kafka headers',
+          kafkaHeadersCarrier,
+          () => ({ 'x-request-id': Buffer.from('req-1') }),
+          toBuffers,
+        ),
+        variant(
+          'amqp headers',
+          amqpHeadersCarrier,
+          () => ({ 'x-request-id': 'req-1', 'x-retries': 0 }),
+          (h) => h,
+        ),
+        variant(
+          'grpc metadata',
+          grpcMetadataCarrier,
+          () => {
+            const m = new Metadata();
+            m.set('x-request-id', 'req-1');
+            return m;
+          },
+          (m) => m,
+        ),
+        variant(
+          'redis stream fields',
+          redisStreamFieldsCarrier,
+          () => ['job', 'resize', 'x-request-id', 'req-1'],
+          (f) => (f as string[]).map((v) => Buffer.from(v)),
+        ),
+        variant(
+          'envelope headers',
+          envelopeHeadersCarrier,
+          () => ({}),
+          (h) => h,
+        ),
+      ] as Variant[]
+    ).filter((v) => options.include(v.name)),
   };
 }
 

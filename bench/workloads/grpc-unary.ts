@@ -1,9 +1,16 @@
 /**
  * Unary gRPC calls per second through a real grpc-js client and server in this process (127.0.0.1, one
- * connection per variant, a fixed number of calls in flight): with no tracing at all, with tracebridge's
- * interceptors, and with `@opentelemetry/instrumentation-grpc`. Both traced variants use the same SDK: a
- * `BasicTracerProvider`, AlwaysOn sampling, a `BatchSpanProcessor` and an exporter that discards (it only
- * counts), the AsyncLocalStorage context manager and the W3C propagator.
+ * connection per variant, a fixed number of calls in flight):
+ *
+ * - no tracing: nothing registered, no interceptors;
+ * - floor: a pair of bare-API interceptors making tracebridge's spans: a CLIENT span per call, its context
+ *   injected into a plain object copied into the call's metadata, ended at the status; a SERVER span child
+ *   of the context extracted from the metadata's plain map, the handler run in its context (at half-close,
+ *   where grpc-js calls unary handlers), ended when the status is sent;
+ * - tracebridge: `grpcClientInterceptor` / `grpcServerInterceptor`;
+ * - contrib: `@opentelemetry/instrumentation-grpc`;
+ *
+ * under no SDK (floor, tracebridge) and each sampler (see bench-sdk.ts, matrix.ts).
  *
  * How each variant is wired, and why not by switching one client back and forth:
  *
@@ -18,41 +25,52 @@
  *   also keep the variants from sharing JIT feedback in grpc-js's code.
  * - tracebridge runs as it ships, from the built dist/ (see `compiledTracebridgeGrpc`), like the contrib
  *   instrumentation, which runs as published JavaScript.
- * - `enter()` registers the SDK's context manager, propagator and tracer provider for the traced variants
- *   only; the baseline runs with nothing registered (so no async-hooks-based context propagation either),
- *   like an application without tracing.
+ * - `enter()` registers the shared context manager and propagator for the variants with an SDK, and
+ *   points the contrib instrumentation (whose variants share one patched pair) at the sampler's provider;
+ *   the baseline and the no-SDK variants run with nothing registered, like an application without tracing.
  *
- * Checks, so that the comparison cannot silently compare nothing: at setup, 10 calls per variant must give
- * 0 spans (baseline) or exactly one CLIENT and one SERVER span per call from the right instrumentation, the
- * server span a child of the client span. After every timed run the processor is flushed (outside the timed
- * region) and the spans exported during the run must number exactly two per call, all from the variant's
- * own instrumentation: none dropped, none from the other one. Every call must succeed.
+ * Checks, so that the comparison cannot silently compare nothing: at setup, {@link CHECK_CALLS} calls per
+ * variant export what its condition allows, from its own scope only, every trace a CLIENT root and a SERVER
+ * child of it. After every timed run the processors are flushed (outside the timed region) and the spans
+ * exported number what the condition allows, all from the variant's own scope. Every call must succeed.
  */
 import type * as grpcJs from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { SpanKind } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type * as tracebridgeGrpc from '../../src/grpc/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
 import { ordersImplementation, PROTO_PATH } from '../../test/helpers/orders-fixture';
-import { createBenchSdk, isWrapped, packageCopies } from '../bench-sdk';
-import type { CountingExporter } from '../bench-sdk';
+import {
+  checkCounts,
+  checkExported,
+  createBenchSdk,
+  FLOOR_SCOPE,
+  floorTracer,
+  isWrapped,
+  packageCopies,
+  rootWithChild,
+} from '../bench-sdk';
+import type { BenchSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt } from '../built-package';
-import type { Variant, Workload, WorkloadResult } from '../runner';
+import { buildVariants, cells, targetsReport } from '../matrix';
+import type { Cell, Family } from '../matrix';
+import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
 type GrpcJs = typeof grpcJs;
 
 /** Calls in flight at once, pipelined over each variant's one client connection. */
 const CONCURRENCY = 16;
-/** Calls per variant in the setup check. */
-const CHECK_CALLS = 10;
+/** Calls per variant in the setup check: enough for the ratio sampler to record some traces. */
+const CHECK_CALLS = 200;
 const CONTRIB_SCOPE = '@opentelemetry/instrumentation-grpc';
-const NAMES = {
-  baseline: 'no tracing',
-  tracebridge: 'tracebridge interceptors',
-  contrib: '@opentelemetry/instrumentation-grpc',
-} as const;
+const SCOPES: Record<Family, string> = {
+  baseline: INSTRUMENTATION_NAME,
+  floor: FLOOR_SCOPE,
+  tracebridge: INSTRUMENTATION_NAME,
+  contrib: CONTRIB_SCOPE,
+};
 
 interface PlaceOrderRequest {
   customerId: string;
@@ -75,11 +93,6 @@ type OrdersClientConstructor = new (
 
 // A fresh copy of grpc-js per variant: see packageCopies in bench-sdk.ts.
 const grpcCopies = packageCopies('@grpc/grpc-js');
-
-/** tracebridge's gRPC entry point as it ships (see bench/built-package.ts). */
-function compiledTracebridgeGrpc(): typeof tracebridgeGrpc {
-  return loadBuilt<typeof tracebridgeGrpc>('grpc/index', (m) => m.grpcClientInterceptor);
-}
 
 interface Pair {
   readonly grpc: GrpcJs;
@@ -142,153 +155,188 @@ function placeOrders(client: OrdersClient, operations: number): Promise<void> {
         else reject(new Error(`${failed} of ${operations} calls failed; first: ${firstError?.message}`));
       }
     };
-    const next = (): void => {
+    const call = (): void => {
       started++;
       client.PlaceOrder(request, onEnd);
     };
+    // Each call is its own trace: the contrib instrumentation runs a call's callback in its CLIENT span's
+    // context, and a call started from there would be that span's child.
+    const next = (): void => context.with(ROOT_CONTEXT, call);
     for (let i = 0; i < Math.min(CONCURRENCY, operations); i++) next();
   });
 }
 
-/** A variant whose `exit` checks what its run exported. */
-interface CheckedVariant extends Variant {
-  enter(): void;
-  run(operations: number): Promise<void>;
-  exit(): Promise<void>;
-}
-
-/** What a variant's run must have exported: nothing, or one CLIENT and one SERVER span per call from `scope`. */
-type Expected = { traced: false } | { traced: true; scope: string };
-
-function checkCounts(variant: string, expected: Expected, exporter: CountingExporter, calls: number): void {
-  const want = expected.traced ? 2 * calls : 0;
-  const fromScope = expected.traced ? (exporter.byScope.get(expected.scope) ?? 0) : 0;
-  if (exporter.total !== want || fromScope !== want) {
-    const scopes = JSON.stringify(Object.fromEntries(exporter.byScope));
-    throw new Error(
-      `${variant}: ${calls} calls exported ${exporter.total} spans ${scopes}, expected ${want}`,
+/** The floor's client interceptor: see the file's comment. */
+function floorClientInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.Interceptor {
+  const attributes = { 'rpc.system': 'grpc' };
+  return (callOptions, nextCall) => {
+    const active = context.active();
+    const span = tracer.startSpan(
+      callOptions.method_definition.path,
+      { kind: SpanKind.CLIENT, attributes },
+      active,
     );
-  }
+    const spanContext = trace.setSpan(active, span);
+    return new grpc.InterceptingCall(nextCall(callOptions), {
+      start(metadata, listener, next) {
+        const carrier: Record<string, string> = {};
+        propagation.inject(spanContext, carrier);
+        for (const key in carrier) metadata.set(key, carrier[key]!);
+        next(metadata, {
+          onReceiveStatus(status, nextStatus) {
+            span.end();
+            nextStatus(status);
+          },
+        });
+      },
+    });
+  };
 }
 
-/** The setup check's span-level part: one CLIENT root per call and one SERVER child of it. */
-function checkShape(variant: string, spans: readonly ReadableSpan[]): void {
-  const clients = spans.filter((s) => s.kind === SpanKind.CLIENT);
-  const servers = spans.filter((s) => s.kind === SpanKind.SERVER);
-  if (clients.length !== CHECK_CALLS || servers.length !== CHECK_CALLS)
-    throw new Error(
-      `${variant}: ${clients.length} CLIENT and ${servers.length} SERVER spans for ${CHECK_CALLS} calls`,
-    );
-  const clientIds = new Set(clients.map((s) => `${s.spanContext().traceId}-${s.spanContext().spanId}`));
-  if (clients.some((s) => s.parentSpanContext !== undefined))
-    throw new Error(`${variant}: CLIENT spans are not roots: calls are not independent traces`);
-  for (const server of servers) {
-    const parent = server.parentSpanContext;
-    if (parent === undefined || !clientIds.has(`${parent.traceId}-${parent.spanId}`))
-      throw new Error(`${variant}: a SERVER span is not a child of a CLIENT span: context did not propagate`);
-  }
+/** The floor's server interceptor: see the file's comment. */
+function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInterceptor {
+  const attributes = { 'rpc.system': 'grpc' };
+  return (methodDescriptor, call) => {
+    let span: Span | undefined;
+    let spanContext: Context | undefined;
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            const parent = propagation.extract(context.active(), metadata.getMap());
+            span = tracer.startSpan(methodDescriptor.path, { kind: SpanKind.SERVER, attributes }, parent);
+            spanContext = trace.setSpan(parent, span);
+            nextMetadata(metadata);
+          },
+          onReceiveHalfClose: (nextHalfClose) => context.with(spanContext!, nextHalfClose),
+        }),
+      sendStatus(status, nextStatus) {
+        span?.end();
+        nextStatus(status);
+      },
+    });
+  };
 }
 
-export function grpcUnaryWorkload(): Workload {
-  const sdk = createBenchSdk();
-  const { exporter, provider } = sdk;
+/** One CLIENT root and one SERVER child of it per call. */
+const callTraces = (calls: number): TraceGroup[] => [{ traces: calls, spans: 2 }];
+
+interface GrpcVariant extends Variant {
+  readonly cell: Cell;
+  run(calls: number): Promise<void>;
+}
+
+export function workload(options: BenchOptions): Workload {
+  const sdk: BenchSdk = createBenchSdk();
   const pairs = new Map<string, Pair>();
   let instrumentation: GrpcInstrumentation | undefined;
-  let lastOperations = 0;
+  let lastCalls = 0;
 
-  const variant = (name: string, expected: Expected): CheckedVariant => ({
-    name,
-    enter() {
-      exporter.reset();
-      if (expected.traced) sdk.register();
-    },
-    run(operations) {
-      lastOperations = operations;
-      return placeOrders(pairs.get(name)!.client, operations);
-    },
-    async exit() {
-      if (expected.traced) await sdk.unregister();
-      checkCounts(name, expected, exporter, lastOperations);
-    },
+  const variants = buildVariants(cells(true), options.include, (cell): GrpcVariant => {
+    const samplerSdk = cell.condition === undefined ? undefined : sdk.of(cell.condition);
+    return {
+      name: cell.name,
+      cell,
+      enter() {
+        sdk.reset();
+        if (samplerSdk === undefined) return;
+        sdk.register();
+        if (cell.family === 'contrib') instrumentation!.setTracerProvider(samplerSdk.provider);
+      },
+      run(calls) {
+        lastCalls = calls;
+        return placeOrders(pairs.get(cell.name)!.client, calls);
+      },
+      async exit() {
+        if (samplerSdk !== undefined) await sdk.unregister();
+        checkCounts(cell.name, cell.condition ?? 'no SDK', sdk, SCOPES[cell.family], callTraces(lastCalls));
+      },
+    };
   });
-
-  const variants = [
-    variant(NAMES.baseline, { traced: false }),
-    variant(NAMES.tracebridge, { traced: true, scope: INSTRUMENTATION_NAME }),
-    variant(NAMES.contrib, { traced: true, scope: CONTRIB_SCOPE }),
-  ] as const;
-  const [baseline, tracebridge, contrib] = variants;
 
   return {
     name: 'grpc-unary',
-    description: `unary calls to an in-process server, ${CONCURRENCY} in flight, same SDK (batch processor, AlwaysOn, discarding exporter)`,
+    description: `unary calls to an in-process server, ${CONCURRENCY} in flight`,
     unit: 'call',
-    operations: 6_000,
-    rounds: 7,
+    operations: options.quick ? 2_000 : 5_000,
+    rounds: options.quick ? 3 : 7,
     variants,
     async setup() {
       const definition = protoLoader.loadSync(PROTO_PATH, { keepCase: false, defaults: true });
-      // Uninstrumented copies first, before the instrumentation hooks `require`.
-      const plainGrpc = grpcCopies.fresh<GrpcJs>();
-      pairs.set(baseline.name, await startPair(plainGrpc, definition));
-      const { grpcClientInterceptor, grpcServerInterceptor } = compiledTracebridgeGrpc();
-      const tracedGrpc = grpcCopies.fresh<GrpcJs>();
-      pairs.set(
-        tracebridge.name,
-        await startPair(tracedGrpc, definition, {
-          client: [grpcClientInterceptor({ grpc: tracedGrpc, tracerProvider: provider })],
-          server: [grpcServerInterceptor({ grpc: tracedGrpc, tracerProvider: provider })],
-        }),
+      const { grpcClientInterceptor, grpcServerInterceptor } = loadBuilt<typeof tracebridgeGrpc>(
+        'grpc/index',
+        (m) => m.grpcClientInterceptor,
       );
-
-      instrumentation = new GrpcInstrumentation();
-      instrumentation.setTracerProvider(provider);
-      const patchedGrpc = grpcCopies.fresh<GrpcJs>();
-      pairs.set(contrib.name, await startPair(patchedGrpc, definition));
+      // Uninstrumented copies first, before the instrumentation hooks `require`.
+      for (const v of variants) {
+        const { family, condition } = v.cell;
+        if (family === 'contrib') continue;
+        const grpc = grpcCopies.fresh<GrpcJs>();
+        const samplerSdk = condition === undefined ? undefined : sdk.of(condition);
+        const withProvider = samplerSdk === undefined ? {} : { tracerProvider: samplerSdk.provider };
+        const interceptors =
+          family === 'baseline'
+            ? undefined
+            : family === 'floor'
+              ? {
+                  client: [floorClientInterceptor(grpc, floorTracer(samplerSdk))],
+                  server: [floorServerInterceptor(grpc, floorTracer(samplerSdk))],
+                }
+              : {
+                  client: [grpcClientInterceptor({ grpc, ...withProvider })],
+                  server: [grpcServerInterceptor({ grpc, ...withProvider })],
+                };
+        pairs.set(v.name, await startPair(grpc, definition, interceptors));
+      }
+      const contribs = variants.filter((v) => v.cell.family === 'contrib');
+      if (contribs.length > 0) {
+        instrumentation = new GrpcInstrumentation();
+        const patched = await startPair(grpcCopies.fresh<GrpcJs>(), definition);
+        for (const v of contribs) pairs.set(v.name, patched);
+      }
 
       // Only the contrib copy is patched, and its client class is wrapped.
-      for (const [name, pair] of pairs) {
+      for (const v of variants) {
+        const pair = pairs.get(v.name)!;
         const patched = isWrapped(pair.grpc.Server.prototype, 'register');
         const clientWrapped = isWrapped(pair.client, 'PlaceOrder');
-        const shouldBe = name === contrib.name;
+        const shouldBe = v.cell.family === 'contrib';
         if (patched !== shouldBe || clientWrapped !== shouldBe)
           throw new Error(
-            `${name}: grpc-js patched=${patched}, client wrapped=${clientWrapped}, expected ${shouldBe}`,
+            `${v.name}: grpc-js patched=${patched}, client wrapped=${clientWrapped}, expected ${shouldBe}`,
           );
       }
-      if (new Set([...pairs.values()].map((p) => p.grpc)).size !== pairs.size)
+      if (new Set([...pairs.values()].map((p) => p.grpc)).size !== new Set(pairs.values()).size)
         throw new Error('the variants share a copy of grpc-js');
 
       for (const v of variants) {
-        exporter.kept = [];
-        v.enter();
+        sdk.keep(true);
+        await v.enter?.();
         try {
           await v.run(CHECK_CALLS);
         } finally {
-          await v.exit();
+          await v.exit?.();
         }
-        if (v !== baseline) checkShape(v.name, exporter.kept);
-        exporter.kept = undefined;
+        checkExported(
+          v.name,
+          v.cell.condition ?? 'no SDK',
+          sdk.keep(false),
+          SCOPES[v.cell.family],
+          callTraces(CHECK_CALLS),
+          rootWithChild(SpanKind.CLIENT, SpanKind.SERVER),
+        );
       }
     },
     async teardown() {
-      for (const pair of pairs.values()) await pair.close();
+      for (const pair of new Set(pairs.values())) await pair.close();
       instrumentation?.disable();
-      await provider.shutdown();
+      await sdk.shutdown();
       // Later requires of grpc-js get the copy this process had before setup.
       grpcCopies.restore();
     },
   };
 }
 
-/** The line printed under the table: the ratios the issue's target is stated in. */
-export function grpcUnarySummary({ results }: WorkloadResult): string {
-  const ratio = (name: string) => results.find((r) => r.name === name)?.throughputRatio ?? NaN;
-  const tracebridge = ratio(NAMES.tracebridge);
-  const contrib = ratio(NAMES.contrib);
-  return [
-    `tracebridge vs no tracing: ${tracebridge.toFixed(2)}x (target >= 0.85x)`,
-    `instrumentation-grpc vs no tracing: ${contrib.toFixed(2)}x`,
-    `tracebridge vs instrumentation-grpc: ${(tracebridge / contrib).toFixed(2)}x (target > 1.00x)`,
-  ].join('; ');
+export function summary(result: WorkloadResult): string {
+  return targetsReport(result, 'instrumentation-grpc');
 }

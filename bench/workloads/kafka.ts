@@ -1,31 +1,54 @@
 /**
  * Kafka messages per second through the real broker (127.0.0.1:9092): each timed run produces
  * `operations` messages of 1 KiB (sends of {@link MESSAGES_PER_SEND} messages, {@link SENDS_IN_FLIGHT} in
- * flight) and ends when a running consumer (`eachMessage`) has processed all of them. Three variants,
- * interleaved: no tracing at all; tracebridge's `traceProducer` / `traceConsumer`; and
- * `@opentelemetry/instrumentation-kafkajs`. Both traced variants use the same SDK (see bench-sdk.ts).
+ * flight) and ends when a running consumer (`eachMessage`) has processed all of them.
+ *
+ * - no tracing: plain kafkajs, nothing registered;
+ * - floor: tracebridge's spans with the bare API: per send, a PRODUCER `create {topic}` span per message
+ *   (started and ended at once, its context injected into a plain headers object) and one PRODUCER
+ *   `send {topic}` span linking them all, ended when the send resolves; per message consumed, the context
+ *   extracted from its headers, a CONSUMER `process {topic}` span child of it, the handler run in its
+ *   context, the span ended when the handler's promise settles;
+ * - tracebridge: `traceProducer` / `traceConsumer`;
+ * - contrib: `@opentelemetry/instrumentation-kafkajs` (a PRODUCER span per message sent, a CONSUMER span
+ *   per message processed);
+ *
+ * under no SDK (floor, tracebridge) and each sampler (see bench-sdk.ts, matrix.ts).
  *
  * Each variant has its own copy of kafkajs (the contrib instrumentation patches it at `require` time,
  * so only the copy loaded after it is enabled is patched), its own topic (3 partitions) and its own
  * consumer group, started once in setup and kept running, so a run measures the produce-consume pipeline
- * and not group joins.
+ * and not group joins. The contrib variants share one patched pipeline and switch the instrumentation's
+ * tracer provider in `enter()`.
  *
- * Checks, so the comparison cannot silently compare nothing: at setup, 200 messages per variant must give
- * no spans (baseline), or spans from the variant's own instrumentation only in which every CONSUMER span
- * is the child of a PRODUCER span of the same run (the context crossed the broker). After every timed run
- * the exported spans must number exactly what the variant produces per message, and every message must
- * have been processed exactly once.
+ * Checks, so the comparison cannot silently compare nothing: at setup, {@link CHECK_MESSAGES} messages per
+ * variant export what its condition allows, from its own scope only, and every trace has the variant's
+ * shape (a CONSUMER span is the child of the PRODUCER span its message was made in: the context crossed
+ * the broker). After every timed run the exported spans number what the condition allows and every
+ * message was processed exactly once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SpanKind } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import type { Context, Link, TextMapGetter } from '@opentelemetry/api';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type * as kafkajs from 'kafkajs';
 import type * as tracebridgeKafka from '../../src/kafka/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
 import { loadBuilt } from '../built-package';
-import { createBenchSdk, packageCopies } from '../bench-sdk';
-import type { BenchSdk } from '../bench-sdk';
-import type { Variant, Workload, WorkloadResult } from '../runner';
+import {
+  checkCounts,
+  checkExported,
+  createBenchSdk,
+  FLOOR_SCOPE,
+  floorTracer,
+  packageCopies,
+  rootWithChild,
+} from '../bench-sdk';
+import type { BenchSdk, SamplerSdk, TraceGroup } from '../bench-sdk';
+import { buildVariants, cells, targetsReport } from '../matrix';
+import type { Cell, Family } from '../matrix';
+import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
 type KafkaJs = typeof kafkajs;
 
@@ -36,19 +59,106 @@ const SENDS_IN_FLIGHT = 4;
 const CHECK_MESSAGES = 200;
 const VALUE = randomBytes(1024);
 const CONTRIB_SCOPE = '@opentelemetry/instrumentation-kafkajs';
-const NAMES = {
-  baseline: 'no tracing',
-  tracebridge: 'tracebridge traceProducer/traceConsumer',
-  contrib: '@opentelemetry/instrumentation-kafkajs',
-} as const;
+const SCOPES: Record<Family, string> = {
+  baseline: INSTRUMENTATION_NAME,
+  floor: FLOOR_SCOPE,
+  tracebridge: INSTRUMENTATION_NAME,
+  contrib: CONTRIB_SCOPE,
+};
 
-/** Spans a variant exports for `messages` messages: none, or its instrumentation's spans per message. */
-type SpanCount = (messages: number) => number;
+/** The traces `messages` messages make when all are recorded, per family. */
+function tracesOf(family: Family, messages: number): TraceGroup[] {
+  const perMessage = { traces: messages, spans: 2 };
+  // tracebridge and the floor: a create span per message with its process child, and a send span per send.
+  if (family === 'contrib') return [perMessage];
+  return [perMessage, { traces: Math.ceil(messages / MESSAGES_PER_SEND), spans: 1 }];
+}
 
-/** tracebridge: a send span per send, a create span per message of a multi-message send, a process span. */
-const tracebridgeSpans: SpanCount = (n) => Math.ceil(n / MESSAGES_PER_SEND) + 2 * n;
-/** instrumentation-kafkajs: a PRODUCER span per message sent and a CONSUMER span per message processed. */
-const contribSpans: SpanCount = (n) => 2 * n;
+/** A message's trace (PRODUCER root, CONSUMER child), or a send's: one PRODUCER root linking its messages. */
+const messageTrace = rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER);
+function tracebridgeTrace(spans: readonly ReadableSpan[]): string | undefined {
+  const [only] = spans;
+  if (spans.length === 1 && only!.kind === SpanKind.PRODUCER && only!.parentSpanContext === undefined) {
+    return only!.links.length === MESSAGES_PER_SEND
+      ? undefined
+      : `a send span with ${only!.links.length} links`;
+  }
+  return messageTrace(spans);
+}
+
+/** Header values arrive as Buffers (or arrays of them); the propagator reads strings. */
+const bufferHeaderGetter: TextMapGetter<kafkajs.IHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get(carrier, key) {
+    const value = carrier[key];
+    return value === undefined ? undefined : Array.isArray(value) ? value.map(String) : String(value);
+  },
+};
+
+/** The floor's producer and consumer: see the file's comment. */
+function floorWrap(sdk: SamplerSdk | undefined): Wrap {
+  const tracer = floorTracer(sdk);
+  const attributes = { 'messaging.system': 'kafka' };
+  return {
+    producer: (producer) => ({
+      ...producer,
+      send(record) {
+        const active = context.active();
+        const links: Link[] = [];
+        const messages = record.messages.map((message) => {
+          const create = tracer.startSpan(
+            `create ${record.topic}`,
+            { kind: SpanKind.PRODUCER, attributes },
+            active,
+          );
+          create.end();
+          links.push({ context: create.spanContext() });
+          const headers: Record<string, string> = {};
+          propagation.inject(trace.setSpan(active, create), headers);
+          return { ...message, headers };
+        });
+        const send = tracer.startSpan(
+          `send ${record.topic}`,
+          { kind: SpanKind.PRODUCER, attributes, links },
+          active,
+        );
+        return context
+          .with(trace.setSpan(active, send), () => producer.send({ ...record, messages }))
+          .finally(() => send.end());
+      },
+    }),
+    consumer: (consumer) => ({
+      ...consumer,
+      run: (config) => {
+        const eachMessage = config!.eachMessage!;
+        return consumer.run({
+          ...config,
+          eachMessage: (payload) => {
+            const parent: Context = propagation.extract(
+              context.active(),
+              payload.message.headers ?? {},
+              bufferHeaderGetter,
+            );
+            const span = tracer.startSpan(
+              `process ${payload.topic}`,
+              { kind: SpanKind.CONSUMER, attributes },
+              parent,
+            );
+            return context
+              .with(trace.setSpan(parent, span), eachMessage, undefined, payload)
+              .finally(() => span.end());
+          },
+        });
+      },
+    }),
+  };
+}
+
+interface Wrap {
+  producer(p: kafkajs.Producer): kafkajs.Producer;
+  consumer(c: kafkajs.Consumer): kafkajs.Consumer;
+}
+const UNWRAPPED: Wrap = { producer: (p) => p, consumer: (c) => c };
 
 /** One variant's clients: a producer, and a running consumer counting what it processes. */
 interface Pipeline {
@@ -64,10 +174,10 @@ async function startPipeline(
   kafka: KafkaJs,
   admin: kafkajs.Admin,
   name: string,
-  wrap: { producer(p: kafkajs.Producer): kafkajs.Producer; consumer(c: kafkajs.Consumer): kafkajs.Consumer },
+  wrap: Wrap,
 ): Promise<Pipeline> {
   const client = new kafka.Kafka({
-    clientId: `bench-${name}`,
+    clientId: `bench-${name.replace(/[^a-z0-9]+/gi, '-')}`,
     brokers: [BROKER],
     logLevel: kafka.logLevel.NOTHING,
   });
@@ -127,53 +237,56 @@ async function produce(pipeline: Pipeline, operations: number): Promise<void> {
   await Promise.all(Array.from({ length: SENDS_IN_FLIGHT }, next));
 }
 
-export function workload(): Workload {
+interface KafkaVariant extends Variant {
+  readonly cell: Cell;
+  run(messages: number): Promise<void>;
+}
+
+export function workload(options: BenchOptions): Workload {
   const sdk: BenchSdk = createBenchSdk();
   const copies = packageCopies('kafkajs');
   const pipelines = new Map<string, Pipeline>();
   let instrumentation: KafkaJsInstrumentation | undefined;
   let admin: kafkajs.Admin | undefined;
 
-  const variant = (name: string, spans: SpanCount | undefined, scope?: string): Variant => {
+  const variants = buildVariants(cells(true), options.include, (cell): KafkaVariant => {
+    const samplerSdk = cell.condition === undefined ? undefined : sdk.of(cell.condition);
     let operations = 0;
     return {
-      name,
+      name: cell.name,
+      cell,
       enter() {
-        sdk.exporter.reset();
-        if (spans !== undefined) sdk.register();
+        sdk.reset();
+        if (samplerSdk === undefined) return;
+        sdk.register();
+        if (cell.family === 'contrib') instrumentation!.setTracerProvider(samplerSdk.provider);
       },
       async run(n) {
         operations = n;
-        const pipeline = pipelines.get(name)!;
+        const pipeline = pipelines.get(cell.name)!;
         const done = pipeline.processed(n);
         await produce(pipeline, n);
         await done;
       },
       async exit() {
-        if (spans !== undefined) await sdk.unregister();
-        const want = spans?.(operations) ?? 0;
-        const own = scope === undefined ? 0 : sdk.exporter.from(scope);
-        if (sdk.exporter.total !== want || own !== want) {
-          throw new Error(
-            `${name}: ${operations} messages exported ${sdk.exporter.total} spans ` +
-              `${JSON.stringify(Object.fromEntries(sdk.exporter.byScope))}, expected ${want}`,
-          );
-        }
+        if (samplerSdk !== undefined) await sdk.unregister();
+        checkCounts(
+          cell.name,
+          cell.condition ?? 'no SDK',
+          sdk,
+          SCOPES[cell.family],
+          tracesOf(cell.family, operations),
+        );
       },
     };
-  };
-  const variants = [
-    variant(NAMES.baseline, undefined),
-    variant(NAMES.tracebridge, tracebridgeSpans, INSTRUMENTATION_NAME),
-    variant(NAMES.contrib, contribSpans, CONTRIB_SCOPE),
-  ];
+  });
 
   return {
     name: 'kafka',
-    description: `produce and consume 1 KiB messages through the real broker (${PARTITIONS} partitions, sends of ${MESSAGES_PER_SEND}, eachMessage), same SDK`,
+    description: `produce and consume 1 KiB messages through the real broker (${PARTITIONS} partitions, sends of ${MESSAGES_PER_SEND}, eachMessage)`,
     unit: 'message',
-    operations: Number(process.env['BENCH_KAFKA_MESSAGES'] ?? 100_000),
-    rounds: Number(process.env['BENCH_ROUNDS'] ?? 5),
+    operations: options.quick ? 20_000 : 60_000,
+    rounds: options.quick ? 3 : 5,
     variants,
     async setup() {
       const plain = copies.fresh<KafkaJs>();
@@ -183,74 +296,63 @@ export function workload(): Workload {
         logLevel: plain.logLevel.NOTHING,
       }).admin();
       await admin.connect();
-      const same = { producer: (p: kafkajs.Producer) => p, consumer: (c: kafkajs.Consumer) => c };
-      pipelines.set(NAMES.baseline, await startPipeline(plain, admin, 'baseline', same));
       const { traceProducer, traceConsumer } = loadBuilt<typeof tracebridgeKafka>(
         'kafka/index',
         (m) => m.traceProducer,
       );
-      pipelines.set(
-        NAMES.tracebridge,
-        await startPipeline(copies.fresh<KafkaJs>(), admin, 'tracebridge', {
-          producer: (p) => traceProducer(p, { tracerProvider: sdk.provider }),
-          consumer: (c) => traceConsumer(c, { tracerProvider: sdk.provider }),
-        }),
-      );
-      instrumentation = new KafkaJsInstrumentation();
-      instrumentation.setTracerProvider(sdk.provider);
-      const patched = copies.fresh<KafkaJs>();
-      pipelines.set(NAMES.contrib, await startPipeline(patched, admin, 'contrib', same));
+      // Uninstrumented copies first, before the instrumentation hooks `require`.
+      for (const v of variants) {
+        const { family, condition } = v.cell;
+        if (family === 'contrib') continue;
+        const samplerSdk = condition === undefined ? undefined : sdk.of(condition);
+        const withProvider = samplerSdk === undefined ? {} : { tracerProvider: samplerSdk.provider };
+        const wrap: Wrap =
+          family === 'baseline'
+            ? UNWRAPPED
+            : family === 'floor'
+              ? floorWrap(samplerSdk)
+              : {
+                  producer: (p) => traceProducer(p, withProvider),
+                  consumer: (c) => traceConsumer(c, withProvider),
+                };
+        pipelines.set(v.name, await startPipeline(copies.fresh<KafkaJs>(), admin, v.name, wrap));
+      }
+      const contribs = variants.filter((v) => v.cell.family === 'contrib');
+      if (contribs.length > 0) {
+        instrumentation = new KafkaJsInstrumentation();
+        const patched = await startPipeline(copies.fresh<KafkaJs>(), admin, 'contrib', UNWRAPPED);
+        for (const v of contribs) pipelines.set(v.name, patched);
+      }
 
       for (const v of variants) {
-        sdk.exporter.kept = [];
+        sdk.keep(true);
         await v.enter?.();
         try {
           await v.run(CHECK_MESSAGES);
         } finally {
           await v.exit?.();
         }
-        if (v.name !== NAMES.baseline) checkShape(v.name, sdk.exporter.kept);
-        sdk.exporter.kept = undefined;
+        const family = v.cell.family;
+        checkExported(
+          v.name,
+          v.cell.condition ?? 'no SDK',
+          sdk.keep(false),
+          SCOPES[family],
+          tracesOf(family, CHECK_MESSAGES),
+          family === 'contrib' ? messageTrace : tracebridgeTrace,
+        );
       }
     },
     async teardown() {
-      for (const pipeline of pipelines.values()) await pipeline.close();
+      for (const pipeline of new Set(pipelines.values())) await pipeline.close();
       await admin?.disconnect();
       instrumentation?.disable();
-      await sdk.provider.shutdown();
+      await sdk.shutdown();
       copies.restore();
     },
   };
 }
 
-/** Every CONSUMER span is the child of a PRODUCER span exported in the same run. */
-function checkShape(
-  variant: string,
-  spans: readonly {
-    kind: SpanKind;
-    parentSpanContext?: { spanId: string };
-    spanContext(): { spanId: string };
-  }[],
-): void {
-  const producers = new Set(
-    spans.filter((s) => s.kind === SpanKind.PRODUCER).map((s) => s.spanContext().spanId),
-  );
-  const consumers = spans.filter((s) => s.kind === SpanKind.CONSUMER);
-  if (consumers.length !== CHECK_MESSAGES)
-    throw new Error(`${variant}: ${consumers.length} CONSUMER spans for ${CHECK_MESSAGES} messages`);
-  const orphans = consumers.filter((s) => !producers.has(s.parentSpanContext?.spanId ?? ''));
-  if (orphans.length > 0)
-    throw new Error(`${variant}: ${orphans.length} CONSUMER spans are not children of a PRODUCER span`);
-}
-
-/** The line printed under the table: the ratios the issue's targets are stated in. */
-export function summary({ results }: WorkloadResult): string {
-  const ratio = (name: string) => results.find((r) => r.name === name)?.throughputRatio ?? NaN;
-  const tracebridge = ratio(NAMES.tracebridge);
-  const contrib = ratio(NAMES.contrib);
-  return [
-    `tracebridge vs no tracing: ${tracebridge.toFixed(2)}x (target >= 0.90x)`,
-    `instrumentation-kafkajs vs no tracing: ${contrib.toFixed(2)}x`,
-    `tracebridge vs instrumentation-kafkajs: ${(tracebridge / contrib).toFixed(2)}x (target > 1.00x)`,
-  ].join('; ');
+export function summary(result: WorkloadResult): string {
+  return targetsReport(result, 'instrumentation-kafkajs');
 }

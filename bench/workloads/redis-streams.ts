@@ -3,89 +3,74 @@
  * them with a consumer group (XREADGROUP ... COUNT, a trivial handler per entry, XACK per entry), the
  * producer and the consumer running at once on their own connections, as in a job system.
  *
- * - baseline: the plain ioredis loop, no tracing registered at all;
- * - tracebridge: the same loop through `streamProducer(...).add` and `streamConsumer(...).processRead`
- *   (one PRODUCER and one CONSUMER span per job, context in an extra field, the span ended at XACK), with
- *   the SDK registered: `BasicTracerProvider`, AlwaysOn, a `BatchSpanProcessor` and an exporter that only
- *   counts, the AsyncLocalStorage context manager and the W3C propagator.
+ * - no tracing: the plain ioredis loop, nothing registered at all;
+ * - floor: the same loop making tracebridge's spans with the bare API: a PRODUCER `send {stream}` span per
+ *   XADD, ended at its reply, its context injected into a plain object whose entries become extra fields;
+ *   per entry, the fields read into a plain object, the context extracted from it, a CONSUMER
+ *   `process {stream}` span child of it, the handler run in its context, the span ended at XACK;
+ * - tracebridge: the same loop through `streamProducer(...).add` and `streamConsumer(...).processRead`;
  *
- * Both loops send the same commands with the same waits: XADD in chunks of `CHUNK` in flight; per read,
+ * the floor and tracebridge under no SDK and each sampler (see bench-sdk.ts, matrix.ts). There is no
+ * contrib instrumentation of stream jobs to compare with.
+ *
+ * Every loop sends the same commands with the same waits: XADD in chunks of `CHUNK` in flight; per read,
  * each entry's handler, then its XACK without waiting, then all of the batch's XACKs awaited before the
  * next read (what `processRead` does). tracebridge runs from the built dist/ (see bench/built-package.ts).
  *
- * Checks, so the comparison cannot silently compare nothing: at setup, 10 jobs per variant give 0 spans
- * (baseline) or one send and one process span per job, each process span a child of its send span. After
- * every timed run (outside the timed region): every job was processed exactly once, nothing is pending,
- * and the spans exported number exactly two per job (none dropped). Each run uses a fresh stream, deleted
- * afterwards.
+ * Checks, so the comparison cannot silently compare nothing: at setup, {@link CHECK_JOBS} jobs per variant
+ * export what its condition allows, from its own scope, every trace a PRODUCER root and a CONSUMER child of
+ * it. After every timed run (outside the timed region): every job was processed exactly once, nothing is
+ * pending, and the spans exported number what the condition allows (none dropped). Each run uses a fresh
+ * stream, deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import { context, propagation, ProxyTracerProvider, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { Tracer, TracerProvider } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import type { Span, TracerProvider } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type * as tracebridgeRedis from '../../src/redis/index';
-import { createPropagator } from '../../test/helpers/tracing';
-import { CountingExporter } from '../bench-sdk';
+import { INSTRUMENTATION_NAME } from '../../src/version';
+import {
+  checkCounts,
+  checkExported,
+  createBenchSdk,
+  FLOOR_SCOPE,
+  floorTracer,
+  rootWithChild,
+} from '../bench-sdk';
+import type { BenchSdk, Condition, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt } from '../built-package';
-import type { Variant, Workload, WorkloadResult } from '../runner';
+import { buildVariants, cells, targetsReport } from '../matrix';
+import type { Cell } from '../matrix';
+import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
-const JOBS = 100_000;
 /** XADDs in flight at once. */
 const CHUNK = 1_000;
 /** Entries per XREADGROUP. */
 const READ_COUNT = 500;
-const CHECK_JOBS = 10;
+/** Jobs per variant in the setup check: enough for the ratio sampler to record some traces. */
+const CHECK_JOBS = 200;
 const GROUP = 'bench';
 const CONSUMER = 'c1';
-const NAMES = {
-  baseline: 'ioredis, no tracing',
-  tracebridge: 'tracebridge, SDK recording',
-  tracebridgeOff: 'tracebridge, no SDK registered',
-  sdkFloor: 'ioredis + 2 bare SDK spans/job',
-};
 
 type Entries = [id: string, fields: string[]][];
 type ReadReply = [stream: string, entries: Entries][] | null;
 
 /** What one variant does with a stream: add a job, process one read's reply. */
-interface Pipeline {
+export interface Pipeline {
   add(stream: string, n: number): Promise<unknown>;
   processRead(stream: string, reply: ReadReply, handler: (n: string) => void): Promise<void>;
 }
 
-/**
- * The plain loop; with `tracer`, it also starts and ends one bare span per send and per process (no
- * propagation, no context): the cost of the SDK itself, which no instrumentation recording these two
- * spans per job can go below.
- */
-function plainPipeline(producer: Redis, consumer: Redis, tracer?: Tracer): Pipeline {
-  const attributes = { 'messaging.system': 'redis' };
+/** The plain loop. */
+function plainPipeline(producer: Redis, consumer: Redis): Pipeline {
   return {
-    add(stream, n) {
-      if (tracer === undefined) return producer.xadd(stream, '*', 'n', n);
-      const span = tracer.startSpan(`send ${stream}`, { kind: SpanKind.PRODUCER, attributes });
-      const reply = producer.xadd(stream, '*', 'n', n);
-      reply.then(
-        () => span.end(),
-        () => span.end(),
-      );
-      return reply;
-    },
+    add: (stream, n) => producer.xadd(stream, '*', 'n', n),
     async processRead(stream, reply, handler) {
       const acks: Promise<unknown>[] = [];
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
-          if (tracer === undefined) {
-            handler(fields[1]!);
-            acks.push(consumer.xack(stream, GROUP, id));
-            continue;
-          }
-          const span = tracer.startSpan(`process ${stream}`, { kind: SpanKind.CONSUMER, attributes });
           handler(fields[1]!);
-          acks.push(consumer.xack(stream, GROUP, id).then(() => span.end()));
+          acks.push(consumer.xack(stream, GROUP, id));
         }
       }
       await Promise.all(acks);
@@ -93,29 +78,61 @@ function plainPipeline(producer: Redis, consumer: Redis, tracer?: Tracer): Pipel
   };
 }
 
-/**
- * The same loop through tracebridge's helpers. The tracer provider is given explicitly: a tracer obtained
- * from the global provider keeps the SDK it first found even after `trace.disable()`, so the variants
- * could not be kept apart through the globals alone.
- */
+/** The plain loop making tracebridge's spans with the bare API: see the file's comment. */
+function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undefined): Pipeline {
+  const tracer = floorTracer(sdk);
+  const attributes = { 'messaging.system': 'redis' };
+  const endSpan = (span: Span) => () => span.end();
+  return {
+    add(stream, n) {
+      const active = context.active();
+      const span = tracer.startSpan(`send ${stream}`, { kind: SpanKind.PRODUCER, attributes }, active);
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(active, span), carrier);
+      const fields: (string | number)[] = ['n', n];
+      for (const key in carrier) fields.push(key, carrier[key]!);
+      const reply = producer.xadd(stream, '*', ...fields);
+      const end = endSpan(span);
+      reply.then(end, end);
+      return reply;
+    },
+    async processRead(stream, reply, handler) {
+      const acks: Promise<unknown>[] = [];
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
+          const carrier: Record<string, string> = {};
+          for (let i = 0; i + 1 < fields.length; i += 2) carrier[fields[i]!] = fields[i + 1]!;
+          const parent = propagation.extract(context.active(), carrier);
+          const span = tracer.startSpan(`process ${stream}`, { kind: SpanKind.CONSUMER, attributes }, parent);
+          context.with(trace.setSpan(parent, span), handler, undefined, fields[1]!);
+          acks.push(consumer.xack(stream, GROUP, id).then(endSpan(span)));
+        }
+      }
+      await Promise.all(acks);
+    },
+  };
+}
+
+/** The same loop through tracebridge's helpers; without `tracerProvider`, the global API's (no SDK). */
 function tracebridgePipeline(
   lib: typeof tracebridgeRedis,
   producerConnection: Redis,
   consumerConnection: Redis,
-  tracerProvider: TracerProvider,
+  tracerProvider: TracerProvider | undefined,
 ): Pipeline {
   const producers = new Map<string, tracebridgeRedis.StreamProducer>();
+  const withProvider = tracerProvider === undefined ? {} : { tracerProvider };
   const consumer = lib.streamConsumer(consumerConnection, {
     group: GROUP,
     consumer: CONSUMER,
-    tracerProvider,
+    ...withProvider,
   });
   return {
     add(stream, n) {
       let producer = producers.get(stream);
       if (producer === undefined) {
         producers.clear();
-        producer = lib.streamProducer(producerConnection, { stream, tracerProvider });
+        producer = lib.streamProducer(producerConnection, { stream, ...withProvider });
         producers.set(stream, producer);
       }
       return producer.add(['n', n]);
@@ -125,7 +142,12 @@ function tracebridgePipeline(
 }
 
 /** Enqueues `jobs` and processes them concurrently; resolves with how many distinct jobs were processed. */
-async function runJobs(pipeline: Pipeline, consumer: Redis, stream: string, jobs: number): Promise<number> {
+export async function runJobs(
+  pipeline: Pipeline,
+  consumer: Redis,
+  stream: string,
+  jobs: number,
+): Promise<number> {
   const seen = new Uint8Array(jobs);
   let processed = 0;
   const handler = (n: string) => {
@@ -162,139 +184,120 @@ async function runJobs(pipeline: Pipeline, consumer: Redis, stream: string, jobs
   return processed;
 }
 
-export function workload(): Workload {
-  const exporter = new CountingExporter();
-  const provider = new BasicTracerProvider({
-    sampler: new AlwaysOnSampler(),
-    // Large enough for every span of a run: the check after each run requires that none was dropped.
-    spanProcessors: [
-      new BatchSpanProcessor(exporter, { maxQueueSize: 2 * JOBS + 1_000, maxExportBatchSize: 4_096 }),
-    ],
-  });
-  const propagator = createPropagator('w3c');
-  const connections: Redis[] = [];
-  const pipelines = new Map<string, { pipeline: Pipeline; consumer: Redis; admin: Redis }>();
-  let stream = '';
-  let lastJobs = 0;
-  let lastProcessed = 0;
+/** One PRODUCER root and one CONSUMER child of it per job. */
+const jobTraces = (jobs: number): TraceGroup[] => [{ traces: jobs, spans: 2 }];
 
-  /** `traced`: the SDK is registered globally during the run, and two spans per job must come out. */
-  const variant = (
-    name: string,
-    traced: boolean,
-  ): Variant & { run(n: number): Promise<void>; exit(): Promise<void> } => ({
-    name,
-    async enter() {
-      stream = `redis-bench-${randomUUID().slice(0, 8)}`;
-      const { admin } = pipelines.get(name)!;
-      await admin.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
-      exporter.reset();
-      if (!traced) return;
-      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-      propagation.setGlobalPropagator(propagator);
-      trace.setGlobalTracerProvider(provider);
+/** Three connections (producer, consumer, admin) to the local Redis. */
+export async function openConnections(opened: Redis[]): Promise<[Redis, Redis, Redis]> {
+  const open = async () => {
+    const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+    opened.push(client);
+    await client.connect();
+    return client;
+  };
+  return Promise.all([open(), open(), open()]);
+}
+
+/** A fresh stream with the consumer group, named with a random suffix. */
+export async function freshStream(admin: Redis): Promise<string> {
+  const stream = `redis-bench-${randomUUID().slice(0, 8)}`;
+  await admin.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+  return stream;
+}
+
+interface RedisVariant extends Variant {
+  readonly cell: Cell;
+  open(lib: typeof tracebridgeRedis, connections: Redis[]): Promise<void>;
+  run(jobs: number): Promise<void>;
+  exit(): Promise<void>;
+}
+
+function redisVariant(cell: Cell, sdk: BenchSdk): RedisVariant {
+  const condition: Condition | undefined = cell.condition;
+  const samplerSdk = condition === undefined ? undefined : sdk.of(condition);
+  const scope = cell.family === 'floor' ? FLOOR_SCOPE : INSTRUMENTATION_NAME;
+  // The globals (context manager, propagator) are registered whenever an SDK is: never with no SDK.
+  const registers = samplerSdk !== undefined;
+  let connections: { pipeline: Pipeline; consumer: Redis; admin: Redis } | undefined;
+  let stream = '';
+  let jobs = 0;
+  let processed = 0;
+  return {
+    name: cell.name,
+    cell,
+    async open(lib, opened) {
+      const [producer, consumer, admin] = await openConnections(opened);
+      const pipeline =
+        cell.family === 'baseline'
+          ? plainPipeline(producer, consumer)
+          : cell.family === 'floor'
+            ? floorPipeline(producer, consumer, samplerSdk)
+            : tracebridgePipeline(lib, producer, consumer, samplerSdk?.provider);
+      connections = { pipeline, consumer, admin };
     },
-    async run(jobs) {
-      const { pipeline, consumer } = pipelines.get(name)!;
-      lastJobs = jobs;
-      lastProcessed = await runJobs(pipeline, consumer, stream, jobs);
+    async enter() {
+      stream = await freshStream(connections!.admin);
+      sdk.reset();
+      if (registers) sdk.register();
+    },
+    async run(n) {
+      jobs = n;
+      processed = await runJobs(connections!.pipeline, connections!.consumer, stream, n);
     },
     async exit() {
-      const { admin } = pipelines.get(name)!;
-      if (traced) {
-        await provider.forceFlush();
-        trace.disable();
-        context.disable();
-        propagation.disable();
-      }
+      if (registers) await sdk.unregister();
+      const { admin } = connections!;
       const pending = Number((await admin.xpending(stream, GROUP))[0]);
       await admin.del(stream);
-      const wantSpans = traced ? 2 * lastJobs : 0;
-      if (lastProcessed !== lastJobs || pending !== 0 || exporter.total !== wantSpans)
-        throw new Error(
-          `${name}: ${lastJobs} jobs: ${lastProcessed} processed, ${pending} pending, ${exporter.total} spans (expected ${wantSpans})`,
-        );
+      if (processed !== jobs || pending !== 0)
+        throw new Error(`${cell.name}: ${jobs} jobs: ${processed} processed, ${pending} pending`);
+      checkCounts(cell.name, condition ?? 'no SDK', sdk, scope, jobTraces(jobs));
     },
-  });
+  };
+}
 
-  const variants = [
-    variant(NAMES.baseline, false),
-    variant(NAMES.tracebridge, true),
-    variant(NAMES.tracebridgeOff, false),
-    variant(NAMES.sdkFloor, true),
-  ];
-
+export function workload(options: BenchOptions): Workload {
+  const jobs = options.quick ? 30_000 : 100_000;
+  const sdk = createBenchSdk(2 * jobs + 1_000);
+  const connections: Redis[] = [];
+  const variants = buildVariants(cells(false), options.include, (cell) => redisVariant(cell, sdk));
   return {
     name: 'redis-streams',
     description: `stream jobs through Redis: XADD (${CHUNK} in flight) while a consumer group reads ${READ_COUNT} at a time and XACKs each`,
     unit: 'job',
-    operations: JOBS,
-    rounds: 5,
+    operations: jobs,
+    rounds: options.quick ? 3 : 5,
     variants,
     async setup() {
       const lib = loadBuilt<typeof tracebridgeRedis>('redis/index', (m) => m.streamProducer);
-      const open = async () => {
-        const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
-        connections.push(client);
-        await client.connect();
-        return client;
-      };
+      for (const v of variants) await v.open(lib, connections);
       for (const v of variants) {
-        const [producer, consumer, admin] = await Promise.all([open(), open(), open()]);
-        const pipeline =
-          v.name === NAMES.baseline
-            ? plainPipeline(producer, consumer)
-            : v.name === NAMES.sdkFloor
-              ? plainPipeline(producer, consumer, provider.getTracer('bench-sdk-floor'))
-              : tracebridgePipeline(
-                  lib,
-                  producer,
-                  consumer,
-                  // No SDK: what a provider without a delegate gives, as when none is registered.
-                  v.name === NAMES.tracebridge ? provider : new ProxyTracerProvider(),
-                );
-        pipelines.set(v.name, { pipeline, consumer, admin });
-      }
-      for (const v of variants) {
-        exporter.kept = [];
+        sdk.keep(true);
         await v.enter?.();
         try {
           await v.run(CHECK_JOBS);
         } finally {
           await v.exit();
         }
-        if (v.name === NAMES.tracebridge) checkShape(exporter.kept);
-        exporter.kept = undefined;
+        const spans = sdk.keep(false);
+        const scope = v.cell.family === 'floor' ? FLOOR_SCOPE : INSTRUMENTATION_NAME;
+        checkExported(
+          v.name,
+          v.cell.condition ?? 'no SDK',
+          spans,
+          scope,
+          jobTraces(CHECK_JOBS),
+          rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
+        );
       }
     },
     async teardown() {
-      await provider.shutdown();
+      await sdk.shutdown();
       for (const client of connections) client.disconnect();
     },
   };
 }
 
-/** One PRODUCER root and one CONSUMER child of it per job. */
-function checkShape(spans: readonly ReadableSpan[]): void {
-  const sends = spans.filter((s) => s.kind === SpanKind.PRODUCER);
-  const processes = spans.filter((s) => s.kind === SpanKind.CONSUMER);
-  if (sends.length !== CHECK_JOBS || processes.length !== CHECK_JOBS)
-    throw new Error(
-      `tracebridge: ${sends.length} send and ${processes.length} process spans for ${CHECK_JOBS} jobs`,
-    );
-  const sendIds = new Set(sends.map((s) => s.spanContext().spanId));
-  if (!processes.every((s) => s.parentSpanContext !== undefined && sendIds.has(s.parentSpanContext.spanId)))
-    throw new Error('tracebridge: a process span is not a child of a send span: context did not travel');
-}
-
-/** The lines under the table: the ratio the issue's target is stated in, and what the SDK alone costs. */
-export function summary({ results }: WorkloadResult): string {
-  const ratio = (name: string) => results.find((r) => r.name === name)?.throughputRatio ?? NaN;
-  const ns = (name: string) => results.find((r) => r.name === name)?.medianNsPerOp ?? NaN;
-  const own = ns(NAMES.tracebridge) - ns(NAMES.sdkFloor);
-  return [
-    `tracebridge (SDK recording) vs plain ioredis: ${ratio(NAMES.tracebridge).toFixed(2)}x throughput (target >= 0.90x)`,
-    `tracebridge with no SDK registered: ${ratio(NAMES.tracebridgeOff).toFixed(2)}x`,
-    `the SDK alone, two bare spans per job: ${ratio(NAMES.sdkFloor).toFixed(2)}x; tracebridge's own cost above it: ${own.toFixed(0)} ns/job`,
-  ].join('\n');
+export function summary(result: WorkloadResult): string {
+  return targetsReport(result);
 }

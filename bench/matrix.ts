@@ -1,0 +1,149 @@
+/**
+ * The variants every workload runs, and the ratios the hot-path targets are stated in (issue 13):
+ *
+ * - the untraced baseline;
+ * - the floor: exactly tracebridge's spans made with the bare OpenTelemetry API (same count, kinds and
+ *   parents, inject into and extract from plain objects), the least any SDK-based instrumentation pays;
+ * - tracebridge;
+ * - the contrib instrumentation, where one exists;
+ *
+ * the floor and tracebridge under no SDK and each sampler, the contrib instrumentation under each sampler.
+ */
+import { CONDITIONS, SAMPLERS } from './bench-sdk';
+import type { Condition } from './bench-sdk';
+import { median } from './runner';
+import type { Variant, WorkloadResult } from './runner';
+
+export type Family = 'baseline' | 'floor' | 'tracebridge' | 'contrib';
+
+/** One cell of the matrix: what runs, and under which condition (none for the baseline). */
+export interface Cell {
+  readonly family: Family;
+  readonly condition: Condition | undefined;
+  readonly name: string;
+}
+
+/** The table's name of a cell: `tracebridge · AlwaysOn`, `floor · no SDK`, `no tracing`. */
+export function cellName(family: Family, condition: Condition | undefined): string {
+  return condition === undefined ? 'no tracing' : `${family} · ${condition}`;
+}
+
+/** Every cell of a workload, in run order; without `hasContrib`, no contrib cells. */
+export function cells(hasContrib: boolean): Cell[] {
+  const cell = (family: Family, condition: Condition | undefined): Cell => ({
+    family,
+    condition,
+    name: cellName(family, condition),
+  });
+  return [
+    cell('baseline', undefined),
+    ...CONDITIONS.flatMap((c) => [
+      cell('floor', c),
+      cell('tracebridge', c),
+      ...(hasContrib && c !== 'no SDK' ? [cell('contrib', c)] : []),
+    ]),
+  ];
+}
+
+/** The ratios of the issue's targets. */
+const NO_SDK_TARGET = 0.97;
+const FLOOR_TARGET = 0.95;
+const CONTRIB_TARGET = 1.2;
+
+/** What a ratio is computed from: wall-clock time per operation, or this process's CPU time per operation. */
+type Measure = 'nsPerOp' | 'cpuNsPerOp';
+
+/**
+ * One ratio of throughputs (`numerator` over `denominator`; 1.1 = numerator 10% faster), from the rounds:
+ * both variants ran in every round, interleaved, so each round gives one ratio; the median of those and
+ * their range are what the line prints.
+ */
+function roundRatios(
+  result: WorkloadResult,
+  measure: Measure,
+  numerator: string,
+  denominator: string,
+): number[] | undefined {
+  const top = result.results.find((r) => r.name === numerator)?.[measure];
+  const bottom = result.results.find((r) => r.name === denominator)?.[measure];
+  if (top === undefined || bottom === undefined) return undefined;
+  return top.map((ns, i) => bottom[i]! / ns);
+}
+
+/** `0.96x (0.91..1.02) MET`, for one measure. */
+function ratioCell(ratios: readonly number[], target: number | undefined): string {
+  const mid = median(ratios);
+  const spread = `(${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`;
+  const verdict = target === undefined ? '' : mid >= target ? ' MET' : ' UNMET';
+  return `${mid.toFixed(3)}x ${spread}${verdict}`.padEnd(27);
+}
+
+/** `label  wall 0.96x (0.91..1.02) MET  cpu 0.97x (..) MET  (target >= 0.95x)`; `n/a` when a side did not run. */
+function ratioLine(
+  result: WorkloadResult,
+  label: string,
+  numerator: string,
+  denominator: string,
+  target?: number,
+): string {
+  const wall = roundRatios(result, 'nsPerOp', numerator, denominator);
+  const cpu = roundRatios(result, 'cpuNsPerOp', numerator, denominator);
+  if (wall === undefined || cpu === undefined || wall.length === 0)
+    return `  ${label.padEnd(66)} n/a (not run)`;
+  const goal = target === undefined ? '' : `(target >= ${target.toFixed(2)}x)`;
+  return `  ${label.padEnd(66)} wall ${ratioCell(wall, target)} cpu ${ratioCell(cpu, target)} ${goal}`.trimEnd();
+}
+
+/**
+ * The lines under a workload's table: each target's ratio as the median of per-round ratios with their
+ * min..max, by wall-clock throughput and by this process's CPU per operation (on a shared machine the
+ * latter is the steadier measure of tracing's own cost), and whether each is met; then the floor against
+ * the baseline, for scale.
+ */
+export function targetsReport(result: WorkloadResult, contribLabel?: string): string {
+  const name = cellName;
+  const line = ratioLine.bind(undefined, result);
+  const lines = ['targets (median of per-round throughput ratios, min..max across rounds):'];
+  lines.push(
+    line(
+      'tracebridge, no SDK vs no tracing',
+      name('tracebridge', 'no SDK'),
+      name('baseline', undefined),
+      NO_SDK_TARGET,
+    ),
+  );
+  for (const sampler of SAMPLERS)
+    lines.push(
+      line(
+        `tracebridge vs floor, ${sampler}`,
+        name('tracebridge', sampler),
+        name('floor', sampler),
+        FLOOR_TARGET,
+      ),
+    );
+  if (contribLabel !== undefined)
+    for (const sampler of SAMPLERS)
+      lines.push(
+        line(
+          `tracebridge vs ${contribLabel}, ${sampler}`,
+          name('tracebridge', sampler),
+          name('contrib', sampler),
+          CONTRIB_TARGET,
+        ),
+      );
+  lines.push('for scale:');
+  for (const condition of CONDITIONS)
+    lines.push(
+      line(`floor vs no tracing, ${condition}`, name('floor', condition), name('baseline', undefined)),
+    );
+  return lines.join('\n');
+}
+
+/** The variants of `cells` that `include` keeps, built by `build`. */
+export function buildVariants<V extends Variant>(
+  all: readonly Cell[],
+  include: (name: string) => boolean,
+  build: (cell: Cell) => V,
+): V[] {
+  return all.filter((cell) => include(cell.name)).map(build);
+}
