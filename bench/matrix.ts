@@ -91,7 +91,15 @@ function ratioLine(
   if (wall === undefined || cpu === undefined || wall.length === 0)
     return `  ${label.padEnd(66)} n/a (not run)`;
   const goal = target === undefined ? '' : `(target >= ${target.toFixed(2)}x)`;
-  return `  ${label.padEnd(66)} wall ${ratioCell(wall, target)} cpu ${ratioCell(cpu, target)} ${goal}`.trimEnd();
+  const alloc = `alloc ${allocationDifference(result, numerator, denominator)}`.padEnd(18);
+  return `  ${label.padEnd(66)} wall ${ratioCell(wall, target)} cpu ${ratioCell(cpu, target)} ${alloc} ${goal}`.trimEnd();
+}
+
+/** `+1234 B`: how many more bytes per operation `numerator` allocates than `denominator` (medians). */
+function allocationDifference(result: WorkloadResult, numerator: string, denominator: string): string {
+  const bytes = (name: string) => median(result.results.find((r) => r.name === name)!.bytesPerOp);
+  const difference = Math.round(bytes(numerator) - bytes(denominator));
+  return `${difference >= 0 ? '+' : ''}${difference} B`;
 }
 
 /**

@@ -5,6 +5,7 @@
  * falls on every variant alike. It reports medians and ratios against the baseline measured in
  * the same run; absolute numbers from different runs are not comparable and are not the point.
  */
+import { measureAllocation } from './allocation';
 
 /** How `npm run bench` was asked to run: `--quick` (fewer operations and rounds), `--only=a,b`. */
 export interface BenchOptions {
@@ -51,6 +52,12 @@ export interface VariantResult {
    * wall-clock time mixes the variant's cost with the brokers' and other tenants' load; this is its own.
    */
   readonly cpuNsPerOp: readonly number[];
+  /**
+   * Bytes allocated on the heap per operation, one entry per timed round: unlike time, independent of the
+   * machine's load. Counts the whole process (the broker client's allocations too): read it as a difference
+   * from the baseline.
+   */
+  readonly bytesPerOp: readonly number[];
   readonly medianNsPerOp: number;
   /** Median operations per second. */
   readonly opsPerSecond: number;
@@ -69,15 +76,20 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function timeRun(variant: Variant, operations: number): Promise<{ wall: number; cpu: number }> {
+async function timeRun(
+  variant: Variant,
+  operations: number,
+): Promise<{ wall: number; cpu: number; bytes: number }> {
   await variant.enter?.();
   try {
     const cpuBefore = process.cpuUsage();
     const start = process.hrtime.bigint();
-    await variant.run(operations);
+    const allocated = await measureAllocation(async () => {
+      await variant.run(operations);
+    });
     const wall = Number(process.hrtime.bigint() - start) / operations;
     const cpu = process.cpuUsage(cpuBefore);
-    return { wall, cpu: ((cpu.user + cpu.system) * 1000) / operations };
+    return { wall, cpu: ((cpu.user + cpu.system) * 1000) / operations, bytes: allocated / operations };
   } finally {
     await variant.exit?.();
   }
@@ -88,16 +100,18 @@ export async function runWorkload(workload: Workload): Promise<WorkloadResult> {
   const rounds = workload.rounds ?? 7;
   const samples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
   const cpuSamples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
+  const byteSamples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
   await workload.setup?.();
   try {
     const variants = workload.variants;
     for (let round = 0; round <= rounds; round++) {
       for (let i = 0; i < variants.length; i++) {
         const variant = variants[(i + round) % variants.length]!;
-        const { wall, cpu } = await timeRun(variant, workload.operations);
+        const { wall, cpu, bytes } = await timeRun(variant, workload.operations);
         if (round === 0) continue;
         samples.get(variant.name)!.push(wall);
         cpuSamples.get(variant.name)!.push(cpu);
+        byteSamples.get(variant.name)!.push(bytes);
       }
     }
   } finally {
@@ -113,6 +127,7 @@ export async function runWorkload(workload: Workload): Promise<WorkloadResult> {
         name: variant.name,
         nsPerOp,
         cpuNsPerOp: cpuSamples.get(variant.name)!,
+        bytesPerOp: byteSamples.get(variant.name)!,
         medianNsPerOp,
         opsPerSecond: 1e9 / medianNsPerOp,
         throughputRatio: baselineNs / medianNsPerOp,
@@ -136,6 +151,7 @@ export function formatTable({ workload, results }: WorkloadResult): string {
       'spread (min..max ns)',
       `CPU ns/${workload.unit}`,
       'CPU spread',
+      `B/${workload.unit}`,
     ],
     ...results.map((r, i) => [
       r.name + (i === 0 ? ' (baseline)' : ''),
@@ -145,6 +161,7 @@ export function formatTable({ workload, results }: WorkloadResult): string {
       range(r.nsPerOp),
       median(r.cpuNsPerOp).toFixed(0),
       range(r.cpuNsPerOp),
+      median(r.bytesPerOp).toFixed(0),
     ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
