@@ -1,5 +1,5 @@
 import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
+import type { Attributes, Baggage, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { ContextVerifier, SignatureCheck } from './context-signing';
 import { ATTR_TRACEBRIDGE_INCOMING_POLICY, ATTR_TRACEBRIDGE_TRUST_SIGNATURE } from './semantic-attributes';
 import { stricterPolicy } from './trust-policy';
@@ -9,8 +9,11 @@ import type { IncomingPolicy, ResolvedIncomingPolicy } from './trust-policy';
 export interface IncomingContext {
   /** The parent to start the processing span with: the sender's context (or its span alone), or the root. */
   readonly parent: Context;
-  /** The sender's span under `'link'`, then the ambient span when there is one (never the parent itself). */
-  readonly links: Link[];
+  /**
+   * The sender's span under `'link'`, then the ambient span when there is one (never the parent itself);
+   * `undefined` when there is neither, so that the common case allocates no array.
+   */
+  readonly links: Link[] | undefined;
   /**
    * The context the work runs in, before the processing span is set on it: the ambient context with its
    * baggage replaced by the sender's (trusted) or removed (untrusted). Ambient baggage never leaks in.
@@ -61,16 +64,22 @@ export function resolveIncomingContext(
     }
   }
   const links = ambientLinks(ambient, continues(policy) ? sender : undefined);
-  if (policy === 'link' && sender !== undefined) links.unshift({ context: sender });
-  const baggage = policy === 'parent' ? propagation.getBaggage(extracted) : undefined;
   return {
     parent: parentFor(policy, extracted, sender, resolved.sampleRatio),
-    links,
-    workBase:
-      baggage === undefined ? propagation.deleteBaggage(ambient) : propagation.setBaggage(ambient, baggage),
+    links: policy === 'link' && sender !== undefined ? [{ context: sender }, ...(links ?? [])] : links,
+    workBase: workBaseFor(ambient, policy === 'parent' ? propagation.getBaggage(extracted) : undefined),
     policy,
     signature,
   };
+}
+
+/**
+ * The ambient context with its baggage replaced by `baggage`, or removed. Removing baggage from a context
+ * that holds none would copy it for nothing (every message, with no SDK at all), so it is returned as is.
+ */
+function workBaseFor(ambient: Context, baggage: Baggage | undefined): Context {
+  if (baggage !== undefined) return propagation.setBaggage(ambient, baggage);
+  return propagation.getBaggage(ambient) === undefined ? ambient : propagation.deleteBaggage(ambient);
 }
 
 /** Records on a recording span the policy that applied (unless `'parent'`) and the signature check. */
@@ -111,11 +120,14 @@ function validSpanContext(ctx: Context): SpanContext | undefined {
   return spanContext !== undefined && isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
-/** A link to the ambient span, unless there is none or it is the very span that will be the parent. */
-export function ambientLinks(ambient: Context, parent: SpanContext | undefined): Link[] {
+/**
+ * A link to the ambient span, unless there is none or it is the very span that will be the parent
+ * (`undefined` then: no array for the common case of a consumer with no active span).
+ */
+export function ambientLinks(ambient: Context, parent: SpanContext | undefined): Link[] | undefined {
   const ambientSpanContext = validSpanContext(ambient);
-  if (ambientSpanContext === undefined) return [];
+  if (ambientSpanContext === undefined) return undefined;
   const isParent =
     parent?.spanId === ambientSpanContext.spanId && parent.traceId === ambientSpanContext.traceId;
-  return isParent ? [] : [{ context: ambientSpanContext }];
+  return isParent ? undefined : [{ context: ambientSpanContext }];
 }

@@ -1,4 +1,4 @@
-import { ValueType } from '@opentelemetry/api';
+import { createNoopMeter, ValueType } from '@opentelemetry/api';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { safely } from './diagnostics';
 import {
@@ -19,16 +19,31 @@ const QUEUE_TIME_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 
 /** Consumer lag runs from none to millions of messages behind; powers of ten, with steps between. */
 const CONSUMER_LAG_BUCKETS = [0, 1, 10, 50, 100, 500, 1000, 5000, 10_000, 50_000, 100_000, 1_000_000];
 
+/** The class of the API's no-op meter, which every provider hands out when no MeterProvider is registered. */
+const NOOP_METER_CLASS: unknown = createNoopMeter().constructor;
+
+/**
+ * Whether `meter` is the API's no-op meter. A meter is fixed once obtained (the metrics API has no proxy
+ * provider that a later registration would reach), so a no-op meter stays a no-op for good: what it would
+ * record can be skipped, without building attributes or reading the clock.
+ */
+export function isNoopMeter(meter: Meter): boolean {
+  return meter.constructor === NOOP_METER_CLASS;
+}
+
 /**
  * The messaging histograms and counters, created on first use from the meter the telemetry was given.
- * Without a registered MeterProvider they are the API's no-op instruments.
+ * Without a registered MeterProvider, the meter is the API's no-op one and nothing is recorded at all.
  */
 export class MessagingMetrics {
+  /** Whether anything is recorded: false when the meter is the API's no-op meter, decided once. */
+  readonly live: boolean;
   readonly #meter: Meter;
   #instruments: Instruments | undefined;
 
   constructor(meter: Meter) {
     this.#meter = meter;
+    this.live = !isNoopMeter(meter);
   }
 
   /** A send or a pull receive finished: its duration, and the messages it carried. */
@@ -38,6 +53,7 @@ export class MessagingMetrics {
     errorType: string | undefined,
     sent: number,
   ): void {
+    if (!this.live) return;
     safely(
       'recording messaging metrics',
       () => {
@@ -52,6 +68,7 @@ export class MessagingMetrics {
 
   /** Messages handed to the application by a consumer. */
   recordConsumed(attributes: Attributes, count: number): void {
+    if (!this.live) return;
     safely(
       'recording messaging metrics',
       () => this.#get().consumedMessages.add(count, attributes),
@@ -61,6 +78,7 @@ export class MessagingMetrics {
 
   /** A process span ended: how long the application's work took. */
   recordProcess(attributes: Attributes, durationS: number, errorType: string | undefined): void {
+    if (!this.live) return;
     safely(
       'recording messaging metrics',
       () => this.#get().processDuration.record(durationS, withErrorType(attributes, errorType)),
@@ -70,6 +88,7 @@ export class MessagingMetrics {
 
   /** How long a message waited between being enqueued and reaching the consumer. */
   recordTimeInQueue(attributes: Attributes, seconds: number): void {
+    if (!this.live) return;
     safely(
       'recording messaging metrics',
       () => this.#get().timeInQueue.record(seconds, attributes),
@@ -79,6 +98,7 @@ export class MessagingMetrics {
 
   /** How many messages the consumer was behind the end of the partition when it received a batch. */
   recordConsumerLag(attributes: Attributes, lag: number): void {
+    if (!this.live) return;
     safely('recording messaging metrics', () => this.#get().consumerLag.record(lag, attributes), undefined);
   }
 

@@ -23,6 +23,7 @@ import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
 import { injectContext, MessagingSpan } from './messaging-span';
+import type { SpanEndListener } from './messaging-span';
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -183,6 +184,12 @@ interface OperationProfile {
   readonly attributes: Attributes;
   /** The policy for the destination's own name; an explicit `incomingSubject` is resolved instead. */
   readonly policy: ResolvedIncomingPolicy;
+  /**
+   * Records a one-message span's duration on the operation's metric when it ends; shared by every span of
+   * the profile (no closure per message), and `undefined` when there is nothing to record (a create span,
+   * or no live meter), which also spares the span reading the clock.
+   */
+  readonly onEnd: SpanEndListener | undefined;
 }
 
 /** Bounds the per-destination caches; temporary reply queues could otherwise grow them forever. */
@@ -257,20 +264,20 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const profile = this.#profile(params.operationName, type, params.destination, params.destinationTraits);
     const parent = params.parent ?? context.active();
     const span = this.#startSpan(profile, params.kind ?? DEFAULT_KIND[type], params.links, parent);
+    const count = params.messageCount ?? 1;
     if (span.isRecording()) {
       if (profile.namePerSpan && params.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
-      const count = params.messageCount ?? 1;
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
       callHook('describe', params.describe, span);
       callHook('sendHook', this.#options.sendHook, span, params.info);
     }
-    const onEnd =
-      type === 'send'
-        ? (durationS: number, errorType: string | undefined) =>
-            this.#metrics.recordOperation(profile.attributes, durationS, errorType, params.messageCount ?? 1)
-        : undefined;
-    return new MessagingSpan(span, trace.setSpan(parent, span), onEnd, this.#signing?.signer);
+    return new MessagingSpan(
+      span,
+      trace.setSpan(parent, span),
+      this.#sendEndListener(profile, count),
+      this.#signing?.signer,
+    );
   }
 
   /**
@@ -362,11 +369,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const batch = new MessagingBatch<C, ProcessInfo>(
       (extracted, messageAmbient, message) =>
         this.#startConsumerSpan(profile, policy, undefined, extracted, messageAmbient, message),
-      new MessagingSpan(
-        span,
-        trace.setSpan(propagation.deleteBaggage(ambient), span),
-        (durationS, errorType) => this.#metrics.recordProcess(profile.attributes, durationS, errorType),
-      ),
+      new MessagingSpan(span, trace.setSpan(propagation.deleteBaggage(ambient), span), profile.onEnd),
       params.messages,
       timesInQueueMs,
       this.#reader,
@@ -433,13 +436,14 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       callHook('describe', message.describe, span);
       callHook('processHook', this.#options.processHook, span, message.info);
     }
-    const onEnd =
-      profile.operationType === 'receive'
-        ? (durationS: number, errorType: string | undefined) =>
-            this.#metrics.recordOperation(profile.attributes, durationS, errorType, 0)
-        : (durationS: number, errorType: string | undefined) =>
-            this.#metrics.recordProcess(profile.attributes, durationS, errorType);
-    return new MessagingSpan(span, trace.setSpan(workBase, span), onEnd);
+    return new MessagingSpan(span, trace.setSpan(workBase, span), profile.onEnd);
+  }
+
+  /** A send's end listener: the profile's shared one for one message, its own for a batch send. */
+  #sendEndListener(profile: OperationProfile, count: number): SpanEndListener | undefined {
+    if (count === 1 || profile.onEnd === undefined) return profile.onEnd;
+    return (durationS, errorType) =>
+      this.#metrics.recordOperation(profile.attributes, durationS, errorType, count);
   }
 
   /** The signature reader carriers run on extract, when signing is configured. */
@@ -485,6 +489,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         destination,
         traits,
         this.#policyFor,
+        this.#metrics,
       );
       byDestination.set(key, profile);
     }
@@ -505,6 +510,7 @@ function createProfile(
   destination: string | undefined,
   traits: DestinationTraits | undefined,
   policyFor: IncomingPolicyResolver,
+  metrics: MessagingMetrics,
 ): OperationProfile {
   const attributes: Attributes = {
     [ATTR_MESSAGING_SYSTEM]: system,
@@ -514,11 +520,31 @@ function createProfile(
   if (traits !== undefined) Object.assign(attributes, traitsAttributes(traits));
   else if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
   const stableName = traits === undefined ? destination : traits.template;
+  Object.freeze(attributes);
   return {
     spanName: stableName === undefined ? operationName : `${operationName} ${stableName}`,
     namePerSpan: traits !== undefined,
     operationType,
-    attributes: Object.freeze(attributes),
+    attributes,
     policy: policyFor({ name: stableName ?? '' }),
+    onEnd: metrics.live ? endListener(metrics, operationType, attributes) : undefined,
   };
+}
+
+/** What a one-message span of the operation records when it ends: see {@link OperationProfile.onEnd}. */
+function endListener(
+  metrics: MessagingMetrics,
+  operationType: MessagingOperationType,
+  attributes: Attributes,
+): SpanEndListener | undefined {
+  switch (operationType) {
+    case 'create':
+      return undefined;
+    case 'send':
+      return (durationS, errorType) => metrics.recordOperation(attributes, durationS, errorType, 1);
+    case 'receive':
+      return (durationS, errorType) => metrics.recordOperation(attributes, durationS, errorType, 0);
+    case 'process':
+      return (durationS, errorType) => metrics.recordProcess(attributes, durationS, errorType);
+  }
 }
