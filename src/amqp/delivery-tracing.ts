@@ -1,5 +1,7 @@
 import type { Span } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { logger, safely } from '../core/diagnostics';
+import type { DestinationTraits } from '../core/destination-traits';
+import type { IncomingSubject } from '../core/trust-policy';
 import type { MessagingSpan } from '../core/messaging-span';
 import { isPromiseLike } from '../core/promise-like';
 import {
@@ -41,6 +43,7 @@ export function traceConsumer(
 ): AmqpConsumeCallback {
   // Known from the options or from the first delivery; the broker's cancel does not say which consumer.
   let consumerTag = consumerTagOption;
+  const names = new DeliveryNames(queue);
   return (message) => {
     if (message === null || message === undefined) {
       const tag = consumerTag;
@@ -52,7 +55,7 @@ export function traceConsumer(
         );
       return onMessage(message);
     }
-    const span = startDelivery(config, queue, message, 'process');
+    const span = startDelivery(config, names, message, 'process');
     if (span === undefined) return onMessage(message);
     if (noAck) return span.runUnawaited(() => onMessage(message), true);
     const fields = message.fields;
@@ -72,7 +75,7 @@ export function traceGet(config: AmqpChannelConfig, queue: string, noAck: boolea
   if (!isPromiseLike(result)) return result;
   return result.then((message: unknown) => {
     if (isMessage(message)) {
-      const span = startDelivery(config, queue, message, 'receive');
+      const span = startDelivery(config, new DeliveryNames(queue), message, 'receive');
       if (span !== undefined) {
         if (noAck) span.end();
         else
@@ -104,32 +107,68 @@ export function traceCancel(config: AmqpChannelConfig, consumerTag: unknown, res
   });
 }
 
+/**
+ * The names of one consumer's deliveries: its queue's, and per exchange and routing key the destination
+ * and the subject of the trust policy. A consumer's deliveries nearly always repeat the last pair, so the
+ * last one's names are kept rather than joined and allocated again for every message.
+ */
+class DeliveryNames {
+  readonly queue: string;
+  readonly traits: DestinationTraits | undefined;
+  /** `messaging.destination.name` of the last delivery given to {@link update}. */
+  destination = '';
+  /** The trust policy's subject of the last delivery given to {@link update}. */
+  subject: IncomingSubject = { name: '' };
+  readonly #queueName: string;
+  #known = false;
+  #exchange: unknown;
+  #routingKey: unknown;
+
+  constructor(queue: string) {
+    this.queue = queue;
+    this.#queueName = nameOf(queue);
+    this.traits = consumeDestinationTraits(this.#queueName);
+  }
+
+  /** Makes `destination` and `subject` those of a delivery with these `fields`. */
+  update(fields: AmqpMessage['fields']): void {
+    if (this.#known && fields.exchange === this.#exchange && fields.routingKey === this.#routingKey) return;
+    this.#known = true;
+    this.#exchange = fields.exchange;
+    this.#routingKey = fields.routingKey;
+    const exchange = nameOf(fields.exchange);
+    this.destination = consumeDestination(exchange, nameOf(fields.routingKey), this.#queueName);
+    // Rules match the queue and the exchange, names the operator controls, never the routing key.
+    this.subject = Object.freeze({ name: this.#queueName, exchange });
+  }
+}
+
 /** Starts the span of one delivery or pulled message; `undefined` only if something unforeseen threw. */
 function startDelivery(
   config: AmqpChannelConfig,
-  queue: string,
+  names: DeliveryNames,
   message: AmqpMessage,
   operation: 'process' | 'receive',
 ): MessagingSpan | undefined {
-  return safely(
-    `starting a ${operation} span`,
-    () => {
-      const { fields, properties } = message;
-      return config.telemetry.startProcess({
-        destination: consumeDestination(nameOf(fields.exchange), nameOf(fields.routingKey), nameOf(queue)),
-        destinationTraits: consumeDestinationTraits(nameOf(queue)),
-        // Rules match the queue and the exchange, names the operator controls, never the routing key.
-        incomingSubject: { name: nameOf(queue), exchange: nameOf(fields.exchange) },
-        operationType: operation,
-        carrier: amqpHeadersCarrier,
-        headers: properties.headers,
-        enqueueTimeMs: enqueueTimeMs(properties.timestamp),
-        describe: (span) => describeDelivery(span, message),
-        info: { queue, message, operation },
-      });
-    },
-    undefined,
-  );
+  // Inline rather than through `safely`: this runs for every delivery, and a closure each adds up.
+  try {
+    const { fields, properties } = message;
+    names.update(fields);
+    return config.telemetry.startProcess({
+      destination: names.destination,
+      destinationTraits: names.traits,
+      incomingSubject: names.subject,
+      operationType: operation,
+      carrier: amqpHeadersCarrier,
+      headers: properties.headers,
+      enqueueTimeMs: enqueueTimeMs(properties.timestamp),
+      describe: (span) => describeDelivery(span, message),
+      info: { queue: names.queue, message, operation },
+    });
+  } catch (error) {
+    logger.error(`starting a ${operation} span failed; tracing skips this step`, error);
+    return undefined;
+  }
 }
 
 function describeDelivery(span: Span, message: AmqpMessage): void {

@@ -1,4 +1,4 @@
-import { safely } from '../core/diagnostics';
+import { logger } from '../core/diagnostics';
 import type { SettleOutcome } from '../core/settle-outcome';
 import type { DeliveryTracker } from './delivery-tracker';
 
@@ -33,15 +33,14 @@ export function settleDelivery(
   multiple: unknown,
   outcome: SettleOutcome,
 ): void {
-  safely(
-    'ending a settled delivery’s span',
-    () => {
-      const tag = (message as { fields?: { deliveryTag?: unknown } } | null | undefined)?.fields?.deliveryTag;
-      if (typeof tag !== 'number') return;
-      // amqplib sends `multiple: !!allUpTo`.
-      if (multiple) tracker.settleUpTo(tag, outcome);
-      else tracker.settleOne(tag, outcome);
-    },
-    undefined,
-  );
+  // Inline rather than through `safely`: this runs for every settle, and a closure each adds up.
+  try {
+    const tag = (message as { fields?: { deliveryTag?: unknown } } | null | undefined)?.fields?.deliveryTag;
+    if (typeof tag !== 'number') return;
+    // amqplib sends `multiple: !!allUpTo`.
+    if (multiple) tracker.settleUpTo(tag, outcome);
+    else tracker.settleOne(tag, outcome);
+  } catch (error) {
+    logger.error('ending a settled delivery’s span failed; tracing skips this step', error);
+  }
 }

@@ -102,11 +102,15 @@ function tracedMethods(
       ...rest: unknown[]
     ) =>
       tracePublish(config, confirms, exchange, routingKey, content, options, rest, (outgoing, args) =>
-        callWith(target, 'publish', [exchange, routingKey, content, outgoing, ...args]),
+        args.length === 0
+          ? target.publish(exchange, routingKey, content, outgoing)
+          : callWith(target, 'publish', [exchange, routingKey, content, outgoing, ...args]),
       ),
     sendToQueue: (queue: string, content: Buffer, options?: AmqpPublishOptions, ...rest: unknown[]) =>
       tracePublish(config, confirms, '', queue, content, options, rest, (outgoing, args) =>
-        callWith(target, 'sendToQueue', [queue, content, outgoing, ...args]),
+        args.length === 0
+          ? target.sendToQueue(queue, content, outgoing)
+          : callWith(target, 'sendToQueue', [queue, content, outgoing, ...args]),
       ),
     consume: (
       queue: string,
@@ -126,7 +130,10 @@ function tracedMethods(
     get: (queue: string, options?: { noAck?: unknown }, ...rest: unknown[]) =>
       traceGet(config, queue, Boolean(options?.noAck), callWith(target, 'get', [queue, options, ...rest])),
     ack: (message: unknown, allUpTo?: unknown, ...rest: unknown[]) => {
-      const result = callWith(target, 'ack', [message, allUpTo, ...rest]);
+      const result =
+        rest.length === 0
+          ? target.ack(message as never, allUpTo as never)
+          : callWith(target, 'ack', [message, allUpTo, ...rest]);
       settleDelivery(tracker, message, allUpTo, SETTLED.ack);
       return result;
     },
@@ -155,7 +162,8 @@ function tracedMethods(
 }
 
 /**
- * Calls the channel's own method with the channel as `this`, so amqplib's internal calls (a ConfirmChannel's
+ * Calls the channel's own method with the channel as `this` (the methods above call it directly, with no
+ * array, when there are no extra arguments: the common case, on every message), so amqplib's internal calls (a ConfirmChannel's
  * `sendToQueue` calls `this.publish`) reach amqplib, never the traced wrappers a second time.
  */
 function callWith(target: AmqpChannel, method: TracedMethodName, args: unknown[]): unknown {

@@ -9,6 +9,7 @@ import {
   ATTR_TRACEBRIDGE_ATTEMPT,
 } from '../core/semantic-attributes';
 import type { BatchMessage } from '../core/messaging-batch';
+import type { ProcessParams } from '../core/messaging-telemetry';
 import { kafkaHeadersCarrier } from '../propagation/kafka-headers-carrier';
 import type { KafkaHeaders } from '../propagation/kafka-headers-carrier';
 import type { KafkaConsumerInfo } from './kafka-options';
@@ -24,13 +25,18 @@ export interface ConsumedMessageScope {
   readonly recordBinaryKeys: boolean;
 }
 
-/** A consumed message as the messaging core takes it: carrier, headers, enqueue time, attributes. */
+/**
+ * A consumed message as the messaging core takes it: destination, carrier, headers, enqueue time,
+ * attributes. The one object serves as a batch's message and as a single message's process parameters.
+ */
 export function consumedMessage(
   scope: ConsumedMessageScope,
   message: KafkaMessageLike,
   attempt: number | undefined,
-): BatchMessage<KafkaHeaders | undefined, KafkaConsumerInfo> {
+): ProcessParams<KafkaHeaders | undefined, KafkaConsumerInfo> &
+  BatchMessage<KafkaHeaders | undefined, KafkaConsumerInfo> {
   return {
+    destination: scope.topic,
     carrier: kafkaHeadersCarrier,
     headers: message.headers,
     // The record timestamp: the producer's create time, or the broker's append time (LogAppendTime).

@@ -14,6 +14,8 @@ export class RedeliveryTracker {
 
   /** Failures already seen for `offset` of this partition: 0 on a first delivery. */
   failuresBefore(topic: string, partition: number, offset: string): number {
+    // Nothing failed (the usual case): no key to build for every message.
+    if (this.#failures.size === 0) return 0;
     const entry = this.#failures.get(partitionKey(topic, partition));
     return entry !== undefined && entry.offset === offset ? entry.failures : 0;
   }

@@ -91,15 +91,15 @@ function traceEachMessage(
   handler: Handler<KafkaEachMessagePayload>,
   tracing: ConsumerTracing,
 ): Handler<KafkaEachMessagePayload> {
+  // Consecutive messages mostly share their partition: one scope object for a run of them, not one each.
+  let lastScope: ConsumedMessageScope | undefined;
   return (payload) => {
     if (!isMessagePayload(payload)) return handler(payload);
     const { topic, partition, message } = payload;
     const attempt = attemptOf(payload, tracing.retries);
-    const scope = scopeOf(topic, partition, tracing);
-    const processing = tracing.telemetry.startProcess({
-      destination: topic,
-      ...consumedMessage(scope, message, attempt),
-    });
+    const scope = scopeOf(topic, partition, tracing, lastScope);
+    lastScope = scope;
+    const processing = tracing.telemetry.startProcess(consumedMessage(scope, message, attempt));
     // The attempt travels in the handler's context, so `retryMessage` can number the next one.
     const work =
       attempt === undefined
@@ -173,8 +173,17 @@ function consumerLag(batch: KafkaBatchLike): number | undefined {
   return Number.isSafeInteger(lag) && lag >= 0 ? lag : undefined;
 }
 
-function scopeOf(topic: string, partition: number, tracing: ConsumerTracing): ConsumedMessageScope {
-  return { topic, partition, groupId: tracing.groupId(), recordBinaryKeys: tracing.recordBinaryKeys };
+/** The scope of a message of `topic` and `partition`: `previous` again when it is the same. */
+function scopeOf(
+  topic: string,
+  partition: number,
+  tracing: ConsumerTracing,
+  previous?: ConsumedMessageScope,
+): ConsumedMessageScope {
+  const groupId = tracing.groupId();
+  if (previous?.topic === topic && previous.partition === partition && previous.groupId === groupId)
+    return previous;
+  return { topic, partition, groupId, recordBinaryKeys: tracing.recordBinaryKeys };
 }
 
 /**
