@@ -133,6 +133,11 @@ export interface ProcessParams<C, ProcessInfo> {
   readonly enqueueTimeMs?: number;
   /** The context active where the message arrived. Default: the active context. Linked, never a parent. */
   readonly ambient?: Context;
+  /**
+   * A policy for this one message, applied only when it trusts less than the destination's (`'link'` for
+   * a scheduled job's run, which starts its own trace). Default: the destination's policy.
+   */
+  readonly policy?: IncomingPolicy;
   /** Adds transport-specific attributes; called only when the span is recording. */
   readonly describe?: (span: Span) => void;
   /** Handed to `processHook`. */
@@ -285,6 +290,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     return this.#startConsumerSpan(profile, params.kind, extracted, params.ambient ?? context.active(), {
       destination: params.destination,
       timeInQueueMs,
+      policy: params.policy,
       describe: params.describe,
       info: params.info,
     });
@@ -364,11 +370,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     message: {
       destination?: string;
       timeInQueueMs: number | undefined;
+      policy?: IncomingPolicy;
       describe?: (span: Span) => void;
       info: ProcessInfo;
     },
   ): MessagingSpan {
-    const policy = profile.policy;
+    const policy = leastTrusting(profile.policy, message.policy);
     const { parent, links, workBase } = resolveIncomingContext(policy, extracted, ambient);
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     if (span.isRecording()) {
@@ -427,6 +434,13 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return profile;
   }
+}
+
+/** Trust only goes down: a message's own policy never trusts more than its destination's. */
+const TRUST_ORDER: Readonly<Record<IncomingPolicy, number>> = { parent: 0, link: 1, ignore: 2 };
+
+function leastTrusting(destination: IncomingPolicy, message: IncomingPolicy | undefined): IncomingPolicy {
+  return message !== undefined && TRUST_ORDER[message] > TRUST_ORDER[destination] ? message : destination;
 }
 
 /**
