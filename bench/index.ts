@@ -29,6 +29,7 @@ const WORKLOADS: Record<string, () => Promise<WorkloadModule>> = {
   kafka: () => import('./workloads/kafka.js'),
   amqp: () => import('./workloads/amqp.js'),
   'redis-streams': () => import('./workloads/redis-streams.js'),
+  bullmq: () => import('./workloads/bullmq.js'),
 };
 
 async function main(): Promise<void> {
