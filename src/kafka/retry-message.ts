@@ -1,6 +1,7 @@
 import { context, createContextKey, propagation } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { KafkaHeaders } from '../propagation/kafka-headers-carrier';
+import { assignOwnFields } from '../propagation/own-fields';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
 
 /**
@@ -54,15 +55,14 @@ export function retryMessage(
   headers?: Readonly<Record<string, string | Buffer>>,
 ): KafkaOutgoingMessage {
   const attempt = currentAttempt(message);
-  const copied: KafkaHeaders = {};
   const tracingFields = new Set(propagation.fields().map((f) => f.toLowerCase()));
-  if (message.headers !== undefined && message.headers !== null) {
-    for (const key of Object.keys(message.headers)) {
-      if (tracingFields.has(key.toLowerCase()) || key === KAFKA_ATTEMPT_HEADER) continue;
-      copied[key] = message.headers[key];
-    }
-  }
-  Object.assign(copied, headers, { [KAFKA_ATTEMPT_HEADER]: String(attempt + 1) });
+  const copied = assignOwnFields<KafkaHeaders>(
+    {},
+    message.headers,
+    (key) => !tracingFields.has(key.toLowerCase()) && key !== KAFKA_ATTEMPT_HEADER,
+  );
+  assignOwnFields(copied, headers);
+  copied[KAFKA_ATTEMPT_HEADER] = String(attempt + 1);
   return { key: message.key, value: message.value, headers: copied };
 }
 

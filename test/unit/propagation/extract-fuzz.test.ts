@@ -187,6 +187,16 @@ interface Materialized {
 
 const flat = (v: Value): Value[] => (Array.isArray(v) ? v : [v]);
 
+/**
+ * What a carrier that matches names case-insensitively (Kafka, AMQP, the envelope) reads for `key`, in
+ * order: the values under `key` itself, then those under the first other key equal to it ignoring case.
+ */
+function recordCandidates(record: Record<string, Value>, key: string): Value[] {
+  const exact = Object.hasOwn(record, key) ? flat(record[key]) : [];
+  const folded = Object.keys(record).find((k) => k !== key && k.toLowerCase() === key);
+  return folded === undefined ? exact : [...exact, ...flat(record[folded])];
+}
+
 function asRecord(entries: [string, Value][], toValue: (v: Value) => Value): Record<string, Value> {
   // Later duplicates of a key overwrite earlier ones, as in any object.
   const record: Record<string, Value> = {};
@@ -205,14 +215,14 @@ const MATERIALIZE: Record<string, (set: HeaderSet) => Materialized> = {
     const headers = asRecord(set.entries, toKafka);
     return {
       extract: () => kafkaHeadersCarrier.extract(ROOT_CONTEXT, headers as never),
-      candidates: (key) => (Object.hasOwn(headers, key) ? flat(headers[key]) : []),
+      candidates: (key) => recordCandidates(headers, key),
     };
   },
   amqp(set) {
     const headers = asRecord(set.entries, (v) => v);
     return {
       extract: () => amqpHeadersCarrier.extract(ROOT_CONTEXT, headers),
-      candidates: (key) => (Object.hasOwn(headers, key) ? flat(headers[key]) : []),
+      candidates: (key) => recordCandidates(headers, key),
     };
   },
   grpc(set) {
@@ -252,7 +262,7 @@ const MATERIALIZE: Record<string, (set: HeaderSet) => Materialized> = {
     );
     return {
       extract: () => envelopeHeadersCarrier.extract(ROOT_CONTEXT, headers as Record<string, string>),
-      candidates: (key) => (Object.hasOwn(headers, key) ? [headers[key]] : []),
+      candidates: (key) => recordCandidates(headers, key),
     };
   },
 };
