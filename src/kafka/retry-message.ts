@@ -32,7 +32,8 @@ export function attemptFromHeaders(headers: KafkaHeaders | undefined): number | 
     : undefined;
   if (Array.isArray(raw)) raw = raw[0];
   let text: string;
-  if (typeof raw === 'string') text = raw;
+  // Bounded before the pattern runs, like every inbound value (a string comes from the application).
+  if (typeof raw === 'string' && raw.length <= 8) text = raw;
   else if (Buffer.isBuffer(raw) && raw.length <= 8) text = raw.toString('latin1');
   else return undefined;
   if (!/^[1-9][0-9]{0,6}$/.test(text)) return undefined;
@@ -61,9 +62,25 @@ export function retryMessage(
     message.headers,
     (key) => !tracingFields.has(key.toLowerCase()) && key !== KAFKA_ATTEMPT_HEADER,
   );
+  for (const key of Object.keys(copied)) copied[key] = sendable(copied[key]);
   assignOwnFields(copied, headers);
   copied[KAFKA_ATTEMPT_HEADER] = String(attempt + 1);
   return { key: message.key, value: message.value, headers: copied };
+}
+
+/**
+ * A consumed header value as kafkajs can send it again. kafkajs decodes a header named `__proto__` as
+ * `[Object.prototype, bytes]` (it finds the prototype under `headers['__proto__']` and appends), and its
+ * producer throws on the prototype: only strings and bytes are kept.
+ */
+function sendable(value: KafkaHeaders[string]): KafkaHeaders[string] {
+  if (!Array.isArray(value)) return value;
+  const items = (value as unknown[]).filter(isHeaderBytes);
+  return items.length === value.length ? value : items;
+}
+
+function isHeaderBytes(item: unknown): item is Buffer | string {
+  return typeof item === 'string' || Buffer.isBuffer(item);
 }
 
 /** The attempt now being processed: as the traced consumer recorded it, else as the message declares. */
