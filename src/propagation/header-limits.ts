@@ -178,11 +178,10 @@ const GENERIC_RULE: HeaderRule = {
 };
 
 /**
- * Picks the value a propagator should see for `key` (under the rule of its lowercase name) out of whatever
- * a carrier holds there: a string, a
- * byte buffer (decoded only when it is valid UTF-8 and within bounds), or an array of them (first valid
- * wins). Any other type (a number, a nested table, `null`) is not a propagation header and yields
- * `undefined`. Never throws.
+ * Picks the value a propagator should see for `key` (under the rule of its lowercase name) out of
+ * whatever a carrier holds there: a string, a byte buffer (decoded only when it is valid UTF-8 and within
+ * bounds), or an array of them (first valid wins). Any other type (a number, a nested table, `null`) is
+ * not a propagation header and yields `undefined`. Never throws.
  */
 export function selectHeaderValue(key: string, raw: unknown): string | undefined {
   const rule = ruleFor(key);
