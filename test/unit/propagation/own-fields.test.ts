@@ -93,12 +93,15 @@ describe('copies keep a __proto__ header or field', () => {
 
   it('kafka retryMessage: the retried message keeps it, beside the attempt header', () => {
     const headers = kafkajsRoundTrip(withProtoKey({ a: Buffer.from('1') }, Buffer.from('p')));
-    const protoValue = Object.getOwnPropertyDescriptor(headers, '__proto__')?.value as Buffer;
     const retried = retryMessage(
       { key: null, value: Buffer.from('v'), headers, timestamp: '0', offset: '0' },
       { 'x-reason': 'x' },
     );
-    assertKeeps(retried.headers as object, protoValue);
+    const kept = Object.getOwnPropertyDescriptor(retried.headers, '__proto__')?.value as unknown[];
+    // What kafkajs can send again: its decoder's Object.prototype is left out, the bytes are kept.
+    assert.deepEqual(kept, [Buffer.from('p')]);
+    assert.equal(Object.getPrototypeOf(retried.headers), Object.prototype);
+    assert.doesNotThrow(() => kafkajsRoundTrip(retried.headers!), 'kafkajs encodes the retried headers');
     assert.deepEqual(Object.keys(retried.headers ?? {}).sort(), [
       '__proto__',
       'a',
