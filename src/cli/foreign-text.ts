@@ -27,7 +27,8 @@ export function preview(value: unknown): string {
   if (value === undefined) return 'missing';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value).slice(0, 40);
+  // A number, a boolean or null: short already.
+  return (JSON.stringify(value) ?? typeof value).slice(0, 40);
 }
 
 /** Epoch or duration microseconds (Zipkin's and Jaeger's unit: a non-negative integer) as nanoseconds. */
