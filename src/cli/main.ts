@@ -2,14 +2,8 @@
 /**
  * The `tracebridge` command (package.json `bin`). Only IO lives here; everything else is in `runCli`.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { runCli } from './run-cli';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 // A reader that stops early (`tracebridge view f | head`) closes the pipe: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -22,8 +16,10 @@ void runCli({
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
-  readFile: (path) => readFile(path, 'utf8'),
-  readStdin,
+  // Streams, read line by line: a trace file may be far larger than what is worth holding in memory.
+  readFile: (path) => createReadStream(path, { encoding: 'utf8' }),
+  readStdin: () => process.stdin.setEncoding('utf8'),
+  stdinPiped: process.stdin.isTTY !== true,
 }).then((code) => {
   // exitCode, not exit(): pending writes to a pipe still flush.
   process.exitCode = code;

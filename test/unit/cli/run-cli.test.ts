@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -30,11 +31,17 @@ async function run(
       hasColors: () => true,
     },
     stderr: { write: (text: string) => (stderr += text) },
-    readFile: (path) => readFile(path, 'utf8'),
-    readStdin: async () => options.stdin ?? '',
+    readFile: (path) => createReadStream(path, { encoding: 'utf8' }),
+    readStdin: () => chunksOf(options.stdin ?? ''),
+    stdinPiped: options.stdin !== undefined,
   };
   const code = await runCli(io);
   return { code, stdout, stderr };
+}
+
+/** `text` in small chunks, as a pipe delivers it: lines arrive split across chunks. */
+async function* chunksOf(text: string): AsyncGenerator<string> {
+  for (let i = 0; i < text.length; i += 7) yield text.slice(i, i + 7);
 }
 
 describe('tracebridge view (in process)', () => {

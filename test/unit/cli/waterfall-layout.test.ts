@@ -60,7 +60,8 @@ describe('indentation', () => {
     assert.equal(indentPerLevel(3, 30), 2);
     assert.equal(indentPerLevel(10, 30), 1);
     assert.equal(indentation(3, 2, 30), 6);
-    assert.equal(indentation(100, 1, 30), 24);
+    assert.equal(indentation(100, 1, 30), 16);
+    assert.equal(indentation(100, 1, 20), 14);
   });
 });
 
