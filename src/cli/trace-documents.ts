@@ -62,22 +62,32 @@ export function* otlpSpansOf(request: unknown, prefix = ''): Generator<FoundSpan
     return;
   }
   for (const [r, resourceSpans] of (request['resourceSpans'] as unknown[]).entries()) {
-    if (!isRecord(resourceSpans)) continue;
+    const where = `${prefix}resourceSpans[${r}]`;
+    if (!isRecord(resourceSpans)) {
+      yield { problem: `${where} is not an object; skipped` };
+      continue;
+    }
     const resource = isRecord(resourceSpans['resource']) ? resourceSpans['resource'] : {};
     const serviceName = boundedText(decodeAttributes(resource['attributes'])[SERVICE_NAME]);
-    const scopes = Array.isArray(resourceSpans['scopeSpans'])
-      ? (resourceSpans['scopeSpans'] as unknown[])
-      : [];
-    for (const [s, scopeSpans] of scopes.entries()) {
-      if (!isRecord(scopeSpans) || !Array.isArray(scopeSpans['spans'])) continue;
-      for (const [p, value] of (scopeSpans['spans'] as unknown[]).entries()) {
-        yield found(
-          decodeOtlpSpan(value, serviceName),
-          `${prefix}resourceSpans[${r}].scopeSpans[${s}].spans[${p}]`,
-        );
+    // proto3 JSON omits an empty repeated field: absent is empty, anything else but an array is wrong.
+    const scopes = repeated(resourceSpans['scopeSpans']);
+    if (scopes === undefined) yield { problem: `${where}.scopeSpans is not an array; skipped` };
+    for (const [s, scopeSpans] of (scopes ?? []).entries()) {
+      const spans = isRecord(scopeSpans) ? repeated(scopeSpans['spans']) : undefined;
+      if (spans === undefined) {
+        yield { problem: `${where}.scopeSpans[${s}] has no array of spans; skipped` };
+        continue;
+      }
+      for (const [p, value] of spans.entries()) {
+        yield found(decodeOtlpSpan(value, serviceName), `${where}.scopeSpans[${s}].spans[${p}]`);
       }
     }
   }
+}
+
+function repeated(value: unknown): readonly unknown[] | undefined {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? (value as unknown[]) : undefined;
 }
 
 function* zipkinSpansOf(list: readonly unknown[]): Generator<FoundSpan> {
