@@ -2,8 +2,15 @@
 /**
  * The `tracebridge` command (package.json `bin`). Only IO lives here; everything else is in `runCli`.
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { runCli } from './run-cli';
+
+/** A file's text in chunks, streamed: a trace file may be far larger than what is worth holding. */
+async function* readFileChunks(path: string): AsyncGenerator<string> {
+  const file = await open(path);
+  // The stream closes the file when it ends or fails.
+  yield* file.createReadStream({ encoding: 'utf8' }) as AsyncIterable<string>;
+}
 
 // A reader that stops early (`tracebridge view f | head`) closes the pipe: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -16,8 +23,7 @@ void runCli({
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
-  // Streams, read line by line: a trace file may be far larger than what is worth holding in memory.
-  readFile: (path) => createReadStream(path, { encoding: 'utf8' }),
+  readFile: readFileChunks,
   readStdin: () => process.stdin.setEncoding('utf8'),
   stdinPiped: process.stdin.isTTY !== true,
 }).then((code) => {
