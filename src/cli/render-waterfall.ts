@@ -69,7 +69,9 @@ const UNKNOWN_SERVICE = '?';
  * whole trace. A span carrying `tracebridge.messaging.time_in_queue_ms` has its queue wait (plus any
  * `tracebridge.messaging.delay_ms` of a delayed job) drawn before
  * its bar; error spans are marked `!`; spans whose parent is missing are shown at the top level, marked
- * `~`; links are noted under their span. A legend comes first. Every line fits `width`.
+ * `~`; links are noted under their span (and a span `foldLinkedTraces` moved says where from). Names win
+ * over bars on wide lines; indentation stops at 16 columns, deeper spans showing their level (`L18`).
+ * A legend comes first. Every line fits `width`.
  *
  * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when `width` is not an integer ≥ 50.
  */
