@@ -1,8 +1,9 @@
 /**
  * One trace, three formats: the checkout fixture as OTLP/JSON lines, as the real Zipkin server returned
  * it (`test/fixtures/zipkin`, exported there with the OpenTelemetry Zipkin exporter and read back from
- * `/api/v2/trace/{id}`, then indented by the formatter), and in Jaeger's query-API and v3-API JSON. Each renders to its golden file, and
- * the same trace renders identically from each, within what the format carries.
+ * `/api/v2/trace/{id}`, then indented by the formatter), and in Jaeger's query-API and v3-API JSON.
+ * Each renders to its golden file, and the same trace renders identically from each, within what the
+ * format carries.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
