@@ -37,6 +37,7 @@ const WORKLOADS: Record<string, () => Promise<WorkloadModule>> = {
   amqp: () => import('./workloads/amqp.js'),
   'redis-streams': () => import('./workloads/redis-streams.js'),
   heap: () => import('./workloads/heap.js'),
+  bullmq: () => import('./workloads/bullmq.js'),
 };
 
 function parseArguments(argv: readonly string[]): { names: string[]; options: BenchOptions } {

@@ -2,13 +2,14 @@
 /**
  * The `tracebridge` command (package.json `bin`). Only IO lives here; everything else is in `runCli`.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { runCli } from './run-cli';
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** A file's text in chunks, streamed: a trace file may be far larger than what is worth holding. */
+async function* readFileChunks(path: string): AsyncGenerator<string> {
+  const file = await open(path);
+  // The stream closes the file when it ends or fails.
+  yield* file.createReadStream({ encoding: 'utf8' }) as AsyncIterable<string>;
 }
 
 // A reader that stops early (`tracebridge view f | head`) closes the pipe: that is not an error.
@@ -22,8 +23,9 @@ void runCli({
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
-  readFile: (path) => readFile(path, 'utf8'),
-  readStdin,
+  readFile: readFileChunks,
+  readStdin: () => process.stdin.setEncoding('utf8'),
+  stdinPiped: process.stdin.isTTY !== true,
 }).then((code) => {
   // exitCode, not exit(): pending writes to a pipe still flush.
   process.exitCode = code;

@@ -1,3 +1,4 @@
+import { numberText } from './foreign-text';
 import type { TraceAttributeValue } from './trace-span';
 
 /**
@@ -40,7 +41,8 @@ export function decodeAnyValue(value: unknown, depth = 0): TraceAttributeValue |
 function decodeInt(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
   // Beyond 2^53 the number is approximate; attributes are for display and simple checks here.
-  return typeof value === 'string' && INTEGER.test(value) ? Number(value) : undefined;
+  const text = numberText(value);
+  return text !== undefined && INTEGER.test(text) ? Number(text) : undefined;
 }
 
 function decodeDouble(value: unknown): number | undefined {

@@ -1,3 +1,4 @@
+import { boundedText, numberText, preview } from './foreign-text';
 import { decodeAttributes, isRecord } from './otlp-any-value';
 import { normalizeSpanId, normalizeTraceId } from './otlp-ids';
 import { SPAN_KIND_NAMES } from './trace-span';
@@ -35,15 +36,14 @@ export function decodeOtlpSpan(value: unknown, serviceName: string | undefined):
     traceId,
     spanId,
     parentSpanId: parent,
-    name: typeof value['name'] === 'string' ? value['name'] : '',
+    name: boundedText(value['name']) ?? '',
     kind: decodeKind(value['kind']),
     serviceName,
     startTimeUnixNano: start,
     // A span cannot end before it starts; such a span is drawn with no duration (and reported).
     endTimeUnixNano: end < start ? start : end,
     status: decodeStatus(status['code']),
-    statusMessage:
-      typeof status['message'] === 'string' && status['message'] !== '' ? status['message'] : undefined,
+    statusMessage: boundedText(status['message']) || undefined,
     attributes: decodeAttributes(value['attributes']),
     links: decodeLinks(value['links']),
   };
@@ -58,15 +58,17 @@ function decodeParentSpanId(value: unknown): string | undefined | null {
 
 /** fixed64 nanoseconds: a decimal string, or a JSON number (which readers must also accept). */
 function decodeUnixNano(value: unknown): bigint | undefined {
-  if (typeof value === 'string' && UNSIGNED_INTEGER.test(value)) return BigInt(value);
+  const text = numberText(value);
+  if (text !== undefined && UNSIGNED_INTEGER.test(text)) return BigInt(text);
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return BigInt(Math.trunc(value));
   return undefined;
 }
 
 function decodeKind(value: unknown): SpanKindName {
   if (typeof value === 'number') return SPAN_KIND_NAMES[value] ?? 'UNSPECIFIED';
-  if (typeof value === 'string') {
-    const name = value.replace(/^SPAN_KIND_/, '') as SpanKindName;
+  const text = numberText(value);
+  if (text !== undefined) {
+    const name = text.replace(/^SPAN_KIND_/, '') as SpanKindName;
     if (SPAN_KIND_NAMES.includes(name)) return name;
   }
   return 'UNSPECIFIED';
@@ -74,8 +76,9 @@ function decodeKind(value: unknown): SpanKindName {
 
 function decodeStatus(value: unknown): SpanStatusName {
   if (typeof value === 'number') return STATUS_NAMES[value] ?? 'UNSET';
-  if (typeof value === 'string') {
-    const name = value.replace(/^STATUS_CODE_/, '') as SpanStatusName;
+  const text = numberText(value);
+  if (text !== undefined) {
+    const name = text.replace(/^STATUS_CODE_/, '') as SpanStatusName;
     if (STATUS_NAMES.includes(name)) return name;
   }
   return 'UNSET';
@@ -92,11 +95,4 @@ function decodeLinks(value: unknown): SpanLinkTarget[] {
     if (traceId !== undefined && spanId !== undefined) links.push({ traceId, spanId });
   }
   return links;
-}
-
-/** A short, safe rendering of a bad value for a problem message. */
-function preview(value: unknown): string {
-  if (value === undefined) return 'missing';
-  const text = JSON.stringify(value) ?? typeof value;
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -9,10 +9,12 @@ import type { TraceRow, TraceTree } from './trace-tree';
 import {
   DURATION_WIDTH,
   MARK_WIDTH,
+  MAX_INDENT,
   MIN_WIDTH,
   barCells,
   indentPerLevel,
   indentation,
+  indentationText,
   layoutColumns,
 } from './waterfall-layout';
 import type { WaterfallColumns } from './waterfall-layout';
@@ -67,7 +69,9 @@ const UNKNOWN_SERVICE = '?';
  * whole trace. A span carrying `tracebridge.messaging.time_in_queue_ms` has its queue wait (plus any
  * `tracebridge.messaging.delay_ms` of a delayed job) drawn before
  * its bar; error spans are marked `!`; spans whose parent is missing are shown at the top level, marked
- * `~`; links are noted under their span. A legend comes first. Every line fits `width`.
+ * `~`; links are noted under their span (and a span `foldLinkedTraces` moved says where from). Names win
+ * over bars on wide lines; indentation stops at 16 columns, deeper spans showing their level (`L18`).
+ * A legend comes first. Every line fits `width`.
  *
  * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when `width` is not an integer ≥ 50.
  */
@@ -157,7 +161,10 @@ function layoutFor(rows: readonly TraceRow[], width: number): WaterfallColumns &
   const indent = indentPerLevel(depth, flat.name);
   let widestIndented = 0;
   for (const row of rows) {
-    widestIndented = Math.max(widestIndented, row.depth * indent + columns(nameLabel(row.node.span)));
+    widestIndented = Math.max(
+      widestIndented,
+      Math.min(row.depth * indent, MAX_INDENT) + columns(nameLabel(row.node.span)),
+    );
   }
   return { ...layoutColumns(width, { service, name: widestIndented }), indent };
 }
@@ -186,8 +193,8 @@ function renderRow(
   const { span } = node;
   const error = span.status === 'ERROR';
   const serviceIndex = span.serviceName === undefined ? 0 : services.indexOf(span.serviceName);
-  const indent = indentation(depth, layout.indent, layout.name);
-  const name = ' '.repeat(indent) + fitEnd(nameLabel(span), layout.name - indent);
+  const indent = indentationText(depth, layout.indent, layout.name);
+  const name = indent + fitEnd(nameLabel(span), layout.name - indent.length);
   const cells = barCells(
     span,
     { start: tree.startTimeUnixNano, end: tree.endTimeUnixNano },
@@ -213,6 +220,10 @@ function renderRow(
 function notesOf({ node }: TraceRow, known: ReadonlyMap<string, TraceSpan>, style: WaterfallStyle): string[] {
   const notes: string[] = [];
   if (node.orphan) notes.push(`~ parent ${node.span.parentSpanId ?? '?'} not found`);
+  const folded = node.span.foldedFromTraceId;
+  if (folded !== undefined && node.span.links.length > 0) {
+    notes.push(`${style.link} folded in from its own trace ${shortId(folded)}: linked, not a child`);
+  }
   const [first, ...others] = node.span.links;
   if (first !== undefined) {
     const target = known.get(`${first.traceId}/${first.spanId}`);

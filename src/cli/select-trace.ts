@@ -1,4 +1,5 @@
 import type { TraceSpan } from './trace-span';
+import { buildTraceTrees } from './trace-tree';
 
 /** The id of the one trace whose id is, or starts with, a prefix; or why there is none. */
 export type TraceSelection = { readonly traceId: string } | { readonly error: string };
@@ -17,4 +18,11 @@ export function selectTrace(spans: readonly TraceSpan[], idOrPrefix: string): Tr
     return { error: `no trace ${wanted}; the traces are: ${listed}` };
   }
   return { error: `${wanted} matches ${matching.length} traces (${matching.join(', ')}); give more digits` };
+}
+
+/** The spans of the `count` traces that started last (a backend's "latest" answer may hold more). */
+export function latestTraces(spans: readonly TraceSpan[], count: number): TraceSpan[] {
+  const trees = buildTraceTrees(spans);
+  const kept = new Set(trees.slice(Math.max(0, trees.length - count)).map((tree) => tree.traceId));
+  return spans.filter((span) => kept.has(span.traceId));
 }

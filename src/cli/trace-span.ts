@@ -60,4 +60,9 @@ export interface TraceSpan {
   readonly statusMessage: string | undefined;
   readonly attributes: Readonly<Record<string, TraceAttributeValue>>;
   readonly links: readonly SpanLinkTarget[];
+  /**
+   * Set on a copy of a span that `tracebridge view --fold-links` moved out of its own trace into a trace
+   * it links to: the id of the trace it started. Absent on every span as read.
+   */
+  readonly foldedFromTraceId?: string;
 }

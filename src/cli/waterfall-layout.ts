@@ -4,9 +4,10 @@
  *     MM SERVICE NAME KIND DURATION |BAR|
  *
  * `MM` holds the marks (`!` error, `~` orphan); the kind and duration columns have fixed widths; the
- * service and name columns take what their longest entries need, up to a cap; the bar takes the rest,
- * and never less than {@link MIN_BAR_SHARE} of the variable columns, so long names are cut rather than
- * the time axis.
+ * service and name columns take what their longest entries need; the bar takes the rest. Names win over
+ * bars: the bar is only guaranteed {@link MIN_BAR_SHARE} of the variable columns up to
+ * {@link MAX_RESERVED_BAR} cells, so on a wide line the name column grows with the width, and the
+ * indentation is capped at {@link MAX_INDENT} so a deep span still shows its name.
  */
 
 /** Columns of the marks (`!` error, `~` orphan). */
@@ -25,13 +26,16 @@ export const MIN_WIDTH = 50;
 const FIXED_WIDTH = MARK_WIDTH + DURATION_WIDTH + 5 + 2;
 const MAX_SERVICE_WIDTH = 16;
 const MIN_SERVICE_WIDTH = 6;
-const MAX_NAME_WIDTH = 48;
 const MIN_NAME_WIDTH = 8;
 /** Names are cut to this before services are cut at all: a service name is short and says the most. */
 const READABLE_NAME_WIDTH = 12;
 const MIN_BAR_WIDTH = 10;
-/** The share of the variable columns the bar gets at least, however long the names. */
+/** The share of the variable columns the bar gets at least, however long the names... */
 const MIN_BAR_SHARE = 0.45;
+/** ...but never more than this many cells are kept from the names: 40 cells show a trace's shape. */
+const MAX_RESERVED_BAR = 40;
+/** The most columns of indentation, however deep a span (8 levels of two, 16 of one). */
+export const MAX_INDENT = 16;
 /** However deep a span, at least this much of its name shows after the indentation. */
 const MIN_VISIBLE_NAME = 6;
 
@@ -52,9 +56,9 @@ export interface WaterfallColumns {
 export function layoutColumns(width: number, widest: { service: number; name: number }): WaterfallColumns {
   const kind = width < COMPACT_KIND_BELOW ? COMPACT_KIND_WIDTH : KIND_WIDTH;
   const available = Math.max(MIN_WIDTH, width) - FIXED_WIDTH - kind;
-  const minBar = Math.max(MIN_BAR_WIDTH, Math.floor(available * MIN_BAR_SHARE));
+  const minBar = Math.max(MIN_BAR_WIDTH, Math.min(MAX_RESERVED_BAR, Math.floor(available * MIN_BAR_SHARE)));
   let service = clamp(widest.service, MIN_SERVICE_WIDTH, MAX_SERVICE_WIDTH);
-  let name = clamp(widest.name, MIN_NAME_WIDTH, MAX_NAME_WIDTH);
+  let name = Math.max(widest.name, MIN_NAME_WIDTH);
   // Over budget: cut names first (to a readable minimum), then services, then names to their minimum.
   let excess = service + name + minBar - available;
   const cutName = Math.min(Math.max(0, excess), Math.max(0, name - READABLE_NAME_WIDTH));
@@ -75,9 +79,23 @@ export function indentPerLevel(maxDepth: number, nameWidth: number): number {
   return maxDepth * 2 <= nameWidth / 3 ? 2 : 1;
 }
 
-/** The indentation of a span at `depth`, capped so that some of its name always shows. */
+/**
+ * The indentation of a span at `depth`: at most {@link MAX_INDENT} columns, and capped so that some of
+ * its name always shows.
+ */
 export function indentation(depth: number, perLevel: number, nameWidth: number): number {
-  return Math.min(depth * perLevel, Math.max(0, nameWidth - MIN_VISIBLE_NAME));
+  return Math.min(depth * perLevel, MAX_INDENT, Math.max(0, nameWidth - MIN_VISIBLE_NAME));
+}
+
+/**
+ * The indentation of a span as text: spaces, ending in the span's level (`L18 `) when the cap keeps the
+ * indentation from showing how deep the span is.
+ */
+export function indentationText(depth: number, perLevel: number, nameWidth: number): string {
+  const columns = indentation(depth, perLevel, nameWidth);
+  const level = `L${depth} `;
+  if (columns >= depth * perLevel || columns <= level.length) return ' '.repeat(columns);
+  return ' '.repeat(columns - level.length) + level;
 }
 
 /** The cells of one bar: `[waitStart, workStart)` waiting in a queue, `[workStart, workEnd)` working. */

@@ -1,11 +1,6 @@
-import { diag } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
+import { logger } from '../logger';
 
-/**
- * The namespaced logger every tracebridge component reports instrumentation failures through.
- * It writes nothing unless the application registered a `diag` logger.
- */
-export const logger: DiagLogger = diag.createComponentLogger({ namespace: 'tracebridge' });
+export { logger };
 
 /**
  * Calls a user-supplied hook, logging instead of propagating anything it throws: a broken hook must

@@ -155,6 +155,11 @@ export interface ProcessParams<C, ProcessInfo> {
    * for a destination with traits, its template).
    */
   readonly incomingSubject?: IncomingSubject;
+  /**
+   * A policy for this one message, applied only when it trusts less than the destination's (`'link'` for
+   * a scheduled job's run, which starts its own trace). Default: the destination's policy.
+   */
+  readonly policy?: IncomingPolicy;
   /** Adds transport-specific attributes; called only when the span is recording. */
   readonly describe?: (span: Span) => void;
   /** Handed to `processHook`. */
@@ -325,7 +330,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const timeInQueueMs = this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
     const extracted = extractMessageContext(params.carrier, params.headers, this.#reader);
-    const policy = this.#policyOf(profile, params.incomingSubject);
+    const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
     return this.#startConsumerSpan(
       profile,
       policy,
@@ -495,6 +500,17 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return profile;
   }
+}
+
+/** Trust only goes down: a message's own policy never trusts more than its destination's. */
+const TRUST_ORDER: Readonly<Record<IncomingPolicy, number>> = { parent: 0, continue: 1, link: 2, ignore: 3 };
+
+function lowerTrust(
+  destination: ResolvedIncomingPolicy,
+  message: IncomingPolicy | undefined,
+): ResolvedIncomingPolicy {
+  if (message === undefined || TRUST_ORDER[message] <= TRUST_ORDER[destination.policy]) return destination;
+  return { policy: message, sampleRatio: undefined };
 }
 
 /**

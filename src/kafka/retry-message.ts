@@ -2,6 +2,7 @@ import { context, createContextKey, propagation } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { SIGNATURE_HEADER } from '../core/context-signing';
 import type { KafkaHeaders } from '../propagation/kafka-headers-carrier';
+import { assignOwnFields } from '../propagation/own-fields';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
 
 /**
@@ -32,7 +33,8 @@ export function attemptFromHeaders(headers: KafkaHeaders | undefined): number | 
     : undefined;
   if (Array.isArray(raw)) raw = raw[0];
   let text: string;
-  if (typeof raw === 'string') text = raw;
+  // Bounded before the pattern runs, like every inbound value (a string comes from the application).
+  if (typeof raw === 'string' && raw.length <= 8) text = raw;
   else if (Buffer.isBuffer(raw) && raw.length <= 8) text = raw.toString('latin1');
   else return undefined;
   if (!/^[1-9][0-9]{0,6}$/.test(text)) return undefined;
@@ -55,17 +57,32 @@ export function retryMessage(
   headers?: Readonly<Record<string, string | Buffer>>,
 ): KafkaOutgoingMessage {
   const attempt = currentAttempt(message);
-  const copied: KafkaHeaders = {};
   // The signature belongs to the old context: the traced producer signs the new one.
   const tracingFields = new Set([...propagation.fields(), SIGNATURE_HEADER].map((f) => f.toLowerCase()));
-  if (message.headers !== undefined && message.headers !== null) {
-    for (const key of Object.keys(message.headers)) {
-      if (tracingFields.has(key.toLowerCase()) || key === KAFKA_ATTEMPT_HEADER) continue;
-      copied[key] = message.headers[key];
-    }
-  }
-  Object.assign(copied, headers, { [KAFKA_ATTEMPT_HEADER]: String(attempt + 1) });
+  const copied = assignOwnFields<KafkaHeaders>(
+    {},
+    message.headers,
+    (key) => !tracingFields.has(key.toLowerCase()) && key !== KAFKA_ATTEMPT_HEADER,
+  );
+  for (const key of Object.keys(copied)) copied[key] = sendable(copied[key]);
+  assignOwnFields(copied, headers);
+  copied[KAFKA_ATTEMPT_HEADER] = String(attempt + 1);
   return { key: message.key, value: message.value, headers: copied };
+}
+
+/**
+ * A consumed header value as kafkajs can send it again. kafkajs decodes a header named `__proto__` as
+ * `[Object.prototype, bytes]` (it finds the prototype under `headers['__proto__']` and appends), and its
+ * producer throws on the prototype: only strings and bytes are kept.
+ */
+function sendable(value: KafkaHeaders[string]): KafkaHeaders[string] {
+  if (!Array.isArray(value)) return value;
+  const items = (value as unknown[]).filter(isHeaderBytes);
+  return items.length === value.length ? value : items;
+}
+
+function isHeaderBytes(item: unknown): item is Buffer | string {
+  return typeof item === 'string' || Buffer.isBuffer(item);
 }
 
 /** The attempt now being processed: as the traced consumer recorded it, else as the message declares. */

@@ -1,6 +1,8 @@
 import { propagation } from '@opentelemetry/api';
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
-import { logger } from '../core/diagnostics';
+import { logger } from '../logger';
+import { CarrierReading } from './carrier-reading';
+import { limitExtractedBaggage } from './extracted-baggage';
 
 /**
  * How trace context travels in one transport's message or call: a getter/setter pair bound to the
@@ -23,10 +25,12 @@ export interface ContextCarrier<C> {
   inject(ctx: Context, carrier: C, also?: TextMapPropagator): C;
   /**
    * Returns `ctx` extended with the span context and baggage found in `carrier`, or `ctx` itself when there
-   * is none or it is malformed. Never throws.
+   * is none or it is malformed. The baggage is held to 64 members and 8192 bytes whatever its encoding,
+   * and the work spent on fields the propagator discovers among the carrier's keys (Jaeger's
+   * `uberctx-*`) is bounded likewise. Never throws.
    *
    * @param also - a propagator of tracebridge's own (the signature reader) run after the global one, on
-   *   the context it returned, with the same getter. Default: none.
+   *   the context it returned, with the same (bounded) getter. Default: none.
    */
   extract(ctx: Context, carrier: C, also?: TextMapPropagator): Context;
 }
@@ -36,6 +40,12 @@ export interface CarrierAccess<C> {
   readonly name: string;
   /** Reads bounded, validated values; see `selectHeaderValue`. */
   readonly getter: TextMapGetter<NonNullable<C>>;
+  /**
+   * Whether a field the carrier does not hold under exactly the name asked for may be found under a name
+   * that differs only in case (`X-B3-TraceId`, as the OpenTelemetry Java agent and Zipkin JS write it on
+   * Kafka and AMQP). The exact name always wins. Default: `false` (exact names only).
+   */
+  readonly caseInsensitive?: boolean;
   /** A writable copy of `carrier` (or a new, empty one when it is absent); the original is not touched. */
   copyForWrite(carrier: C): NonNullable<C>;
   /** Writes one field into a copy made by `copyForWrite`. */
@@ -57,6 +67,7 @@ export function createContextCarrier<C>(access: CarrierAccess<C>): ContextCarrie
     },
   };
 
+  const caseInsensitive = access.caseInsensitive === true;
   return {
     name: access.name,
     inject(ctx, carrier, also) {
@@ -72,8 +83,9 @@ export function createContextCarrier<C>(access: CarrierAccess<C>): ContextCarrie
     extract(ctx, carrier, also) {
       if (carrier === undefined || carrier === null) return ctx;
       try {
-        const extracted = propagation.extract(ctx, carrier, access.getter);
-        return also === undefined ? extracted : also.extract(extracted, carrier, access.getter);
+        const reading = new CarrierReading(access.getter, caseInsensitive);
+        const extracted = limitExtractedBaggage(propagation.extract(ctx, carrier, reading));
+        return also === undefined ? extracted : also.extract(extracted, carrier, reading);
       } catch (error) {
         logger.warn(`extract from ${access.name} failed; the message starts a new trace`, error);
         return ctx;

@@ -1,5 +1,5 @@
 import type { TextMapGetter } from '@opentelemetry/api';
-import { logger } from '../core/diagnostics';
+import { logger } from '../logger';
 import { createContextCarrier } from './context-carrier';
 import { selectHeaderValue } from './header-limits';
 

@@ -57,12 +57,21 @@ function hasTraceparentShape(value: string): boolean {
   return true;
 }
 
-/** Optional whitespace around a header value (RFC 9110 OWS: spaces and tabs only). */
+function isOws(charCode: number): boolean {
+  return charCode === 0x20 || charCode === 0x09;
+}
+
+/**
+ * Optional whitespace around a header value (RFC 9110 OWS: spaces and tabs only), removed by an index
+ * scan: a RegExp such as `/^[ \t]+|[ \t]+$/g` retries its second branch at every space of a long run, which
+ * is quadratic in the run's length and lets one header freeze the event loop.
+ */
 function trimOws(value: string): string {
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(value.length - 1);
-  const padded = first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09;
-  return padded ? value.replace(/^[ \t]+|[ \t]+$/g, '') : value;
+  let start = 0;
+  let end = value.length;
+  while (start < end && isOws(value.charCodeAt(start))) start++;
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
 /**
@@ -139,8 +148,11 @@ const RULES: ReadonlyMap<string, HeaderRule> = new Map<string, HeaderRule>([
   ['traceparent', { maxLength: TRACEPARENT_MAX_LENGTH, ascii: true, accept: acceptTraceparent }],
   ['tracestate', { maxLength: TRACESTATE_MAX_LENGTH * 4, ascii: false, accept: limitTraceState }],
   ['baggage', { maxLength: BAGGAGE_MAX_BYTES * 4, ascii: false, accept: limitBaggage }],
-  // B3 single header: {traceId}-{spanId}[-{sampled}[-{parentSpanId}]] or a bare sampling flag.
-  ['b3', hexPattern(/^[\da-f]{1,32}(-[\da-f]{1,16}(-[01d](-[\da-f]{1,16})?)?)?$|^[01d]$/, 72)],
+  // B3 single header: {traceId}-{spanId}[-{sampled}[-{parentSpanId}]] or a bare sampling flag. Ids have
+  // their exact lengths (trace 16 or 32 hex, span and parent 16): the propagator's own pattern is not
+  // anchored and would continue a 31-hex trace id under a 16-hex substring the sender never used.
+  // https://github.com/openzipkin/b3-propagation#single-header
+  ['b3', hexPattern(/^[\da-f]{16}(?:[\da-f]{16})?-[\da-f]{16}(?:-[01d](?:-[\da-f]{16})?)?$|^[01d]$/, 72)],
   ['x-b3-traceid', hexPattern(/^[\da-f]{16}([\da-f]{16})?$/, 32)],
   ['x-b3-spanid', hexPattern(/^[\da-f]{16}$/, 16)],
   ['x-b3-parentspanid', hexPattern(/^[\da-f]{16}$/, 16)],
@@ -150,6 +162,15 @@ const RULES: ReadonlyMap<string, HeaderRule> = new Map<string, HeaderRule>([
   ['uber-trace-id', hexPattern(/^[\da-f:%]+$/, 160)],
 ]);
 
+/**
+ * Whether `key` is one of the fixed fields of the W3C, B3 and Jaeger formats, read under its own rule.
+ * Any other key a propagator asks for was discovered among the carrier's keys (Jaeger's `uberctx-*`
+ * baggage) or belongs to a format tracebridge has no rule for; such reads share one budget per extract.
+ */
+export function hasHeaderRule(key: string): boolean {
+  return RULES.has(key);
+}
+
 const GENERIC_RULE: HeaderRule = {
   maxLength: GENERIC_HEADER_MAX_LENGTH,
   ascii: false,
@@ -157,13 +178,13 @@ const GENERIC_RULE: HeaderRule = {
 };
 
 /**
- * Picks the value a propagator should see for `key` out of whatever a carrier holds there: a string, a
- * byte buffer (decoded only when it is valid UTF-8 and within bounds), or an array of them (first valid
- * wins). Any other type (a number, a nested table, `null`) is not a propagation header and yields
- * `undefined`. Never throws.
+ * Picks the value a propagator should see for `key` (under the rule of its lowercase name) out of
+ * whatever a carrier holds there: a string, a byte buffer (decoded only when it is valid UTF-8 and within
+ * bounds), or an array of them (first valid wins). Any other type (a number, a nested table, `null`) is
+ * not a propagation header and yields `undefined`. Never throws.
  */
 export function selectHeaderValue(key: string, raw: unknown): string | undefined {
-  const rule = RULES.get(key) ?? GENERIC_RULE;
+  const rule = ruleFor(key);
   if (typeof raw === 'string') return acceptCandidate(rule, raw);
   if (raw instanceof Uint8Array) return acceptBytes(rule, raw);
   if (Array.isArray(raw)) {
@@ -178,6 +199,17 @@ export function selectHeaderValue(key: string, raw: unknown): string | undefined
     }
   }
   return undefined;
+}
+
+/**
+ * The rule of a header name, whatever its case: names of these formats are case-insensitive, and a
+ * carrier that falls back to `X-B3-TraceId` must read it under the rule of `x-b3-traceid`.
+ */
+function ruleFor(key: string): HeaderRule {
+  const rule = RULES.get(key);
+  if (rule !== undefined) return rule;
+  const lower = key.toLowerCase();
+  return (lower === key ? undefined : RULES.get(lower)) ?? GENERIC_RULE;
 }
 
 function acceptCandidate(rule: HeaderRule, value: string): string | undefined {

@@ -2,6 +2,7 @@ import type { TextMapGetter } from '@opentelemetry/api';
 import { createContextCarrier } from './context-carrier';
 import type { ContextCarrier } from './context-carrier';
 import { selectHeaderValue } from './header-limits';
+import { assignOwnFields } from './own-fields';
 
 /**
  * A plain object of headers, as Kafka and AMQP messages and the envelope carry them. Values may be of any
@@ -25,9 +26,11 @@ export function createHeaderRecordCarrier<H extends HeaderRecord>(
   return createContextCarrier<H | undefined>({
     name,
     getter: headerRecordGetter,
-    // Object.assign, not spread: V8 copies a spread object with non-identifier keys (`x-request-id`)
-    // into a shape that makes the next added key an order of magnitude slower.
-    copyForWrite: (headers) => Object.assign<object, H | undefined>({}, headers),
+    // Peers write B3 as `X-B3-TraceId` on Kafka and AMQP, where names are not case-normalised.
+    caseInsensitive: true,
+    // Object.assign (inside assignOwnFields), not spread: V8 copies a spread object with non-identifier
+    // keys (`x-request-id`) into a shape that makes the next added key an order of magnitude slower.
+    copyForWrite: (headers) => assignOwnFields({}, headers) as NonNullable<H | undefined>,
     set: (headers, key, value) => {
       (headers as Record<string, unknown>)[key] = value;
     },

@@ -1,6 +1,7 @@
 import type { TextMapGetter } from '@opentelemetry/api';
 import { createContextCarrier } from './context-carrier';
 import { selectHeaderValue } from './header-limits';
+import { assignOwnFields } from './own-fields';
 
 /** A stream entry field name or value as ioredis hands it over (string replies or `*Buffer` replies). */
 export type RedisFieldValue = string | Buffer | number;
@@ -72,7 +73,7 @@ function copyFields(fields: RedisStreamFields | undefined): RedisStreamFields {
   if (fields === undefined) return [];
   if (Array.isArray(fields)) return [...(fields as readonly RedisFieldValue[])];
   if (fields instanceof Map) return new Map(fields as ReadonlyMap<string | Buffer, RedisFieldValue>);
-  return Object.assign({}, fields as Readonly<Record<string, RedisFieldValue>>);
+  return assignOwnFields<Record<string, RedisFieldValue>>({}, fields);
 }
 
 function setField(fields: RedisStreamFields, key: string, value: string): void {

@@ -54,7 +54,7 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('installs without any optional broker client', () => {
-    for (const optional of ['kafkajs', 'amqplib', 'ioredis', '@grpc/grpc-js']) {
+    for (const optional of ['kafkajs', 'amqplib', 'ioredis', 'bullmq', '@grpc/grpc-js']) {
       assert.equal(existsSync(join(app, 'node_modules', optional)), false, `${optional} is not installed`);
     }
     assert.ok(existsSync(join(app, 'node_modules', 'protobufjs')), 'protobufjs, a dependency, is');
@@ -159,9 +159,10 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
         "import { traceConsumer, traceProducer } from 'tracebridge/kafka';",
         "import { traceChannel } from 'tracebridge/amqp';",
         "import { streamProducer } from 'tracebridge/redis';",
+        "import { bullmqTelemetry } from 'tracebridge/bullmq';",
         "import { assertConnectedTrace } from 'tracebridge/testing';",
         "import { renderWaterfall } from 'tracebridge/cli';",
-        'export const adapters = [traceConsumer, traceProducer, traceChannel, streamProducer, assertConnectedTrace, renderWaterfall];',
+        'export const adapters = [traceConsumer, traceProducer, traceChannel, streamProducer, bullmqTelemetry, assertConnectedTrace, renderWaterfall];',
       ].join('\n'),
     );
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

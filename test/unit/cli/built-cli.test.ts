@@ -57,4 +57,12 @@ describe('the built tracebridge command', () => {
     const missing = tracebridge(['view', join(FIXTURES, 'absent.jsonl')]);
     assert.equal(missing.status, 1);
   });
+
+  it('reads piped input with no file argument, in any format (here what Zipkin returned)', () => {
+    const zipkin = join(ROOT, 'test', 'fixtures', 'zipkin', 'checkout-traces.json');
+    const piped = tracebridge(['view', '--width', '100'], readFileSync(zipkin, 'utf8'));
+    assert.equal(piped.stderr, '');
+    assert.equal(piped.status, 0);
+    assert.equal(piped.stdout, readFileSync(zipkin.replace('.json', '.waterfall-100.txt'), 'utf8'));
+  });
 });

@@ -216,7 +216,7 @@ describe('parseOtlpJson', () => {
     assert.deepEqual(problems, [{ line: 2, message: `span ${ROOT} appears again; the first copy is kept` }]);
   });
 
-  it('a span whose resource has no service.name has no service; unknown fields are ignored', () => {
+  it('a span whose resource has no service.name has no service; unknown fields are ignored, wrong ones reported', () => {
     const doc = {
       resourceSpans: [
         { resource: {}, scopeSpans: [{ spans: [span({ futureField: { x: 1 } })] }], schemaUrl: 'x' },
@@ -226,7 +226,10 @@ describe('parseOtlpJson', () => {
       unknown: true,
     };
     const { spans, problems } = parseOtlpJson(JSON.stringify(doc));
-    assert.deepEqual(problems, []);
+    assert.deepEqual(problems, [
+      { line: 1, message: 'resourceSpans[1].scopeSpans is not an array; skipped' },
+      { line: 1, message: 'resourceSpans[2] is not an object; skipped' },
+    ]);
     assert.equal(spans.length, 1);
     assert.equal(spans[0]?.serviceName, undefined);
   });

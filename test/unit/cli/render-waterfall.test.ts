@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TracebridgeConfigError } from '../../../src/core/errors';
 import { parseOtlpJson } from '../../../src/cli/parse-otlp-json';
+import { foldLinkedTraces } from '../../../src/cli/fold-links';
 import { renderWaterfall } from '../../../src/cli/render-waterfall';
 import { columns } from '../../../src/cli/terminal-text';
-import { TRACE_B, traceSpan } from './trace-span-fixture';
+import { TRACE_A, TRACE_B, spanId, traceSpan } from './trace-span-fixture';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'otlp');
 const CHECKOUT = join(FIXTURES, 'checkout-trace.jsonl');
@@ -143,5 +144,52 @@ describe('renderWaterfall', () => {
     );
     assert.match(text, /link to send order\.created \(orders\)/);
     assert.equal(renderWaterfall(spans, { traceId: 'f'.repeat(32) }).split('\n').length, 2);
+  });
+
+  it('names win over bars: at width 160 a 70-character name shows whole, and the bar keeps 40 cells', () => {
+    const name = `process ${'orders.payment-authorizations.'.repeat(3)}`.slice(0, 70);
+    const spans = [
+      traceSpan('root', undefined, 0, 100, { name, serviceName: 'payments' }),
+      traceSpan('child', 'root', 10, 50, { name: 'charge', serviceName: 'payments' }),
+    ];
+    const lines = renderWaterfall(spans, { width: 160 }).split('\n');
+    const row = lines.find((line) => line.includes(name));
+    assert.ok(row !== undefined, 'the whole name is on its row');
+    assert.equal([...row].length, 160);
+    assert.ok(/\|([^|]*)\|$/.exec(row)![1]!.length >= 40);
+  });
+
+  it('at depth 18 the indentation is capped and says the level, and the name shows', () => {
+    const spans = Array.from({ length: 19 }, (_, i) =>
+      traceSpan(`s${i}`, i === 0 ? undefined : `s${i - 1}`, i, 40, { name: `process accounts ${i}` }),
+    );
+    const lines = renderWaterfall(spans, { width: 100 }).split('\n');
+    const deepest = lines.find((line) => line.includes('process accounts 18'));
+    assert.ok(deepest !== undefined, lines.join('\n'));
+    assert.match(deepest, / L18 process accounts 18 +INTERNAL /);
+    // No row indents further than the cap (plus the marks and the service column before it).
+    const nameStart = (line: string): number => line.indexOf('process');
+    assert.ok(nameStart(deepest) - nameStart(lines.find((line) => line.includes('accounts 0 '))!) <= 16);
+  });
+
+  it('a span folded in from its own trace says so, above its link', () => {
+    const spans = [
+      traceSpan('send', undefined, 0, 10, { name: 'send orders', serviceName: 'api' }),
+      traceSpan('batch', undefined, 20, 30, {
+        traceId: TRACE_B,
+        name: 'process orders',
+        kind: 'CONSUMER',
+        links: [{ traceId: TRACE_A, spanId: spanId('send') }],
+      }),
+    ];
+    const folded = renderWaterfall(foldLinkedTraces(spans), { width: 100 });
+    assert.deepEqual(
+      folded.split('\n').filter((line) => line.startsWith('trace ')),
+      [`trace ${TRACE_A}  30.0 ms  2 spans`],
+    );
+    assert.match(
+      folded,
+      /^ {3}svc +process orders .*\n +-> folded in from its own trace bbbbbbbb…: linked, not a child\n +-> link to send orders \(api\) in this trace$/m,
+    );
   });
 });

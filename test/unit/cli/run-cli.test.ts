@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ExitCode, runCli } from '../../../src/cli/run-cli';
 import type { CliIo } from '../../../src/cli/run-cli';
 
-const CHECKOUT = join(__dirname, '..', '..', 'fixtures', 'otlp', 'checkout-trace.jsonl');
+const FIXTURES = join(__dirname, '..', '..', 'fixtures');
+const CHECKOUT = join(FIXTURES, 'otlp', 'checkout-trace.jsonl');
 
 interface Run {
   code: number;
@@ -30,11 +32,17 @@ async function run(
       hasColors: () => true,
     },
     stderr: { write: (text: string) => (stderr += text) },
-    readFile: (path) => readFile(path, 'utf8'),
-    readStdin: async () => options.stdin ?? '',
+    readFile: (path) => createReadStream(path, { encoding: 'utf8' }),
+    readStdin: () => chunksOf(options.stdin ?? ''),
+    stdinPiped: options.stdin !== undefined,
   };
   const code = await runCli(io);
   return { code, stdout, stderr };
+}
+
+/** `text` in small chunks, as a pipe delivers it: lines arrive split across chunks. */
+async function* chunksOf(text: string): AsyncGenerator<string> {
+  for (let i = 0; i < text.length; i += 7) yield text.slice(i, i + 7);
 }
 
 describe('tracebridge view (in process)', () => {
@@ -108,5 +116,38 @@ describe('tracebridge view (in process)', () => {
     assert.deepEqual([help.code, help.stderr], [ExitCode.Ok, '']);
     assert.match(help.stdout, /^Usage: tracebridge view <file> \[options\]/);
     assert.match((await run(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('reads several files of different formats as one set of spans, each span once', async () => {
+    const zipkin = join(FIXTURES, 'zipkin', 'checkout-traces.json');
+    const jaeger = join(FIXTURES, 'jaeger', 'checkout-traces.json');
+    const result = await run(['view', jaeger, zipkin]);
+    assert.equal(result.code, ExitCode.Ok);
+    // Jaeger's copy of each span came first and is kept: its names keep their case.
+    assert.equal(result.stdout, await readFile(CHECKOUT.replace('.jsonl', '.waterfall-100.txt'), 'utf8'));
+    assert.equal(
+      result.stderr,
+      'tracebridge: 16 spans appear in more than one file; the first copy is kept\n',
+    );
+  });
+
+  it('reads piped standard input when no file is given', async () => {
+    const piped = await run(['view'], {
+      stdin: await readFile(join(FIXTURES, 'zipkin', 'checkout-traces.json'), 'utf8'),
+    });
+    assert.equal(piped.code, ExitCode.Ok);
+    assert.equal(
+      piped.stdout,
+      await readFile(join(FIXTURES, 'zipkin', 'checkout-traces.waterfall-100.txt'), 'utf8'),
+    );
+  });
+
+  it('--fold-links prints the batch trace inside the order it links (the golden fold-links output)', async () => {
+    const folded = await run(['view', CHECKOUT, '--fold-links']);
+    assert.equal(folded.code, ExitCode.Ok);
+    assert.equal(folded.stdout, await readFile(CHECKOUT.replace('.jsonl', '.fold-links-100.txt'), 'utf8'));
+    // The folded trace is no longer a trace of its own to select.
+    const gone = await run(['view', CHECKOUT, '--fold-links', '--trace', '9a1c']);
+    assert.equal(gone.code, ExitCode.Failed);
   });
 });

@@ -49,6 +49,23 @@ describe('layoutColumns', () => {
     assert.equal(layout.name, 75 - 12 - layout.bar);
   });
 
+  it('lets names grow with the width: the bar keeps at most 40 cells from them', () => {
+    assert.deepEqual(layoutColumns(160, { service: 9, name: 80 }), {
+      kind: 8,
+      service: 9,
+      name: 80,
+      bar: 46,
+    });
+    assert.deepEqual(layoutColumns(160, { service: 16, name: 200 }), {
+      kind: 8,
+      service: 16,
+      name: 79,
+      bar: 40,
+    });
+    // Short names: the bar takes the rest, as before.
+    assert.equal(layoutColumns(160, { service: 9, name: 20 }).bar, 106);
+  });
+
   it('abbreviates kinds below 80 columns', () => {
     assert.equal(layoutColumns(79, { service: 5, name: 5 }).kind, 4);
     assert.equal(layoutColumns(80, { service: 5, name: 5 }).kind, 8);
@@ -60,7 +77,8 @@ describe('indentation', () => {
     assert.equal(indentPerLevel(3, 30), 2);
     assert.equal(indentPerLevel(10, 30), 1);
     assert.equal(indentation(3, 2, 30), 6);
-    assert.equal(indentation(100, 1, 30), 24);
+    assert.equal(indentation(100, 1, 30), 16);
+    assert.equal(indentation(100, 1, 20), 14);
   });
 });
 

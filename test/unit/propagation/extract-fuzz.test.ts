@@ -187,6 +187,16 @@ interface Materialized {
 
 const flat = (v: Value): Value[] => (Array.isArray(v) ? v : [v]);
 
+/**
+ * What a carrier that matches names case-insensitively (Kafka, AMQP, the envelope) reads for `key`, in
+ * order: the values under `key` itself, then those under the first other key equal to it ignoring case.
+ */
+function recordCandidates(record: Record<string, Value>, key: string): Value[] {
+  const exact = Object.hasOwn(record, key) ? flat(record[key]) : [];
+  const folded = Object.keys(record).find((k) => k !== key && k.toLowerCase() === key);
+  return folded === undefined ? exact : [...exact, ...flat(record[folded])];
+}
+
 function asRecord(entries: [string, Value][], toValue: (v: Value) => Value): Record<string, Value> {
   // Later duplicates of a key overwrite earlier ones, as in any object.
   const record: Record<string, Value> = {};
@@ -205,14 +215,14 @@ const MATERIALIZE: Record<string, (set: HeaderSet) => Materialized> = {
     const headers = asRecord(set.entries, toKafka);
     return {
       extract: () => kafkaHeadersCarrier.extract(ROOT_CONTEXT, headers as never),
-      candidates: (key) => (Object.hasOwn(headers, key) ? flat(headers[key]) : []),
+      candidates: (key) => recordCandidates(headers, key),
     };
   },
   amqp(set) {
     const headers = asRecord(set.entries, (v) => v);
     return {
       extract: () => amqpHeadersCarrier.extract(ROOT_CONTEXT, headers),
-      candidates: (key) => (Object.hasOwn(headers, key) ? flat(headers[key]) : []),
+      candidates: (key) => recordCandidates(headers, key),
     };
   },
   grpc(set) {
@@ -252,7 +262,7 @@ const MATERIALIZE: Record<string, (set: HeaderSet) => Materialized> = {
     );
     return {
       extract: () => envelopeHeadersCarrier.extract(ROOT_CONTEXT, headers as Record<string, string>),
-      candidates: (key) => (Object.hasOwn(headers, key) ? [headers[key]] : []),
+      candidates: (key) => recordCandidates(headers, key),
     };
   },
 };
@@ -292,6 +302,10 @@ const TRACE_KEYS: Record<PropagatorName, string[]> = {
 function checkBaggageBounds(ctx: Context): void {
   const entries = propagation.getBaggage(ctx)?.getAllEntries() ?? [];
   assert.ok(entries.length <= 64, `baggage has ${entries.length} entries`);
+  const bytes = entries.reduce((sum, [k, e]) => sum + Buffer.byteLength(`${k}=${e.value}`) + 1, -1);
+  assert.ok(bytes <= 8192, `baggage has ${bytes} bytes`);
+  const traceState = trace.getSpanContext(ctx)?.traceState?.serialize() ?? '';
+  assert.ok(traceState.length <= 512, `tracestate has ${traceState.length} characters`);
 }
 
 // ---------- the runs ----------
@@ -332,6 +346,8 @@ function run(propagator: PropagatorName, sets: number, seed: number): { extracts
   return { extracts, valid };
 }
 
+const PROPAGATORS: readonly PropagatorName[] = ['w3c', 'b3-single', 'b3-multi', 'jaeger'];
+
 describe('extract fuzz', { timeout: 300_000 }, () => {
   let tracing: TestTracing | undefined;
   after(() => tracing?.shutdown());
@@ -354,4 +370,200 @@ describe('extract fuzz', { timeout: 300_000 }, () => {
       assert.ok(valid > extracts * 0.05 && valid < extracts * 0.95, `valid share ${valid}/${extracts}`);
     });
   }
+});
+
+// ---------- worst cases: long runs of what each pattern and parser treats specially ----------
+
+/**
+ * The largest value each key's rule lets through (header-limits.ts): the worst cases are built at this
+ * size, and one character above it, where they must be refused before any pattern runs.
+ */
+const MAX_LENGTH: Readonly<Record<string, number>> = {
+  traceparent: 512,
+  tracestate: 2048,
+  baggage: 32_768,
+  b3: 72,
+  'x-b3-traceid': 32,
+  'x-b3-spanid': 16,
+  'x-b3-parentspanid': 16,
+  'x-b3-sampled': 5,
+  'x-b3-flags': 1,
+  'uber-trace-id': 160,
+  'uberctx-user': 4096,
+};
+
+const KEYS_READ: Record<PropagatorName, string[]> = {
+  w3c: ['traceparent', 'tracestate', 'baggage'],
+  'b3-single': ['b3'],
+  'b3-multi': ['x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'],
+  jaeger: ['uber-trace-id', 'uberctx-user'],
+};
+
+/** The characters the trim, the list splits, the key=value and property parsers, percent-decoding, the
+ * id separators and the hex patterns treat specially. */
+const SPECIAL = [' ', '\t', ',', ';', '=', '%', '-', ':', '0', 'f', 'F', '\r\n'];
+/** Repeating units that are each parser's worst case: escapes, separators next to ids, members. */
+const UNITS = ['%3A', '%zz', '%', '-0', '0-', ':0', ' ,', ', ', '=;', 'k=v;', 'k=v,', 'a=b,', ' \t', '%2C'];
+
+/** A string of exactly `length` characters: `unit` repeated, optionally between two letters. */
+function runOf(unit: string, length: number, sandwiched: boolean): string {
+  const inner = sandwiched ? length - 3 : length;
+  const run = unit.repeat(Math.ceil(inner / unit.length)).slice(0, inner);
+  return sandwiched ? ` a${run}b` : run;
+}
+
+/** Every worst-case value for one key: each special character and unit, plain and sandwiched, at the
+ * maximum size and one above it. */
+function worstValues(key: string): string[] {
+  const max = MAX_LENGTH[key] ?? 4096;
+  const values: string[] = [];
+  for (const length of [max, max + 1]) {
+    for (const unit of [...SPECIAL, ...UNITS]) {
+      values.push(runOf(unit, length, false));
+      if (length > 3) values.push(runOf(unit, length, true));
+    }
+  }
+  return values;
+}
+
+/** A valid context header for the propagator, so a worst-case field sits next to a usable one. */
+function validHeader(propagator: PropagatorName): [string, string] {
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const spanId = 'b7ad6b7169203331';
+  switch (propagator) {
+    case 'w3c':
+      return ['traceparent', `00-${traceId}-${spanId}-01`];
+    case 'b3-single':
+      return ['b3', `${traceId}-${spanId}-1`];
+    case 'b3-multi':
+      return ['x-b3-traceid', traceId];
+    case 'jaeger':
+      return ['uber-trace-id', `${traceId}:${spanId}:0:1`];
+  }
+}
+
+/** The header sets for one propagator: each worst value under each key it reads (as text and bytes, in
+ * the propagator's case and in another), floods of baggage headers, and a carrier of 10,000 names. */
+function* worstSets(propagator: PropagatorName): Generator<HeaderSet> {
+  const [validKey, validValue] = validHeader(propagator);
+  for (const key of KEYS_READ[propagator]) {
+    for (const value of worstValues(key)) {
+      const alongside: [string, Value][] = key === validKey ? [] : [[validKey, validValue]];
+      yield { entries: [...alongside, [key, value]] };
+      yield { entries: [...alongside, [key.toUpperCase(), Buffer.from(value)]] };
+    }
+  }
+  if (propagator === 'jaeger') {
+    for (const unit of ['%', '%3A', ' ', ',', '=']) {
+      const flood: [string, Value][] = [[validKey, validValue]];
+      for (let i = 0; i < 200; i++) flood.push([`uberctx-k${i}`, runOf(unit, 4096, i % 2 === 0)]);
+      yield { entries: flood };
+    }
+    const many: [string, Value][] = [[validKey, validValue]];
+    for (let i = 0; i < 10_000; i++) many.push([`uberctx-k${i}`, `%${i}`]);
+    yield { entries: many };
+  }
+  const names: [string, Value][] = [];
+  for (let i = 0; i < 10_000; i++) names.push([`X-Junk-${i}`, ' ,;=%-:']);
+  names.push([validKey.toUpperCase(), validValue]);
+  yield { entries: names };
+}
+
+/** The largest bound among the keys of `set`: no parser may see a longer string. */
+function boundOf(set: HeaderSet): number {
+  return Math.max(...set.entries.map(([key]) => MAX_LENGTH[key.toLowerCase()] ?? 4096));
+}
+
+/**
+ * Records the longest string any RegExp, `split` or `decodeURIComponent` is given while `work` runs:
+ * the library's parsers and the OpenTelemetry propagators' alike.
+ */
+function longestParsed(work: () => void): number {
+  const regExp = Object.getOwnPropertyDescriptor(RegExp.prototype, 'exec')!;
+  const string = Object.getOwnPropertyDescriptor(String.prototype, 'split')!;
+  const exec = regExp.value as (this: RegExp, value: string) => RegExpExecArray | null;
+  const split = string.value as (this: string, ...args: unknown[]) => string[];
+  const decode = globalThis.decodeURIComponent;
+  let longest = 0;
+  const note = (value: unknown): void => {
+    if (typeof value === 'string' && value.length > longest) longest = value.length;
+  };
+  Object.defineProperty(RegExp.prototype, 'exec', {
+    ...regExp,
+    value(this: RegExp, value: string) {
+      note(value);
+      return exec.call(this, value);
+    },
+  });
+  Object.defineProperty(String.prototype, 'split', {
+    ...string,
+    value(this: string, ...args: unknown[]) {
+      note(String(this));
+      return split.apply(this, args);
+    },
+  });
+  globalThis.decodeURIComponent = (value: string) => {
+    note(value);
+    return decode(value);
+  };
+  try {
+    work();
+  } finally {
+    Object.defineProperty(RegExp.prototype, 'exec', regExp);
+    Object.defineProperty(String.prototype, 'split', string);
+    globalThis.decodeURIComponent = decode;
+  }
+  return longest;
+}
+
+describe('extract fuzz: worst cases at the maximum sizes', { timeout: 120_000 }, () => {
+  let tracing: TestTracing | undefined;
+  after(() => tracing?.shutdown());
+
+  for (const propagator of PROPAGATORS) {
+    it(`${propagator}: every special-character run through all 5 carriers, bounded before parsing`, () => {
+      tracing = setupTracing(propagator);
+      let sets = 0;
+      let extracts = 0;
+      let longest = 0;
+      for (const set of worstSets(propagator)) {
+        sets++;
+        for (const [carrierName, materialize] of Object.entries(MATERIALIZE)) {
+          const m = materialize(set);
+          let ctx: Context = ROOT_CONTEXT;
+          const where = () =>
+            `${propagator} via ${carrierName}: ${JSON.stringify(set.entries).slice(0, 200)}`;
+          const parsed = longestParsed(() => {
+            try {
+              ctx = m.extract();
+            } catch (error) {
+              assert.fail(`extract threw (${String(error)}): ${where()}`);
+            }
+          });
+          extracts++;
+          longest = Math.max(longest, parsed);
+          checkBaggageBounds(ctx);
+          // Nothing longer than the bound of a key in the set is ever handed to a pattern, split or decode.
+          assert.ok(parsed <= boundOf(set), `${parsed} characters parsed: ${where()}`);
+        }
+      }
+      console.log(
+        `fuzz worst cases ${propagator}: ${sets} header sets, ${extracts} extracts, longest string parsed ${longest}`,
+      );
+      assert.equal(extracts, sets * 5);
+    });
+  }
+
+  it('a value one character above its bound never reaches a parser', () => {
+    tracing = setupTracing('w3c');
+    for (const key of Object.keys(MAX_LENGTH)) {
+      for (const value of worstValues(key).filter((v) => v.length > MAX_LENGTH[key]!)) {
+        for (const materialize of Object.values(MATERIALIZE)) {
+          const m = materialize({ entries: [[key, value]] });
+          const parsed = longestParsed(() => m.extract());
+          assert.ok(parsed < value.length, `${key}: a ${value.length}-character value was parsed`);
+        }
+      }
+    }
+  });
 });

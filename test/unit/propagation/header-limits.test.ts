@@ -122,3 +122,106 @@ describe('selectHeaderValue: b3, jaeger and other keys', () => {
     assert.equal(selectHeaderValue('uberctx-user', 'a'.repeat(4097)), undefined);
   });
 });
+
+describe('selectHeaderValue: B3 ids have their exact lengths', () => {
+  const TRACE_32 = '80f198ee56343ba864fe8b2a57d3eff7';
+  const TRACE_16 = TRACE_32.slice(16);
+  const SPAN = 'e457b5a2e4d86bd1';
+  const PARENT = '05e3ac9a4f6e3b90';
+
+  it('single header: accepts 16 or 32 hex trace ids and 16 hex span and parent ids', () => {
+    for (const good of [
+      `${TRACE_32}-${SPAN}`,
+      `${TRACE_16}-${SPAN}`,
+      `${TRACE_32}-${SPAN}-1`,
+      `${TRACE_32}-${SPAN}-d-${PARENT}`,
+      `${TRACE_16}-${SPAN}-0-${PARENT}`,
+    ]) {
+      assert.equal(selectHeaderValue('b3', good), good, good);
+    }
+  });
+
+  it('single header: refuses any other id length (a 31-hex trace id is not continued as 16)', () => {
+    for (const bad of [
+      `${TRACE_32.slice(1)}-${SPAN}-1`,
+      `${TRACE_32.slice(0, 17)}-${SPAN}-1`,
+      `${TRACE_32.slice(0, 24)}-${SPAN}`,
+      `${TRACE_32}0-${SPAN}`,
+      `${TRACE_32}-${SPAN.slice(1)}-1`,
+      `${TRACE_32}-${SPAN}0-1`,
+      `${TRACE_32}-${SPAN}-1-${PARENT.slice(1)}`,
+      `${TRACE_32}-${SPAN}-1-${PARENT}0`,
+      `${TRACE_32}`,
+      `${TRACE_32}-${SPAN}-2`,
+    ]) {
+      assert.equal(selectHeaderValue('b3', bad), undefined, bad);
+    }
+  });
+
+  it('multi headers: 16 or 32 hex trace ids, 16 hex span and parent ids, nothing else', () => {
+    assert.equal(selectHeaderValue('x-b3-traceid', TRACE_32), TRACE_32);
+    assert.equal(selectHeaderValue('x-b3-traceid', TRACE_16), TRACE_16);
+    assert.equal(selectHeaderValue('x-b3-spanid', SPAN), SPAN);
+    assert.equal(selectHeaderValue('x-b3-parentspanid', PARENT), PARENT);
+    for (const bad of [TRACE_32.slice(1), TRACE_32.slice(0, 17), TRACE_32.slice(0, 15), `${TRACE_32}0`]) {
+      assert.equal(selectHeaderValue('x-b3-traceid', bad), undefined, bad);
+    }
+    for (const key of ['x-b3-spanid', 'x-b3-parentspanid']) {
+      for (const bad of [SPAN.slice(1), `${SPAN}0`, TRACE_32]) {
+        assert.equal(selectHeaderValue(key, bad), undefined, `${key}: ${bad}`);
+      }
+    }
+  });
+
+  it('a header name in another case is read under the rule of its lowercase name', () => {
+    assert.equal(selectHeaderValue('X-B3-TraceId', TRACE_32.toUpperCase()), TRACE_32);
+    assert.equal(selectHeaderValue('X-B3-TraceId', TRACE_32.slice(1)), undefined);
+    assert.equal(selectHeaderValue('TraceParent', 'x'.repeat(600)), undefined, 'bounded as a traceparent');
+  });
+});
+
+describe('inbound values are parsed in linear time', () => {
+  /** The fastest of several runs of `calls` calls, in ms: the least disturbed by other work. */
+  function fastest(work: () => unknown, calls: number): number {
+    let best = Infinity;
+    for (let run = 0; run < 5; run++) {
+      const start = performance.now();
+      for (let i = 0; i < calls; i++) work();
+      best = Math.min(best, performance.now() - start);
+    }
+    return best;
+  }
+
+  // Each pair has the same length and takes the same path (padded, so the trim runs); only the hostile
+  // one has a long run of the characters the whitespace trim treats specially, between two letters. A
+  // quadratic trim (a RegExp retrying `[ \t]+$` at every space of the run) takes seconds on the hostile
+  // baggage, thousands of times the benign one; a linear one takes about as long on both. The ratio is
+  // generous on purpose: this compares two inputs in one run, it does not time the machine.
+  const cases: [key: string, hostile: string, benign: string][] = [
+    ['baggage', ` a${' '.repeat(32_000)}b`, ` a${'c'.repeat(32_000)}b`],
+    ['baggage', `a${' \t'.repeat(16_000)}b `, `a${'cd'.repeat(16_000)}b `],
+    ['tracestate', ` a${' '.repeat(2_000)}=b`, ` a${'c'.repeat(2_000)}=b`],
+    ['traceparent', ` a${' '.repeat(500)}b`, ` a${'c'.repeat(500)}b`],
+    ['x-b3-traceid', ` a${' '.repeat(29)}b`, ` a${'c'.repeat(29)}b`],
+  ];
+  for (const [key, hostile, benign] of cases) {
+    it(`${key}: ${hostile.length} characters around a run of whitespace cost what as many letters cost`, () => {
+      assert.equal(hostile.length, benign.length);
+      selectHeaderValue(key, hostile);
+      const calls = key === 'baggage' ? 2 : 100;
+      const hostileMs = fastest(() => selectHeaderValue(key, hostile), calls);
+      const benignMs = fastest(() => selectHeaderValue(key, benign), calls);
+      assert.ok(
+        hostileMs < Math.max(benignMs, 0.05) * 20,
+        `hostile ${hostileMs.toFixed(3)} ms vs benign ${benignMs.toFixed(3)} ms for ${calls} calls`,
+      );
+    });
+  }
+
+  it('the trim keeps what is between the whitespace, whatever its length', () => {
+    assert.equal(selectHeaderValue('baggage', ` ${' '.repeat(32_000)}a=1\t`), 'a=1');
+    assert.equal(selectHeaderValue('baggage', ` a=1${' '.repeat(8_000)}b\t`), `a=1${' '.repeat(8_000)}b`);
+    assert.equal(selectHeaderValue('baggage', ' \t '), undefined);
+    assert.equal(selectHeaderValue('tracestate', ' a=1 , b=2\t'), 'a=1,b=2');
+  });
+});

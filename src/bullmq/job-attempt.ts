@@ -1,0 +1,147 @@
+import { createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { extractMessageContext } from '../core/extract-message-context';
+import { resolveIncomingContext } from '../core/incoming-context';
+import type { MessagingSpan } from '../core/messaging-span';
+import { ATTR_MESSAGING_MESSAGE_ID, ATTR_TRACEBRIDGE_ATTEMPT } from '../core/semantic-attributes';
+import type { ContextCarrier } from '../propagation/context-carrier';
+import {
+  ATTR_TRACEBRIDGE_BULLMQ_JOB_NAME,
+  ATTR_TRACEBRIDGE_BULLMQ_OUTCOME,
+  BULLMQ_EVENT_JOB_COMPLETED,
+  BULLMQ_EVENT_JOB_FAILED,
+  BULLMQ_JOB_ATTEMPTS_MADE,
+  BULLMQ_JOB_FAILED_REASON,
+  BULLMQ_JOB_ID,
+  BULLMQ_JOB_NAME,
+} from './bullmq-attributes';
+import type { AttemptOutcome } from './bullmq-operation';
+import type { BullmqAttributes, BullmqException } from './bullmq-types';
+import { DeferredSpan } from './deferred-span';
+import { JOB_METADATA_KEY, jobMetadataCarrier } from './job-metadata';
+import type { JobMetadata } from './job-metadata';
+import type { BullmqMessagingTelemetry, SpanRole } from './span-role';
+
+/** Where the processing context holds its attempt, for the outcome steps BullMQ runs inside it. */
+const JOB_ATTEMPT_KEY = createContextKey('tracebridge.bullmq.job-attempt');
+
+/** The attempt whose processing `ctx` is in, if any. */
+export function activeAttempt(ctx: Context): JobAttempt | undefined {
+  return ctx.getValue(JOB_ATTEMPT_KEY) as JobAttempt | undefined;
+}
+
+/** Job ids BullMQ gives the runs of a job scheduler (and of a legacy repeatable job). */
+const SCHEDULED_RUN_ID_PREFIX = 'repeat:';
+
+/** Hands `startProcess` a context already read from the job, so it is not read twice. */
+const EXTRACTED: ContextCarrier<Context> = {
+  name: 'bullmq-extracted-context',
+  inject: (_ctx, carrier) => carrier,
+  extract: (_ctx, carrier) => carrier,
+};
+
+/**
+ * One attempt at processing a job: the CONSUMER span `process {queue}`, parented to the context the job
+ * was added in (or linked to it, per the queue's `incoming` policy), the application's processor running
+ * inside it. A scheduled job's run starts its own trace, linked to the scheduling: one schedule never
+ * grows one endless trace.
+ *
+ * The span ends when BullMQ ends it, which it does in a `finally` whether the attempt completed, failed,
+ * or its worker was closed; how the attempt ended is read off BullMQ's `complete`/`retry`/`delay`/`fail`
+ * steps and its `job failed` event.
+ */
+export class JobAttempt implements SpanRole {
+  readonly #telemetry: BullmqMessagingTelemetry;
+  readonly #queue: string;
+  #ambient: Context | undefined;
+  #extracted: Context | undefined;
+  #metadata: JobMetadata | undefined;
+  #jobId: string | undefined;
+  #jobName: string | undefined;
+  #attemptsMade: number | undefined;
+  #outcome: AttemptOutcome | undefined;
+  #span: MessagingSpan | undefined;
+
+  constructor(telemetry: BullmqMessagingTelemetry, queue: string) {
+    this.#telemetry = telemetry;
+    this.#queue = queue;
+  }
+
+  /**
+   * The context the processor runs in: the ambient context with the job's baggage when the queue trusts
+   * it, and this attempt's span, started once BullMQ says which job it is.
+   */
+  context(ctx: Context): Context {
+    this.#metadata = ctx.getValue(JOB_METADATA_KEY) as JobMetadata | undefined;
+    const ambient = ctx.deleteValue(JOB_METADATA_KEY);
+    this.#ambient = ambient;
+    this.#extracted = extractMessageContext(jobMetadataCarrier, this.#metadata?.fields);
+    const policy = this.#telemetry.incomingPolicy(this.#queue);
+    // Only the baggage matters here (the span's parent is decided when it starts): a ratio is irrelevant.
+    const { workBase } = resolveIncomingContext({ policy, sampleRatio: undefined }, this.#extracted, ambient);
+    const span = new DeferredSpan(() => this.#started().span);
+    return trace.setSpan(workBase, span).setValue(JOB_ATTEMPT_KEY, this);
+  }
+
+  attributes(attributes: BullmqAttributes): void {
+    const jobId = attributes[BULLMQ_JOB_ID];
+    if (typeof jobId === 'string') this.#jobId = jobId;
+    const jobName = attributes[BULLMQ_JOB_NAME];
+    if (typeof jobName === 'string') this.#jobName = jobName;
+    const attemptsMade = attributes[BULLMQ_JOB_ATTEMPTS_MADE];
+    if (typeof attemptsMade === 'number') this.#attemptsMade = attemptsMade;
+    if (this.#jobId !== undefined && this.#ambient !== undefined) this.#started();
+  }
+
+  /** BullMQ's `complete`, `retry`, `delay` or `fail` step ran for this attempt. */
+  settled(outcome: AttemptOutcome): void {
+    this.#outcome = outcome;
+  }
+
+  event(name: string, attributes: BullmqAttributes | undefined): void {
+    if (name === BULLMQ_EVENT_JOB_COMPLETED) {
+      this.#outcome ??= 'completed';
+    } else if (name === BULLMQ_EVENT_JOB_FAILED) {
+      const reason = attributes?.[BULLMQ_JOB_FAILED_REASON];
+      this.#started().recordError(typeof reason === 'string' ? reason : 'job failed');
+    }
+  }
+
+  exception(exception: BullmqException): void {
+    this.#started().recordError(exception);
+  }
+
+  end(): void {
+    const messagingSpan = this.#started();
+    const span = messagingSpan.span;
+    if (span.isRecording()) {
+      // BullMQ counts an attempt when it finishes: after this one, `attemptsMade` is its number.
+      if (this.#attemptsMade !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, this.#attemptsMade);
+      if (this.#outcome !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_BULLMQ_OUTCOME, this.#outcome);
+    }
+    messagingSpan.end();
+  }
+
+  #started(): MessagingSpan {
+    this.#span ??= this.#start();
+    return this.#span;
+  }
+
+  #start(): MessagingSpan {
+    const jobId = this.#jobId;
+    const jobName = this.#jobName;
+    return this.#telemetry.startProcess({
+      destination: this.#queue,
+      carrier: EXTRACTED,
+      headers: this.#extracted ?? ROOT_CONTEXT,
+      enqueueTimeMs: this.#metadata?.enqueuedAtMs,
+      ambient: this.#ambient,
+      policy: jobId?.startsWith(SCHEDULED_RUN_ID_PREFIX) === true ? 'link' : undefined,
+      describe: (span) => {
+        if (jobId !== undefined) span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, jobId);
+        if (jobName !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_BULLMQ_JOB_NAME, jobName);
+      },
+      info: { queue: this.#queue, jobId, jobName },
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import type { TextMapGetter } from '@opentelemetry/api';
+import { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, hasHeaderRule } from './header-limits';
+
+/**
+ * The getter one extract runs with: the transport's getter, bounded in the work a hostile carrier can
+ * cause, and optionally tolerant of header-name case.
+ *
+ * - Fields without a rule of their own (see `hasHeaderRule`), above all Jaeger's `uberctx-*` baggage,
+ *   whose number the sender chooses: at most {@link BAGGAGE_MAX_MEMBERS} of them are looked up, and their
+ *   values are handed out while their total stays within {@link BAGGAGE_MAX_BYTES} UTF-8 bytes. Beyond
+ *   that `get` answers `undefined` without touching the carrier, so 10,000 `uberctx-*` headers cost no
+ *   more decoding than 64 (the propagator still filters the key list once, which is linear).
+ * - With `caseInsensitive`, a field that yields no valid value under exactly the name asked for is read
+ *   under the first name equal to it ignoring case (`X-B3-TraceId` for `x-b3-traceid`). One index of the
+ *   carrier's names is built on the first such miss and reused for every later one: linear in the number
+ *   of headers, never a scan per field asked for.
+ *
+ * A new reading is made for every extract: its budget and index belong to one carrier.
+ */
+export class CarrierReading<C> implements TextMapGetter<C> {
+  readonly #getter: TextMapGetter<C>;
+  readonly #caseInsensitive: boolean;
+  #unruledReads = 0;
+  #unruledBytes = 0;
+  #foldedNames: Map<string, string> | undefined;
+
+  constructor(getter: TextMapGetter<C>, caseInsensitive: boolean) {
+    this.#getter = getter;
+    this.#caseInsensitive = caseInsensitive;
+  }
+
+  keys(carrier: C): string[] {
+    return this.#getter.keys(carrier);
+  }
+
+  get(carrier: C, key: string): string | string[] | undefined {
+    if (hasHeaderRule(key)) return this.#lookup(carrier, key);
+    if (this.#unruledReads >= BAGGAGE_MAX_MEMBERS) return undefined;
+    this.#unruledReads++;
+    const value = this.#lookup(carrier, key);
+    if (value === undefined) return undefined;
+    this.#unruledBytes += byteLength(value);
+    if (this.#unruledBytes > BAGGAGE_MAX_BYTES) {
+      // The budget is spent: like an oversized baggage header, the rest is dropped from here on.
+      this.#unruledReads = BAGGAGE_MAX_MEMBERS;
+      return undefined;
+    }
+    return value;
+  }
+
+  #lookup(carrier: C, key: string): string | string[] | undefined {
+    const exact = this.#getter.get(carrier, key);
+    if (exact !== undefined || !this.#caseInsensitive) return exact;
+    const name = this.#foldedName(carrier, key);
+    return name === undefined ? undefined : this.#getter.get(carrier, name);
+  }
+
+  #foldedName(carrier: C, key: string): string | undefined {
+    if (this.#foldedNames === undefined) {
+      this.#foldedNames = new Map();
+      for (const name of this.#getter.keys(carrier)) {
+        const lower = name.toLowerCase();
+        // The first such name wins, as the first value of a repeated header does.
+        if (lower !== name && !this.#foldedNames.has(lower)) this.#foldedNames.set(lower, name);
+      }
+    }
+    const name = this.#foldedNames.get(key.toLowerCase());
+    return name === key ? undefined : name;
+  }
+}
+
+function byteLength(value: string | string[]): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  let bytes = 0;
+  for (const item of value) bytes += Buffer.byteLength(item);
+  return bytes;
+}
