@@ -1,5 +1,6 @@
 import { metrics, trace, ValueType } from '@opentelemetry/api';
 import type { Histogram, Span, Tracer } from '@opentelemetry/api';
+import { isNoopMeter } from '../core/messaging-metrics';
 import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
@@ -38,20 +39,23 @@ const RPC_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide): GrpcConfig {
   const grpc = loadGrpc(options.grpc);
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, VERSION);
-  const callDuration = safely(
-    'creating the RPC duration histogram',
-    () =>
-      meter.createHistogram(
-        side === 'client' ? METRIC_RPC_CLIENT_CALL_DURATION : METRIC_RPC_SERVER_CALL_DURATION,
-        {
-          description: `Measures the duration of an outgoing (client) or incoming (server) remote procedure call.`,
-          unit: 's',
-          valueType: ValueType.DOUBLE,
-          advice: { explicitBucketBoundaries: RPC_DURATION_BUCKETS_S },
-        },
-      ),
-    undefined,
-  );
+  // A no-op meter stays one (see `isNoopMeter`): no histogram then, so calls read no clock for it.
+  const callDuration = isNoopMeter(meter)
+    ? undefined
+    : safely(
+        'creating the RPC duration histogram',
+        () =>
+          meter.createHistogram(
+            side === 'client' ? METRIC_RPC_CLIENT_CALL_DURATION : METRIC_RPC_SERVER_CALL_DURATION,
+            {
+              description: `Measures the duration of an outgoing (client) or incoming (server) remote procedure call.`,
+              unit: 's',
+              valueType: ValueType.DOUBLE,
+              advice: { explicitBucketBoundaries: RPC_DURATION_BUCKETS_S },
+            },
+          ),
+        undefined,
+      );
   return {
     side,
     grpc,

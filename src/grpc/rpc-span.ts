@@ -1,6 +1,6 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
-import { callHook, safely } from '../core/diagnostics';
+import { callHook, logger, safely } from '../core/diagnostics';
 import { startSpanSafely } from '../core/start-span';
 import {
   ATTR_RPC_GRPC_STATUS_CODE,
@@ -36,7 +36,8 @@ export class RpcSpan {
   readonly #path: string;
   readonly #streaming: boolean;
   readonly #profile: MethodProfile;
-  readonly #startedAt = performance.now();
+  /** When the call started, for the duration metric; read only when there is one. */
+  readonly #startedAt: number;
   #sent = 0;
   #received = 0;
   #ended = false;
@@ -54,6 +55,7 @@ export class RpcSpan {
     this.#profile = call.profile;
     this.#name = call.profile.name;
     this.#streaming = call.streaming;
+    this.#startedAt = config.callDuration === undefined ? 0 : performance.now();
   }
 
   /** Records allow-listed request metadata and calls `requestHook`. */
@@ -103,39 +105,40 @@ export class RpcSpan {
     if (this.#ended) return;
     this.#ended = true;
     const error = isErrorStatus(code, this.#config.side);
-    safely(
-      'ending a gRPC span',
-      () => {
-        if (this.span.isRecording()) {
-          this.span.setAttribute(ATTR_RPC_GRPC_STATUS_CODE, code);
-          if (peer !== undefined) {
-            this.span.setAttribute('server.address', peer.address);
-            this.span.setAttribute('server.port', peer.port);
-          }
-          if (this.#streaming) {
-            this.span.setAttribute(ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT, this.#sent);
-            this.span.setAttribute(ATTR_TRACEBRIDGE_RPC_MESSAGES_RECEIVED, this.#received);
-          }
-          if (error)
-            this.span.setStatus({ code: SpanStatusCode.ERROR, message: details ?? `gRPC status ${code}` });
-          callHook('responseHook', this.#config.responseHook, this.span, {
-            path: this.#path,
-            service: this.#name.service,
-            method: this.#name.method,
-            code,
-            details,
-          });
+    // Inline rather than through `safely`: a closure per call adds up.
+    try {
+      if (this.span.isRecording()) {
+        this.span.setAttribute(ATTR_RPC_GRPC_STATUS_CODE, code);
+        if (peer !== undefined) {
+          this.span.setAttribute('server.address', peer.address);
+          this.span.setAttribute('server.port', peer.port);
         }
-        this.span.end();
-      },
-      undefined,
-    );
+        if (this.#streaming) {
+          this.span.setAttribute(ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT, this.#sent);
+          this.span.setAttribute(ATTR_TRACEBRIDGE_RPC_MESSAGES_RECEIVED, this.#received);
+        }
+        if (error)
+          this.span.setStatus({ code: SpanStatusCode.ERROR, message: details ?? `gRPC status ${code}` });
+        callHook('responseHook', this.#config.responseHook, this.span, {
+          path: this.#path,
+          service: this.#name.service,
+          method: this.#name.method,
+          code,
+          details,
+        });
+      }
+      this.span.end();
+    } catch (failure) {
+      logger.error('ending a gRPC span failed; tracing skips this step', failure);
+    }
+    const callDuration = this.#config.callDuration;
+    if (callDuration === undefined) return;
     const durationS = (performance.now() - this.#startedAt) / 1000;
-    safely(
-      'recording the RPC duration',
-      () => this.#config.callDuration?.record(durationS, metricAttributes(this.#profile, code)),
-      undefined,
-    );
+    try {
+      callDuration.record(durationS, metricAttributes(this.#profile, code));
+    } catch (error) {
+      logger.error('recording the RPC duration failed; tracing skips this step', error);
+    }
   }
 
   #messageEvent(type: 'SENT' | 'RECEIVED', id: number): void {

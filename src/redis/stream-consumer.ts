@@ -86,8 +86,12 @@ export class StreamJobRunner implements StreamConsumer {
   readonly consumer: string;
   readonly #redis: RedisConnection;
   readonly #telemetry: MessagingTelemetry<never, StreamJob<string | Buffer>>;
-  /** Entries whose handler is running or whose XACK is unanswered, so a lost connection ends their spans. */
-  readonly #inFlight = new SettleRegistry<string>();
+  /**
+   * Entries whose handler is running or whose XACK is unanswered, so a lost connection ends their spans.
+   * Keyed by the reply's entry object itself: each delivery settles its own span, and no key string is
+   * built for every job.
+   */
+  readonly #inFlight = new SettleRegistry<ReplyEntry>();
   #activeBatches = 0;
   #watching = false;
   readonly #onConnectionEnd = (): void => {
@@ -142,8 +146,7 @@ export class StreamJobRunner implements StreamConsumer {
     this.#batchStarted();
     try {
       for (const entry of entries) {
-        const key = entryKey(entry);
-        const attempt = counts === undefined ? 1 : counts.get(key);
+        const attempt = counts === undefined ? 1 : counts.get(entryKey(entry));
         const job: StreamJob<V> = {
           stream: entry.stream,
           id: entry.id,
@@ -151,16 +154,16 @@ export class StreamJobRunner implements StreamConsumer {
           attempt,
         };
         const span = this.#startSpan(entry, job);
-        this.#inFlight.track(key, span);
+        this.#inFlight.track(entry, span);
         try {
           const result = span.run(() => handler(job));
           if (isPromiseLike(result)) await result;
         } catch (error) {
-          this.#inFlight.endUnsettled(key);
+          this.#inFlight.endUnsettled(entry);
           fail(error, job);
           continue;
         }
-        acks.push(this.#ack(entry, key, span, job, fail));
+        acks.push(this.#ack(entry, span, job, fail));
       }
       await Promise.all(acks);
     } finally {
@@ -191,18 +194,17 @@ export class StreamJobRunner implements StreamConsumer {
   /** Sends `XACK` and ends the span at the answer; a failed `XACK` is recorded and reported to `fail`. */
   #ack<Job>(
     entry: ReplyEntry,
-    key: string,
     span: MessagingSpan,
     job: Job,
     fail: (error: unknown, job: Job) => void,
   ): Promise<void> {
     return sendCommand(() => this.#redis.call('XACK', entry.key, this.group, entry.id)).then(
       () => {
-        this.#inFlight.settle(key, ACK);
+        this.#inFlight.settle(entry, ACK);
       },
       (error: unknown) => {
         span.recordError(error);
-        this.#inFlight.endUnsettled(key);
+        this.#inFlight.endUnsettled(entry);
         fail(error, job);
       },
     );
