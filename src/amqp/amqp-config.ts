@@ -1,3 +1,4 @@
+import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import { checkOptionTypes } from '../core/option-checks';
 import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
@@ -32,7 +33,10 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       system: RABBITMQ_SYSTEM,
       tracerProvider: resolved.tracerProvider,
       meterProvider: resolved.meterProvider,
-      incoming: withQueueRules(resolved.incoming),
+      // An instrumentation's default comes before the built-in one, and gets the same queue rules.
+      incoming: withQueueRules(
+        options?.incoming ?? instrumentationDefaults(RABBITMQ_SYSTEM).incoming ?? resolved.incoming,
+      ),
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
     }),

@@ -29,6 +29,7 @@ import {
   ATTR_TRACEBRIDGE_INCOMING_POLICY,
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from './semantic-attributes';
+import { instrumentationDefaults } from './instrumentation-defaults';
 import { createIncomingPolicyResolver } from './trust-policy';
 import type { IncomingOption, IncomingPolicy } from './trust-policy';
 
@@ -193,17 +194,25 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
 
-  /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` option. */
+  /**
+   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` option. An option not
+   * given falls back to what a `tracebridge/instrumentation` class set for this `system`, then to the
+   * globally registered provider (or the `'parent'` policy).
+   */
   constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
     this.system = config.system;
     this.#options = config;
-    this.#policyFor = createIncomingPolicyResolver(config.incoming);
-    this.#tracer = (config.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    const defaults = instrumentationDefaults(config.system);
+    this.#policyFor = createIncomingPolicyResolver(config.incoming ?? defaults.incoming);
+    this.#tracer = (config.tracerProvider ?? defaults.tracerProvider ?? trace.getTracerProvider()).getTracer(
       INSTRUMENTATION_NAME,
       VERSION,
     );
     this.#metrics = new MessagingMetrics(
-      (config.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, VERSION),
+      (config.meterProvider ?? defaults.meterProvider ?? metrics.getMeterProvider()).getMeter(
+        INSTRUMENTATION_NAME,
+        VERSION,
+      ),
     );
   }
 

@@ -7,6 +7,8 @@ import {
   ATTR_NETWORK_PEER_PORT,
   ATTR_TRACEBRIDGE_INCOMING_POLICY,
 } from '../core/semantic-attributes';
+import { instrumentationDefaults } from '../core/instrumentation-defaults';
+import { markTraced } from '../core/traced-marker';
 import { createIncomingPolicyResolver } from '../core/trust-policy';
 import type { IncomingPolicy } from '../core/trust-policy';
 import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
@@ -32,8 +34,10 @@ import type { RpcSpan } from './rpc-span';
  */
 export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}): grpc.ServerInterceptor {
   const config = resolveGrpcConfig(options, 'server');
-  const policyFor = createIncomingPolicyResolver(options.incoming);
-  return (methodDescriptor, call) => {
+  const policyFor = createIncomingPolicyResolver(
+    options.incoming ?? instrumentationDefaults('grpc').incoming,
+  );
+  return markTraced<grpc.ServerInterceptor>((methodDescriptor, call) => {
     const path = methodDescriptor.path;
     if (config.isIgnored(path)) return new config.grpc.ServerInterceptingCall(call);
 
@@ -74,7 +78,7 @@ export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}
         nextStatus(status);
       },
     });
-  };
+  });
 }
 
 function startServerSpan(
