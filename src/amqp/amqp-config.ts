@@ -1,4 +1,4 @@
-import { instrumentationDefaults } from '../core/instrumentation-defaults';
+import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import { checkOptionTypes } from '../core/option-checks';
 import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
@@ -34,9 +34,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       tracerProvider: resolved.tracerProvider,
       meterProvider: resolved.meterProvider,
       // An instrumentation's default comes before the built-in one, and gets the same queue rules.
-      incoming: withQueueRules(
-        options?.incoming ?? instrumentationDefaults(RABBITMQ_SYSTEM).incoming ?? resolved.incoming,
-      ),
+      incoming: withQueueRules(incomingOrDefault(options?.incoming, RABBITMQ_SYSTEM) ?? resolved.incoming),
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
     }),

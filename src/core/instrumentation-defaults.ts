@@ -31,11 +31,14 @@ type Registry = Map<DefaultsScope, InstrumentationDefaults>;
 
 function registry(): Registry {
   const holder = globalThis as { [REGISTRY_KEY]?: Registry };
-  return (holder[REGISTRY_KEY] ??= new Map());
+  return (holder[REGISTRY_KEY] ??= new Map<DefaultsScope, InstrumentationDefaults>());
 }
 
-/** The defaults in force for `scope`: an empty object when no instrumentation set any. */
-export function instrumentationDefaults(scope: DefaultsScope | string): InstrumentationDefaults {
+/**
+ * The defaults in force for `scope` (a {@link DefaultsScope}; any other `messaging.system` has none): an
+ * empty object when no instrumentation set any.
+ */
+export function instrumentationDefaults(scope: string): InstrumentationDefaults {
   return registry().get(scope as DefaultsScope) ?? NONE;
 }
 
@@ -46,4 +49,16 @@ export function setInstrumentationDefaults(
 ): void {
   if (defaults === undefined) registry().delete(scope);
   else registry().set(scope, defaults);
+}
+
+/**
+ * The `incoming` option a wrapper was given or, when it was not given at all, the instrumentation's.
+ * Only `undefined` means "not given": a malformed value such as `null` must still reach the resolver and
+ * fail there, at setup.
+ */
+export function incomingOrDefault(
+  given: IncomingOption | undefined,
+  scope: string,
+): IncomingOption | undefined {
+  return given !== undefined ? given : instrumentationDefaults(scope).incoming;
 }

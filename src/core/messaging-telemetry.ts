@@ -29,7 +29,7 @@ import {
   ATTR_TRACEBRIDGE_INCOMING_POLICY,
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from './semantic-attributes';
-import { instrumentationDefaults } from './instrumentation-defaults';
+import { incomingOrDefault, instrumentationDefaults } from './instrumentation-defaults';
 import { createIncomingPolicyResolver } from './trust-policy';
 import type { IncomingOption, IncomingPolicy } from './trust-policy';
 
@@ -203,7 +203,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.system = config.system;
     this.#options = config;
     const defaults = instrumentationDefaults(config.system);
-    this.#policyFor = createIncomingPolicyResolver(config.incoming ?? defaults.incoming);
+    this.#policyFor = createIncomingPolicyResolver(incomingOrDefault(config.incoming, config.system));
     this.#tracer = (config.tracerProvider ?? defaults.tracerProvider ?? trace.getTracerProvider()).getTracer(
       INSTRUMENTATION_NAME,
       VERSION,

@@ -7,7 +7,7 @@ import {
   ATTR_NETWORK_PEER_PORT,
   ATTR_TRACEBRIDGE_INCOMING_POLICY,
 } from '../core/semantic-attributes';
-import { instrumentationDefaults } from '../core/instrumentation-defaults';
+import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { markTraced } from '../core/traced-marker';
 import { createIncomingPolicyResolver } from '../core/trust-policy';
 import type { IncomingPolicy } from '../core/trust-policy';
@@ -34,9 +34,7 @@ import type { RpcSpan } from './rpc-span';
  */
 export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}): grpc.ServerInterceptor {
   const config = resolveGrpcConfig(options, 'server');
-  const policyFor = createIncomingPolicyResolver(
-    options.incoming ?? instrumentationDefaults('grpc').incoming,
-  );
+  const policyFor = createIncomingPolicyResolver(incomingOrDefault(options.incoming, 'grpc'));
   return markTraced<grpc.ServerInterceptor>((methodDescriptor, call) => {
     const path = methodDescriptor.path;
     if (config.isIgnored(path)) return new config.grpc.ServerInterceptingCall(call);
