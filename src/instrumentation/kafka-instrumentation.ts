@@ -17,6 +17,12 @@ interface KafkajsModule {
 
 const FACTORIES = ['producer', 'consumer'] as const;
 
+/** What each factory's clients are traced with. */
+const TRACERS: Readonly<Record<(typeof FACTORIES)[number], (client: never) => unknown>> = {
+  producer: (producer: KafkaProducerLike) => traceProducer(producer),
+  consumer: (consumer: KafkaConsumerLike) => traceConsumer(consumer),
+};
+
 /**
  * The OpenTelemetry instrumentation for tracebridge's Kafka wrappers (`traceProducer`, `traceConsumer`):
  * put it in NodeSDK's `instrumentations` (or use {@link TracebridgeInstrumentation} for every transport).
@@ -61,24 +67,18 @@ export class TracebridgeKafkaInstrumentation extends TransportInstrumentation {
       this.zeroCodeOn() && typeof made === 'object' && made !== null
         ? safely('tracing a new kafkajs client', () => trace(made as never), made)
         : made;
-    patchMethod(
-      prototype,
-      'producer',
-      (original) =>
-        function producer(this: unknown, ...args: unknown[]) {
-          return traced(original.apply(this, args), (p: KafkaProducerLike) => traceProducer(p));
-        },
-      unpatchContrib,
-    );
-    patchMethod(
-      prototype,
-      'consumer',
-      (original) =>
-        function consumer(this: unknown, ...args: unknown[]) {
-          return traced(original.apply(this, args), (c: KafkaConsumerLike) => traceConsumer(c));
-        },
-      unpatchContrib,
-    );
+    for (const name of FACTORIES) {
+      const trace = TRACERS[name];
+      patchMethod(
+        prototype,
+        name,
+        (original) =>
+          function makeTracedClient(this: unknown, ...args: unknown[]) {
+            return traced(original.apply(this, args), trace);
+          },
+        unpatchContrib,
+      );
+    }
     return exports;
   }
 }

@@ -1,4 +1,5 @@
 import { createNoopMeter, metrics } from '@opentelemetry/api';
+import { ProviderSwitch, ResolvedFromProvider } from './provider-switch';
 import type {
   BatchObservableCallback,
   Counter,
@@ -25,60 +26,26 @@ const OFF: MeterProvider = { getMeter: () => createNoopMeter() };
  * `disable()` and `enable()` reach the histograms and counters of wrappers made earlier. Observable
  * instruments (tracebridge makes none) register with the provider current when they are created.
  */
-export class SwitchableMeterProvider implements MeterProvider {
-  #provider: MeterProvider | undefined;
-  #enabled = true;
-
-  setProvider(provider: MeterProvider): void {
-    this.#provider = provider;
-  }
-
-  setEnabled(enabled: boolean): void {
-    this.#enabled = enabled;
-  }
-
-  /** The provider measurements go to now. */
-  current(): MeterProvider {
-    if (!this.#enabled) return OFF;
-    return this.#provider ?? metrics.getMeterProvider();
+export class SwitchableMeterProvider extends ProviderSwitch<MeterProvider> implements MeterProvider {
+  constructor() {
+    super(OFF, () => metrics.getMeterProvider());
   }
 
   getMeter(name: string, version?: string, options?: MeterOptions): Meter {
+    const provider = () => this.current();
     return new SwitchableMeter(
-      () => this.current().getMeter(name, version, options),
-      () => this.current(),
+      new ResolvedFromProvider(provider, () => provider().getMeter(name, version, options)),
+      provider,
     );
   }
 }
 
-/** Something resolved again from the current provider whenever the provider changes. */
-class Resolved<T> {
-  readonly #provider: () => unknown;
-  readonly #make: () => T;
-  #from: unknown;
-  #value: T | undefined;
-
-  constructor(provider: () => unknown, make: () => T) {
-    this.#provider = provider;
-    this.#make = make;
-  }
-
-  get(): T {
-    const provider = this.#provider();
-    if (this.#value === undefined || this.#from !== provider) {
-      this.#value = this.#make();
-      this.#from = provider;
-    }
-    return this.#value;
-  }
-}
-
 class SwitchableMeter implements Meter {
-  readonly #meter: Resolved<Meter>;
+  readonly #meter: ResolvedFromProvider<Meter>;
   readonly #provider: () => unknown;
 
-  constructor(meter: () => Meter, provider: () => unknown) {
-    this.#meter = new Resolved(provider, meter);
+  constructor(meter: ResolvedFromProvider<Meter>, provider: () => unknown) {
+    this.#meter = meter;
     this.#provider = provider;
   }
 
@@ -149,7 +116,7 @@ class SwitchableMeter implements Meter {
     this.#meter.get().removeBatchObservableCallback(callback, observables);
   }
 
-  #instrument<T>(make: () => T): Resolved<T> {
-    return new Resolved(this.#provider, make);
+  #instrument<T>(make: () => T): ResolvedFromProvider<T> {
+    return new ResolvedFromProvider(this.#provider, make);
   }
 }

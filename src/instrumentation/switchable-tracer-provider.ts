@@ -1,5 +1,6 @@
 import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 import type { Context, Span, SpanOptions, Tracer, TracerOptions, TracerProvider } from '@opentelemetry/api';
+import { ProviderSwitch, ResolvedFromProvider } from './provider-switch';
 
 /** A tracer provider that records nothing: what a disabled instrumentation's wrappers get. */
 const OFF: TracerProvider = new ProxyTracerProvider();
@@ -10,54 +11,31 @@ const OFF: TracerProvider = new ProxyTracerProvider();
  * `setTracerProvider` after the wrappers exist, `disable()` and `enable()` all reach wrappers made
  * earlier. Without a provider set, spans go to the globally registered one.
  */
-export class SwitchableTracerProvider implements TracerProvider {
-  #provider: TracerProvider | undefined;
-  #enabled = true;
-
-  /** The provider NodeSDK (or `registerInstrumentations`) gave the instrumentation. */
-  setProvider(provider: TracerProvider): void {
-    this.#provider = provider;
-  }
-
-  /** Off: every wrapper using this provider records nothing until it is switched on again. */
-  setEnabled(enabled: boolean): void {
-    this.#enabled = enabled;
-  }
-
-  /** The provider spans go to now. */
-  current(): TracerProvider {
-    if (!this.#enabled) return OFF;
-    return this.#provider ?? trace.getTracerProvider();
+export class SwitchableTracerProvider extends ProviderSwitch<TracerProvider> implements TracerProvider {
+  constructor() {
+    super(OFF, () => trace.getTracerProvider());
   }
 
   getTracer(name: string, version?: string, options?: TracerOptions): Tracer {
-    return new SwitchableTracer(this, name, version, options);
+    return new SwitchableTracer(
+      new ResolvedFromProvider(
+        () => this.current(),
+        () => this.current().getTracer(name, version, options),
+      ),
+    );
   }
 }
 
-/** Resolves its tracer from the provider's current target, once per change of target. */
+/** Starts each span with the tracer of the provider's current target. */
 class SwitchableTracer implements Tracer {
-  readonly #switch: SwitchableTracerProvider;
-  readonly #name: string;
-  readonly #version: string | undefined;
-  readonly #options: TracerOptions | undefined;
-  #resolvedFrom: TracerProvider | undefined;
-  #tracer: Tracer | undefined;
+  readonly #tracer: ResolvedFromProvider<Tracer>;
 
-  constructor(
-    provider: SwitchableTracerProvider,
-    name: string,
-    version: string | undefined,
-    options: TracerOptions | undefined,
-  ) {
-    this.#switch = provider;
-    this.#name = name;
-    this.#version = version;
-    this.#options = options;
+  constructor(tracer: ResolvedFromProvider<Tracer>) {
+    this.#tracer = tracer;
   }
 
   startSpan(name: string, options?: SpanOptions, context?: Context): Span {
-    return this.#current().startSpan(name, options, context);
+    return this.#tracer.get().startSpan(name, options, context);
   }
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
@@ -73,16 +51,7 @@ class SwitchableTracer implements Tracer {
     fn: F,
   ): ReturnType<F>;
   startActiveSpan(name: string, ...rest: unknown[]): unknown {
-    const tracer = this.#current() as { startActiveSpan(name: string, ...rest: unknown[]): unknown };
+    const tracer = this.#tracer.get() as { startActiveSpan(name: string, ...rest: unknown[]): unknown };
     return tracer.startActiveSpan(name, ...rest);
-  }
-
-  #current(): Tracer {
-    const provider = this.#switch.current();
-    if (this.#tracer === undefined || this.#resolvedFrom !== provider) {
-      this.#tracer = provider.getTracer(this.#name, this.#version, this.#options);
-      this.#resolvedFrom = provider;
-    }
-    return this.#tracer;
   }
 }
