@@ -1,3 +1,4 @@
+import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import { checkOptionTypes } from '../core/option-checks';
 import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
@@ -32,7 +33,8 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       system: RABBITMQ_SYSTEM,
       tracerProvider: resolved.tracerProvider,
       meterProvider: resolved.meterProvider,
-      incoming: resolved.incoming,
+      // An instrumentation's default comes before the built-in one.
+      incoming: incomingOrDefault(options?.incoming, RABBITMQ_SYSTEM) ?? resolved.incoming,
       incomingRuleShape: 'amqp',
       signing: resolved.signing,
       sendHook: resolved.publishHook,

@@ -31,6 +31,7 @@ import {
   ATTR_MESSAGING_SYSTEM,
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from './semantic-attributes';
+import { incomingOrDefault, instrumentationDefaults } from './instrumentation-defaults';
 import { createIncomingPolicyResolver } from './trust-policy';
 import type {
   IncomingOption,
@@ -223,16 +224,24 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
 
-  /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` or `signing` option. */
+  /**
+   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` or `signing` option.
+   * An option not given falls back to what a `tracebridge/instrumentation` class set for this `system`,
+   * then to the globally registered provider (or the `'parent'` policy).
+   */
   constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
     this.system = config.system;
     this.#options = config;
-    this.#policyFor = createIncomingPolicyResolver(config.incoming, config.incomingRuleShape);
-    this.#tracer = (config.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    const defaults = instrumentationDefaults(config.system);
+    this.#policyFor = createIncomingPolicyResolver(
+      incomingOrDefault(config.incoming, config.system),
+      config.incomingRuleShape,
+    );
+    this.#tracer = (config.tracerProvider ?? defaults.tracerProvider ?? trace.getTracerProvider()).getTracer(
       INSTRUMENTATION_NAME,
       VERSION,
     );
-    const meter = (config.meterProvider ?? metrics.getMeterProvider()).getMeter(
+    const meter = (config.meterProvider ?? defaults.meterProvider ?? metrics.getMeterProvider()).getMeter(
       INSTRUMENTATION_NAME,
       VERSION,
     );

@@ -1,6 +1,7 @@
 import { context, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { logger } from '../core/diagnostics';
+import { markTraced } from '../core/traced-marker';
 import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
 import { resolveGrpcConfig } from './grpc-config';
 import type { GrpcClientInterceptorOptions } from './grpc-options';
@@ -22,7 +23,7 @@ import { startRpcSpan } from './rpc-span';
  */
 export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}): grpc.Interceptor {
   const config = resolveGrpcConfig(options, 'client');
-  return (callOptions, nextCall) => {
+  return markTraced<grpc.Interceptor>((callOptions, nextCall) => {
     const method = callOptions.method_definition;
     if (config.isIgnored(method.path)) return new config.grpc.InterceptingCall(nextCall(callOptions));
 
@@ -70,7 +71,7 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
       },
     });
     return call;
-  };
+  });
 }
 
 interface Peer {

@@ -4,6 +4,7 @@ import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import {
   METRIC_RPC_CLIENT_CALL_DURATION,
   METRIC_RPC_SERVER_CALL_DURATION,
@@ -37,7 +38,11 @@ const RPC_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 /** Validates `options` (throwing `TracebridgeConfigError` on a malformed one) and resolves them. */
 export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide): GrpcConfig {
   const grpc = loadGrpc(options.grpc);
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, VERSION);
+  const defaults = instrumentationDefaults('grpc');
+  const meter = (options.meterProvider ?? defaults.meterProvider ?? metrics.getMeterProvider()).getMeter(
+    INSTRUMENTATION_NAME,
+    VERSION,
+  );
   const callDuration = safely(
     'creating the RPC duration histogram',
     () =>
@@ -55,7 +60,10 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
   return {
     side,
     grpc,
-    tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, VERSION),
+    tracer: (options.tracerProvider ?? defaults.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      INSTRUMENTATION_NAME,
+      VERSION,
+    ),
     callDuration,
     metadataKeys: checkMetadataKeys(options.metadataAttributes),
     messageEvents: options.messageEvents === true,

@@ -1,6 +1,7 @@
 import { context } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
+import { alreadyTraced, isTracedByTracebridge } from '../core/traced-marker';
 import { withMethodOverrides } from '../core/method-overrides';
 import { isPromiseLike } from '../core/promise-like';
 import {
@@ -48,6 +49,9 @@ interface ConsumerTracing {
  *   give each message's work its own process span. The payload is the client's own, so `resolveOffset`,
  *   `heartbeat`, `commitOffsetsIfNecessary`, `pause`, `isRunning` and `isStale` are untouched.
  *
+ * A consumer that is already traced (returned by this function, or made in zero-code mode) is returned as
+ * is, so that its messages still have one span each.
+ *
  * @throws TracebridgeConfigError when an option has a value it does not accept.
  */
 export function traceConsumer<C extends KafkaConsumerLike>(
@@ -55,12 +59,14 @@ export function traceConsumer<C extends KafkaConsumerLike>(
   options: KafkaConsumerTracingOptions = {},
 ): C {
   validateKafkaOptions(options, 'traceConsumer');
+  if (isTracedByTracebridge(consumer)) return alreadyTraced(consumer, 'traceConsumer', options);
   const settings = { ...DEFAULT_KAFKA_CONSUMER_OPTIONS, ...options };
   const tracing: ConsumerTracing = {
     telemetry: createKafkaTelemetry({
       tracerProvider: settings.tracerProvider,
       meterProvider: settings.meterProvider,
-      incoming: settings.incoming,
+      // Not the default's 'parent': when not given, the core uses the instrumentation's default first.
+      incoming: options.incoming,
       signing: settings.signing,
       processHook: settings.consumerHook,
     }),
