@@ -35,6 +35,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       incoming: withQueueRules(resolved.incoming),
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
+      hookNames: { send: 'publishHook', process: 'consumeHook' },
     }),
     tracker: new DeliveryTracker(resolved.maxPendingSettles),
     setTimestamp: resolved.setTimestamp,

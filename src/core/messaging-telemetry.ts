@@ -64,6 +64,11 @@ export interface MessagingTelemetryConfig<SendInfo, ProcessInfo> extends Messagi
 > {
   /** The `messaging.system` value, e.g. `'kafka'`, `'rabbitmq'`, `'redis'`. */
   readonly system: string;
+  /**
+   * The names the user gave `sendHook` and `processHook` as, in the adapter's options (`'producerHook'`),
+   * so that a log about a throwing hook names the option the user wrote. Default: `sendHook`, `processHook`.
+   */
+  readonly hookNames?: { readonly send?: string; readonly process?: string };
 }
 
 /** Describes one outgoing send (or per-message create) operation. */
@@ -191,12 +196,16 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #metrics: MessagingMetrics;
   readonly #policyFor: (destination: string) => IncomingPolicy;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
+  readonly #sendHookName: string;
+  readonly #processHookName: string;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
 
   /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` option. */
   constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
     this.system = config.system;
     this.#options = config;
+    this.#sendHookName = config.hookNames?.send ?? 'sendHook';
+    this.#processHookName = config.hookNames?.process ?? 'processHook';
     this.#policyFor = createIncomingPolicyResolver(config.incoming);
     this.#tracer = (config.tracerProvider ?? trace.getTracerProvider()).getTracer(
       INSTRUMENTATION_NAME,
@@ -227,7 +236,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       const count = params.messageCount ?? 1;
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
       callHook('describe', params.describe, span);
-      callHook('sendHook', this.#options.sendHook, span, params.info);
+      callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     const onEnd =
       type === 'send'
@@ -378,7 +387,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
       if (policy !== 'parent') span.setAttribute(ATTR_TRACEBRIDGE_INCOMING_POLICY, policy);
       callHook('describe', message.describe, span);
-      callHook('processHook', this.#options.processHook, span, message.info);
+      callHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     const onEnd =
       profile.operationType === 'receive'

@@ -2,7 +2,7 @@ import { context } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
 import { withMethodOverrides } from '../core/method-overrides';
-import { isPromiseLike } from '../core/promise-like';
+import { isPromiseLike, whenSettled } from '../core/promise-like';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
@@ -62,6 +62,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       meterProvider: settings.meterProvider,
       incoming: settings.incoming,
       processHook: settings.consumerHook,
+      hookNames: { process: 'consumerHook' },
     }),
     retries: new RedeliveryTracker(),
     recordBinaryKeys: settings.recordBinaryKeys,
@@ -111,14 +112,13 @@ function traceEachMessage(
       tracing.retries.recordFailure(topic, partition, message.offset);
       throw error;
     }
-    if (isPromiseLike(result)) {
-      result.then(
-        () => tracing.retries.recordSuccess(topic, partition),
-        () => tracing.retries.recordFailure(topic, partition, message.offset),
-      );
-    } else {
-      tracing.retries.recordSuccess(topic, partition);
-    }
+    const observed =
+      isPromiseLike(result) &&
+      whenSettled(result, (outcome) => {
+        if (outcome.rejected) tracing.retries.recordFailure(topic, partition, message.offset);
+        else tracing.retries.recordSuccess(topic, partition);
+      });
+    if (!observed) tracing.retries.recordSuccess(topic, partition);
     return result;
   };
 }

@@ -43,6 +43,7 @@ export function traceProducer<P extends KafkaProducerLike>(
     tracerProvider: settings.tracerProvider,
     meterProvider: settings.meterProvider,
     sendHook: settings.producerHook,
+    hookNames: { send: 'producerHook' },
   });
   const sends = new TracedSend(telemetry, settings.createSpansPerMessage);
   const overrides: Partial<KafkaProducerLike> = {

@@ -1,5 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
 import type { Context, Link, Span } from '@opentelemetry/api';
+import { logger } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
@@ -15,6 +16,12 @@ import type {
   KafkaProducerRecord,
   KafkaTopicMessages,
 } from './kafka-types';
+
+/** A traced send, ready to go: its span, and the record (or batch) to hand to the client. */
+interface Prepared<B> {
+  readonly span: MessagingSpan;
+  readonly sent: B;
+}
 
 /**
  * Traces the sends of one producer (or of one transaction): one PRODUCER `send` span per call, trace
@@ -38,12 +45,16 @@ export class TracedSend {
     parent: Context | undefined,
     send: (record: KafkaProducerRecord) => Promise<R>,
   ): Promise<R> {
-    if (!isSendable(record)) return send(record);
-    const group: KafkaTopicMessages[] = [record];
-    const operation = this.#start(group, record.topic, parent);
-    const traced = injectAll(group, operation.contexts)[0]!;
-    const copy = traced === record.messages ? record : Object.assign({}, record, { messages: traced });
-    return operation.span.runAndEnd(() => send(copy));
+    const traced = this.#prepare((track) => {
+      if (!isSendable(record)) return undefined;
+      const group: KafkaTopicMessages[] = [record];
+      const operation = track(this.#start(group, record.topic, parent));
+      const messages = injectAll(group, operation.contexts)[0]!;
+      const copy = messages === record.messages ? record : Object.assign({}, record, { messages });
+      return { span: operation.span, sent: copy };
+    });
+    if (traced === undefined) return send(record);
+    return traced.span.runAndEnd(() => send(traced.sent));
   }
 
   /** `producer.sendBatch(batch)`, traced: one send span for the whole call, whatever its topics. */
@@ -52,20 +63,45 @@ export class TracedSend {
     parent: Context | undefined,
     sendBatch: (batch: KafkaProducerBatch) => Promise<R>,
   ): Promise<R> {
-    const groups = batch?.topicMessages;
-    if (!Array.isArray(groups) || !groups.every(isSendable)) return sendBatch(batch);
-    const topics = new Set(groups.map((g) => g.topic));
-    const destination = topics.size === 1 ? groups[0]!.topic : undefined;
-    const operation = this.#start(groups, destination, parent);
-    const traced = injectAll(groups, operation.contexts);
-    let changed = false;
-    const topicMessages = groups.map((group, i) => {
-      if (traced[i] === group.messages) return group;
-      changed = true;
-      return Object.assign({}, group, { messages: traced[i] });
+    const traced = this.#prepare((track) => {
+      const groups = batch?.topicMessages;
+      if (!Array.isArray(groups) || !groups.every(isSendable)) return undefined;
+      const topics = new Set(groups.map((g) => g.topic));
+      const destination = topics.size === 1 ? groups[0]!.topic : undefined;
+      const operation = track(this.#start(groups, destination, parent));
+      const messages = injectAll(groups, operation.contexts);
+      let changed = false;
+      const topicMessages = groups.map((group, i) => {
+        if (messages[i] === group.messages) return group;
+        changed = true;
+        return Object.assign({}, group, { messages: messages[i] });
+      });
+      return { span: operation.span, sent: changed ? Object.assign({}, batch, { topicMessages }) : batch };
     });
-    const copy = changed ? Object.assign({}, batch, { topicMessages }) : batch;
-    return operation.span.runAndEnd(() => sendBatch(copy));
+    if (traced === undefined) return sendBatch(batch);
+    return traced.span.runAndEnd(() => sendBatch(traced.sent));
+  }
+
+  /**
+   * Runs `prepare`, which starts a send's span and builds the copy to send, so that nothing it does with
+   * the caller's record (any of whose objects may be a Proxy or have throwing getters) throws into the
+   * caller: on a throw, the span it started is ended and the caller's own record goes out untraced.
+   * `undefined` means untraced.
+   */
+  #prepare<B>(
+    prepare: (track: <O extends { span: MessagingSpan }>(operation: O) => O) => Prepared<B> | undefined,
+  ): Prepared<B> | undefined {
+    let started: MessagingSpan | undefined;
+    try {
+      return prepare((operation) => {
+        started = operation.span;
+        return operation;
+      });
+    } catch (error) {
+      logger.error('tracing a Kafka send failed; it goes out untraced', error);
+      started?.end();
+      return undefined;
+    }
   }
 
   /**
