@@ -18,9 +18,11 @@ export interface AmqpChannelConfig {
 
 /** Validates `options` and builds one channel's telemetry; throws `TracebridgeConfigError` when malformed. */
 export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): AmqpChannelConfig {
+  // Every option of `AmqpTracingOptions`: any other key is refused.
   checkOptionTypes('traceChannel', options, {
     tracerProvider: 'object',
     meterProvider: 'object',
+    incoming: 'string or object',
     publishHook: 'function',
     consumeHook: 'function',
     setTimestamp: 'boolean',

@@ -1,4 +1,5 @@
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
+import { checkKnownKeys } from './option-checks';
 
 /**
  * What an inbound trace context (from a message or an incoming call) may do:
@@ -29,6 +30,11 @@ export type IncomingOption =
 /** The default when an adapter is given no `incoming` option: trust inbound context. */
 export const DEFAULT_INCOMING_POLICY: IncomingPolicy = 'parent';
 
+/** The keys of an `incoming` object and of each of its rules: a misspelt one is an error, not ignored. */
+const INCOMING_KEYS = ['default', 'rules'];
+const RULE_KEYS = ['destination', 'policy'];
+const NESTED_KEY_CHECK = { code: TracebridgeErrorCode.InvalidIncomingPolicy, noun: 'key' } as const;
+
 const POLICIES: ReadonlySet<unknown> = new Set<IncomingPolicy>(['parent', 'link', 'ignore']);
 
 function checkPolicy(value: unknown, where: string): IncomingPolicy {
@@ -56,6 +62,7 @@ export function createIncomingPolicyResolver(
   if (typeof option !== 'object' || option === null) {
     checkPolicy(option, 'incoming');
   }
+  checkKnownKeys('incoming', option, INCOMING_KEYS, NESTED_KEY_CHECK);
   const fallback = checkPolicy(option.default ?? DEFAULT_INCOMING_POLICY, 'incoming.default');
   const rules = (option.rules ?? []).map((rule, i) => checkRule(rule, i));
   if (rules.length === 0) return () => fallback;
@@ -68,6 +75,7 @@ function checkRule(
 ): { matches: (d: string) => boolean; policy: IncomingPolicy } {
   const where = `incoming.rules[${index}]`;
   const policy = checkPolicy(rule?.policy, `${where}.policy`);
+  checkKnownKeys(where, rule, RULE_KEYS, NESTED_KEY_CHECK);
   const { destination } = rule;
   if (typeof destination === 'string') return { matches: (d) => d === destination, policy };
   if (destination instanceof RegExp) {

@@ -31,6 +31,7 @@ type Handler<P> = (payload: P) => Promise<void>;
 interface ConsumerTracing {
   readonly telemetry: KafkaTelemetry;
   readonly retries: RedeliveryTracker;
+  readonly recordMessageKeys: boolean;
   readonly recordBinaryKeys: boolean;
   groupId(): string | undefined;
 }
@@ -65,6 +66,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       hookNames: { process: 'consumerHook' },
     }),
     retries: new RedeliveryTracker(),
+    recordMessageKeys: settings.recordMessageKeys,
     recordBinaryKeys: settings.recordBinaryKeys,
     groupId: learnGroupId(consumer, settings.groupId),
   };
@@ -173,7 +175,13 @@ function consumerLag(batch: KafkaBatchLike): number | undefined {
 }
 
 function scopeOf(topic: string, partition: number, tracing: ConsumerTracing): ConsumedMessageScope {
-  return { topic, partition, groupId: tracing.groupId(), recordBinaryKeys: tracing.recordBinaryKeys };
+  return {
+    topic,
+    partition,
+    groupId: tracing.groupId(),
+    recordMessageKeys: tracing.recordMessageKeys,
+    recordBinaryKeys: tracing.recordBinaryKeys,
+  };
 }
 
 /**

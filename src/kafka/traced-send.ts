@@ -33,10 +33,15 @@ interface Prepared<B> {
 export class TracedSend {
   readonly #telemetry: KafkaTelemetry;
   readonly #createSpansPerMessage: boolean;
+  readonly #recordMessageKeys: boolean;
 
-  constructor(telemetry: KafkaTelemetry, createSpansPerMessage: boolean) {
+  constructor(
+    telemetry: KafkaTelemetry,
+    options: { readonly createSpansPerMessage: boolean; readonly recordMessageKeys: boolean },
+  ) {
     this.#telemetry = telemetry;
-    this.#createSpansPerMessage = createSpansPerMessage;
+    this.#createSpansPerMessage = options.createSpansPerMessage;
+    this.#recordMessageKeys = options.recordMessageKeys;
   }
 
   /** `producer.send(record)`, traced; `send` is the client's own method. */
@@ -129,7 +134,8 @@ export class TracedSend {
       messageCount: count,
       parent: base,
       links,
-      describe: count === 1 ? (s) => describeMessage(s, groups[0]!.messages[0]!) : undefined,
+      describe:
+        count === 1 ? (s) => describeMessage(s, groups[0]!.messages[0]!, this.#recordMessageKeys) : undefined,
       // One group (every \`send\`) hands its own array over; only a multi-topic \`sendBatch\` builds one.
       info: {
         topic: destination,
@@ -150,7 +156,7 @@ export class TracedSend {
       operationName: 'create',
       operationType: 'create',
       parent,
-      describe: (s) => describeMessage(s, message),
+      describe: (s) => describeMessage(s, message, this.#recordMessageKeys),
       info: { topic, messages: [message] },
     });
     // Checked before `end()`: an ended span no longer records.
@@ -180,8 +186,9 @@ function injectAll(
   });
 }
 
-function describeMessage(span: Span, message: KafkaOutgoingMessage): void {
-  const key = recordableKey(message.key, false);
+function describeMessage(span: Span, message: KafkaOutgoingMessage, recordKey: boolean): void {
+  // Binary keys are never recorded on send: `recordBinaryKeys` is a consumer option.
+  const key = recordKey ? recordableKey(message.key, false) : undefined;
   if (key !== undefined) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_KEY, key);
   if (typeof message.partition === 'number') {
     span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, String(message.partition));
