@@ -3,7 +3,7 @@
 // as an error and no unhandled rejection; and `recordMessageKeys: false` keeps keys off every span.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { diag, DiagLogLevel, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Consumer, ConsumerRunConfig, EachMessagePayload } from 'kafkajs';
 import { traceConsumer, traceProducer } from '../../../src/kafka/index';
 import {
@@ -119,8 +119,25 @@ describe('Kafka: the application’s own values', () => {
 
   it('recordMessageKeys: false records no key on send, create or process spans', TIMEOUT, async () => {
     tracing = setupTracing('w3c');
+    const errors: unknown[] = [];
+    const ignore = () => undefined;
+    diag.setLogger(
+      {
+        error: (_, message) => errors.push(message),
+        warn: ignore,
+        info: ignore,
+        debug: ignore,
+        verbose: ignore,
+      },
+      DiagLogLevel.ERROR,
+    );
     const [topic] = await kafka.createTopics(['no-keys']);
-    const producer = traceProducer(await kafka.producer(), { recordMessageKeys: false });
+    const producer = traceProducer(await kafka.producer(), {
+      recordMessageKeys: false,
+      producerHook: () => {
+        throw new Error('hook bug');
+      },
+    });
     await producer.send({ topic: topic!, messages: [{ key: 'alice@example.com', value: 'one' }] });
     await producer.send({
       topic: topic!,
@@ -147,5 +164,10 @@ describe('Kafka: the application’s own values', () => {
       assert.equal(span.attributes['messaging.kafka.message.key'], undefined, `${span.name} has no key`);
       assert.equal(span.attributes['messaging.destination.name'], topic, `${span.name} is still described`);
     }
+    diag.disable();
+    // Two sends and two create spans, each calling the hook: logged under the option's own name.
+    assert.ok(errors.length >= 2, `${errors.length} hook errors logged`);
+    for (const message of errors)
+      assert.equal(message, 'producerHook threw; the hook is skipped for this span');
   });
 });
