@@ -17,7 +17,9 @@ export type SpanEndListener = (durationS: number, errorType: string | undefined)
 /**
  * One span of a messaging operation (a send, a message's processing, a batch) and the context it is
  * active in. It ends exactly once, whichever of `end`, `settle` or `runAndEnd` gets there first; later
- * calls are ignored. No method throws, whatever the SDK underneath does.
+ * calls are ignored. No method throws, whatever the SDK underneath does and whatever the application
+ * throws, rejects with or returns (a Proxy, a revoked Proxy, an error with throwing getters, `null`): the
+ * application's own value reaches it unchanged, and tracebridge adds no rejection of its own.
  */
 export class MessagingSpan {
   /** The OpenTelemetry span; non-recording when tracing is off or the trace is not sampled. */
