@@ -18,10 +18,12 @@ export interface AmqpChannelConfig {
 
 /** Validates `options` and builds one channel's telemetry; throws `TracebridgeConfigError` when malformed. */
 export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): AmqpChannelConfig {
+  // Every option of `AmqpTracingOptions`: any other key is refused.
   checkOptionTypes('traceChannel', options, {
     tracerProvider: 'object',
     meterProvider: 'object',
     signing: 'object',
+    incoming: 'string or object',
     publishHook: 'function',
     consumeHook: 'function',
     setTimestamp: 'boolean',
@@ -39,6 +41,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       signing: resolved.signing,
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
+      hookNames: { send: 'publishHook', process: 'consumeHook' },
     }),
     tracker: new DeliveryTracker(resolved.maxPendingSettles),
     setTimestamp: resolved.setTimestamp,

@@ -2,9 +2,16 @@
  * Stable error codes. A code never changes meaning once released, so callers may branch on it.
  */
 export const TracebridgeErrorCode = {
-  /** An option has a value outside what the option accepts. */
+  /**
+   * An option is unknown (a typo, or an option of another adapter: the message names the closest valid
+   * one) or has a value outside what it accepts; or an argument of one of tracebridge's own helpers is
+   * malformed (see {@link TracebridgeConfigError} for which).
+   */
   InvalidOption: 'TRACEBRIDGE_INVALID_OPTION',
-  /** An `incoming` trust policy is not `'parent'`, `'link'` or `'ignore'`, or a rule is malformed. */
+  /**
+   * An `incoming` trust policy is not one of the policies, has an unknown key, or a rule of it is
+   * malformed.
+   */
   InvalidIncomingPolicy: 'TRACEBRIDGE_INVALID_INCOMING_POLICY',
   /** A `signing` option is malformed: no keys, a short secret, an unknown `signWith` key id, ... */
   InvalidSigning: 'TRACEBRIDGE_INVALID_SIGNING',
@@ -16,10 +23,22 @@ export const TracebridgeErrorCode = {
 export type TracebridgeErrorCode = (typeof TracebridgeErrorCode)[keyof typeof TracebridgeErrorCode];
 
 /**
- * Thrown at setup time, never on the data path, when tracebridge is misconfigured.
+ * Thrown (or rejected with) when tracebridge is misused, never because of what a message contains or
+ * because tracing failed.
  *
- * Instrumentation failures at run time are reported through the `diag` logger instead, so the host's
- * messages and calls are never disturbed by tracing.
+ * Mostly at setup: where an adapter is created (`traceProducer`, `traceChannel`, `grpcServerInterceptor`,
+ * `streamWorker`, ...) with an unknown or malformed option, a malformed `incoming` policy, or an object
+ * that is not the client it wraps; and when a peer dependency is missing.
+ *
+ * It also reaches the data path in the few places where the caller hands one of tracebridge's own helpers
+ * an argument it cannot act on, and where passing the call on untraced would lose the caller's data: a
+ * Redis `delayedJobs().schedule` given no finite due time, a `listConsumer().process` given a reply of a
+ * shape it cannot read (rather than dropping the popped values silently), and the `tracebridge/testing`
+ * assertions given malformed expectations or spans. Each such method says so in its documentation.
+ *
+ * Nowhere else: failures of instrumentation at run time (a throwing hook, tracer, carrier or logger, a
+ * malformed header) are reported through the `diag` logger and the message or call goes ahead, and the
+ * host's own errors reach the host unchanged.
  */
 export class TracebridgeConfigError extends Error {
   /** A stable, documented code; see {@link TracebridgeErrorCode}. */

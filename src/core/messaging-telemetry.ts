@@ -81,6 +81,11 @@ export interface MessagingTelemetryConfig<SendInfo, ProcessInfo> extends Messagi
   readonly system: string;
   /** What `incoming` rules may name: `'amqp'` for queue and exchange rules. Default `'named'`. */
   readonly incomingRuleShape?: IncomingRuleShape;
+  /**
+   * The names the user gave `sendHook` and `processHook` as, in the adapter's options (`'producerHook'`),
+   * so that a log about a throwing hook names the option the user wrote. Default: `sendHook`, `processHook`.
+   */
+  readonly hookNames?: { readonly send?: string; readonly process?: string };
 }
 
 /** Describes one outgoing send (or per-message create) operation. */
@@ -222,6 +227,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #policyFor: IncomingPolicyResolver;
   readonly #signing: ContextSigning | undefined;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
+  readonly #sendHookName: string;
+  readonly #processHookName: string;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
 
   /**
@@ -232,6 +239,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
     this.system = config.system;
     this.#options = config;
+    this.#sendHookName = config.hookNames?.send ?? 'sendHook';
+    this.#processHookName = config.hookNames?.process ?? 'processHook';
     const defaults = instrumentationDefaults(config.system);
     this.#policyFor = createIncomingPolicyResolver(
       incomingOrDefault(config.incoming, config.system),
@@ -277,7 +286,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       const count = params.messageCount ?? 1;
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
       callHook('describe', params.describe, span);
-      callHook('sendHook', this.#options.sendHook, span, params.info);
+      callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     const onEnd =
       type === 'send'
@@ -445,7 +454,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
       recordIncomingAttributes(span, incoming);
       callHook('describe', message.describe, span);
-      callHook('processHook', this.#options.processHook, span, message.info);
+      callHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     const onEnd =
       profile.operationType === 'receive'

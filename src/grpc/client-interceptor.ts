@@ -7,6 +7,7 @@ import { resolveGrpcConfig } from './grpc-config';
 import type { GrpcClientInterceptorOptions } from './grpc-options';
 import { GrpcStatus } from './grpc-status';
 import { startRpcSpan } from './rpc-span';
+import type { Peer } from './rpc-span';
 
 /**
  * A `@grpc/grpc-js` client interceptor: one CLIENT span per call (unary and all three streaming kinds),
@@ -53,7 +54,7 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
             nextMessage(message);
           },
           onReceiveStatus: (status, nextStatus) => {
-            rpc.finish(status.code, status.details, peerOf(call));
+            rpc.finishWithStatus(status, () => peerOf(call));
             nextStatus(status);
           },
         });
@@ -72,11 +73,6 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
     });
     return call;
   });
-}
-
-interface Peer {
-  readonly address: string;
-  readonly port: number;
 }
 
 /** Parsed peers: a client talks to few servers, so each peer string is parsed once. Bounded. */

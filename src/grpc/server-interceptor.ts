@@ -68,7 +68,7 @@ export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}
         nextMessage(message);
       },
       sendStatus: (status, nextStatus) => {
-        rpc?.finish(status.code ?? GrpcStatus.UNKNOWN, status.details);
+        rpc?.finishWithStatus(status);
         nextStatus(status);
       },
     });

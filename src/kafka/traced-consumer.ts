@@ -3,7 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
 import { alreadyTraced, isTracedByTracebridge } from '../core/traced-marker';
 import { withMethodOverrides } from '../core/method-overrides';
-import { isPromiseLike } from '../core/promise-like';
+import { isPromiseLike, whenSettled } from '../core/promise-like';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
@@ -32,6 +32,7 @@ type Handler<P> = (payload: P) => Promise<void>;
 interface ConsumerTracing {
   readonly telemetry: KafkaTelemetry;
   readonly retries: RedeliveryTracker;
+  readonly recordMessageKeys: boolean;
   readonly recordBinaryKeys: boolean;
   groupId(): string | undefined;
 }
@@ -69,8 +70,10 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       incoming: options.incoming,
       signing: settings.signing,
       processHook: settings.consumerHook,
+      hookNames: { process: 'consumerHook' },
     }),
     retries: new RedeliveryTracker(),
+    recordMessageKeys: settings.recordMessageKeys,
     recordBinaryKeys: settings.recordBinaryKeys,
     groupId: learnGroupId(consumer, settings.groupId),
   };
@@ -118,14 +121,13 @@ function traceEachMessage(
       tracing.retries.recordFailure(topic, partition, message.offset);
       throw error;
     }
-    if (isPromiseLike(result)) {
-      result.then(
-        () => tracing.retries.recordSuccess(topic, partition),
-        () => tracing.retries.recordFailure(topic, partition, message.offset),
-      );
-    } else {
-      tracing.retries.recordSuccess(topic, partition);
-    }
+    const observed =
+      isPromiseLike(result) &&
+      whenSettled(result, (outcome) => {
+        if (outcome.rejected) tracing.retries.recordFailure(topic, partition, message.offset);
+        else tracing.retries.recordSuccess(topic, partition);
+      });
+    if (!observed) tracing.retries.recordSuccess(topic, partition);
     return result;
   };
 }
@@ -180,7 +182,13 @@ function consumerLag(batch: KafkaBatchLike): number | undefined {
 }
 
 function scopeOf(topic: string, partition: number, tracing: ConsumerTracing): ConsumedMessageScope {
-  return { topic, partition, groupId: tracing.groupId(), recordBinaryKeys: tracing.recordBinaryKeys };
+  return {
+    topic,
+    partition,
+    groupId: tracing.groupId(),
+    recordMessageKeys: tracing.recordMessageKeys,
+    recordBinaryKeys: tracing.recordBinaryKeys,
+  };
 }
 
 /**

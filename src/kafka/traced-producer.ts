@@ -49,8 +49,12 @@ export function traceProducer<P extends KafkaProducerLike>(
     meterProvider: settings.meterProvider,
     signing: settings.signing,
     sendHook: settings.producerHook,
+    hookNames: { send: 'producerHook' },
   });
-  const sends = new TracedSend(telemetry, settings.createSpansPerMessage);
+  const sends = new TracedSend(telemetry, {
+    createSpansPerMessage: settings.createSpansPerMessage,
+    recordMessageKeys: settings.recordMessageKeys,
+  });
   const overrides: Partial<KafkaProducerLike> = {
     send: (record) => sends.send(record, undefined, (r) => producer.send(r)),
     sendBatch: (batch) => sends.sendBatch(batch, undefined, (b) => producer.sendBatch(b)),
