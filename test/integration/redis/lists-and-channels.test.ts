@@ -7,7 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, it } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { encodeEnvelope } from '../../../src/propagation/envelope';
+import {
+  encodeEnvelope,
+  ENVELOPE_MAX_HEADER_BYTES,
+  ENVELOPE_MAX_HEADERS,
+} from '../../../src/propagation/envelope';
 import { channelListener, channelPublisher, listConsumer, listProducer } from '../../../src/redis/index';
 import type { ChannelMessage, ListJob } from '../../../src/redis/index';
 import { connectRedis, describeEachClient, uniqueKey, waitFor } from '../../helpers/redis-clients';
@@ -142,10 +146,82 @@ describeEachClient('lists and pub/sub', (kind) => {
       jobs.push(job);
     });
     assert.deepEqual(jobs, [{ list: key, payload: Buffer.from('plain text job'), enveloped: false }]);
-    await assert.rejects(
-      consumer.process(['only-a-name'], () => undefined),
-      { name: 'TracebridgeConfigError' },
-    );
+  });
+
+  it('rejects a reply that is not a list reply with TracebridgeArgumentError, running no handler', async () => {
+    const consumer = listConsumer({ tracerProvider: counter.provider });
+    let ran = 0;
+    for (const reply of [['only-a-name'], 'text', 42, [key, [1, 2]]]) {
+      await assert.rejects(
+        consumer.process(reply, () => {
+          ran++;
+        }),
+        { name: 'TracebridgeArgumentError', code: 'TRACEBRIDGE_UNEXPECTED_REPLY' },
+      );
+    }
+    assert.equal(ran, 0);
+    assert.equal(tracing.spans().length, 0, 'no span for a reply that held no job');
+  });
+
+  it('an envelope from another encoder (empty payload omitted) continues the trace and hands over no envelope bytes', async () => {
+    const consumer = listConsumer({ tracerProvider: counter.provider });
+    const traceparent = `00-${'a1'.repeat(16)}-${'b2'.repeat(8)}-01`;
+    const entry = Buffer.concat([
+      Buffer.from([0x0a, 11]),
+      Buffer.from('traceparent'),
+      Buffer.from([0x12, 55]),
+      Buffer.from(traceparent),
+    ]);
+    // magic (field 1, fixed32), then one header map entry (field 2); the empty payload (field 3) omitted.
+    const envelope = Buffer.concat([Buffer.from([0x0d, 0x54, 0x42, 0x45, 0x31, 0x12, entry.length]), entry]);
+    await redis.lpush(key, envelope);
+    const jobs: ListJob[] = [];
+    await consumer.process(await redis.brpopBuffer(key, 1), (job) => {
+      jobs.push(job);
+    });
+    assert.deepEqual(jobs, [{ list: key, payload: Buffer.alloc(0), enveloped: true }]);
+    const [processed] = tracing.spans().filter((s) => s.name === `process ${key}`);
+    assert.ok(processed);
+    assertChildOf(processed, { traceId: 'a1'.repeat(16), spanId: 'b2'.repeat(8), traceFlags: 1 });
+  });
+
+  it('an envelope with hostile headers (too many) still delivers its payload, as a new trace', async () => {
+    const consumer = listConsumer({ tracerProvider: counter.provider });
+    const headers: Record<string, string> = { traceparent: `00-${'a1'.repeat(16)}-${'b2'.repeat(8)}-01` };
+    for (let i = 0; i < ENVELOPE_MAX_HEADERS; i++) headers[`x-flood-${i}`] = 'v';
+    await redis.lpush(key, encodeEnvelope('the job', headers));
+    const jobs: ListJob[] = [];
+    await consumer.process(await redis.brpopBuffer(key, 1), (job) => {
+      jobs.push(job);
+    });
+    assert.deepEqual(jobs, [{ list: key, payload: Buffer.from('the job'), enveloped: true }]);
+    const [processed] = tracing.spans().filter((s) => s.name === `process ${key}`);
+    assert.ok(processed);
+    assertRoot(processed);
+  });
+
+  it('a pub/sub message whose envelope has hostile headers is delivered, as a new trace', async () => {
+    const channel = uniqueKey('channel');
+    const headers: Record<string, string> = { traceparent: `00-${'a1'.repeat(16)}-${'b2'.repeat(8)}-01` };
+    headers['x-huge'] = 'v'.repeat(ENVELOPE_MAX_HEADER_BYTES);
+    const received: ChannelMessage[] = [];
+    const listener = channelListener(subscriber, (message) => received.push(message), {
+      tracerProvider: counter.provider,
+    });
+    try {
+      await subscriber.subscribe(channel);
+      assert.equal(await redis.publish(channel, encodeEnvelope('the message', headers)), 1);
+      await waitFor(() => received.length === 1, 'the message');
+    } finally {
+      listener.close();
+      await subscriber.unsubscribe(channel);
+    }
+    assert.deepEqual(received, [
+      { channel, pattern: undefined, payload: Buffer.from('the message'), enveloped: true },
+    ]);
+    const [processed] = tracing.spans().filter((s) => s.name === `process ${channel}`);
+    assert.ok(processed);
+    assertRoot(processed);
   });
 
   it('PUBLISH + SUBSCRIBE/PSUBSCRIBE: each message processed in the publisher trace; foreign messages as new traces', async () => {
