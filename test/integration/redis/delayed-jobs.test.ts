@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, it } from 'node:test';
 import { context, SpanKind, trace } from '@opentelemetry/api';
-import { delayedJobs, streamConsumer } from '../../../src/redis/index';
+import { encodeDelayedJobMember } from '../../../src/redis/delayed-job-member';
+import { DELAYED_JOB_MAX_FIELDS, delayedJobs, streamConsumer } from '../../../src/redis/index';
 import type { StreamJob } from '../../../src/redis/index';
 import { connectRedis, describeEachClient, uniqueKey } from '../../helpers/redis-clients';
 import type { TestRedis } from '../../helpers/redis-clients';
@@ -41,7 +42,7 @@ describeEachClient('delayed jobs', (kind) => {
     await redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM');
   });
   afterEach(async () => {
-    await redis.del(stream, `${stream}:delayed`);
+    await redis.del(stream, `${stream}:delayed`, `${stream}:delayed:unpromotable`);
     assert.deepEqual(counter.misended(), [], 'every span ended exactly once');
   });
 
@@ -142,6 +143,51 @@ describeEachClient('delayed jobs', (kind) => {
     const byHex = (a: Buffer[], b: Buffer[]) => a[1]!.toString('hex').localeCompare(b[1]!.toString('hex'));
     assert.deepEqual(seen.sort(byHex), foreign.map((m) => [Buffer.from('member'), m]).sort(byHex));
     for (const span of tracing.spans()) assertRoot(span);
+  });
+
+  it('refuses a job too wide to promote at schedule, storing nothing', async () => {
+    const jobs = delayedJobs(redis, { stream, tracerProvider: counter.provider });
+    const wide: Record<string, string> = {};
+    for (let i = 0; i < 4100; i++) wide[`f${i}`] = 'v';
+    await assert.rejects(jobs.schedule(wide, { delayMs: 0 }), {
+      name: 'TracebridgeArgumentError',
+      code: 'TRACEBRIDGE_JOB_TOO_WIDE',
+    });
+    assert.equal(await redis.exists(jobs.key), 0, 'nothing stored');
+    const schedule = tracing.span(`schedule ${stream}`, SpanKind.PRODUCER);
+    assertAttributes(schedule, { 'error.type': 'TracebridgeArgumentError' });
+    const widest: Record<string, string> = {};
+    for (let i = 0; i < DELAYED_JOB_MAX_FIELDS - 10; i++) widest[`f${i}`] = 'v';
+    await jobs.schedule(widest, { delayMs: 0 });
+    assert.equal(await jobs.promoteDueJobs(), 1, 'a job within the limit is promoted');
+  });
+
+  it('a wide job stored by another writer is set aside and never blocks the due jobs behind it', async () => {
+    const jobs = delayedJobs(redis, { stream, tracerProvider: counter.provider });
+    const consumer = streamConsumer(redis, { group: GROUP, consumer: 'c', tracerProvider: counter.provider });
+    // What an older tracebridge (or another program) could have stored: 4,100 fields, the oldest due job.
+    const fields: string[] = [];
+    for (let i = 0; i < 4100; i++) fields.push(`f${i}`, 'v');
+    const wide = encodeDelayedJobMember(fields);
+    await redis.zadd(jobs.key, 1, wide);
+    await jobs.schedule({ job: 'normal' }, { dueAtMs: 2 });
+
+    assert.equal(await jobs.promoteDueJobs({ nowMs: 10 }), 1, 'the normal job is promoted');
+    assert.equal(await redis.zcard(jobs.key), 0, 'nothing left at the head of the set');
+    assert.equal(await redis.zcard(jobs.unpromotableKey), 1, 'the wide job was set aside');
+    assert.equal(Number(await redis.zscore(jobs.unpromotableKey, wide)), 1, 'keeping its due time');
+    const seen: StreamJob[] = [];
+    await consumer.processRead(
+      await redis.call('XREADGROUP', 'GROUP', GROUP, 'c', 'STREAMS', stream, '>'),
+      (job) => {
+        seen.push(job);
+      },
+    );
+    assert.deepEqual(
+      seen.map((j) => j.fields),
+      [['job', 'normal']],
+    );
+    assertChildOf(tracing.span(`process ${stream}`), tracing.span(`schedule ${stream}`));
   });
 
   it('rejects a schedule without a finite time, and promoteDueJobs with a bad limit', async () => {

@@ -179,6 +179,23 @@ describeEachClient('streams', (kind) => {
     );
   });
 
+  it('an XACK that acknowledges nothing is not recorded as an acknowledgement', async () => {
+    const producer = streamProducer(redis, { stream, tracerProvider: counter.provider });
+    const consumer = streamConsumer(redis, {
+      group: GROUP,
+      consumer: CONSUMER,
+      tracerProvider: counter.provider,
+    });
+    const id = await producer.add({ job: 'taken elsewhere' });
+    const reply = await read();
+    // Another consumer of the group finishes the entry first: it is no longer pending when ours is done.
+    assert.equal(await redis.call('XACK', stream, GROUP, id), 1);
+    await consumer.processRead(reply, () => undefined);
+    const processed = tracing.span(`process ${stream}`, SpanKind.CONSUMER);
+    assert.equal(processed.attributes['tracebridge.messaging.settle.outcome'], undefined, 'no ack recorded');
+    assertAttributes(processed, { 'tracebridge.messaging.redis.acknowledged': false });
+  });
+
   it('re-reading the pending list (id 0) and XCLAIM record the attempt from the delivery count', async () => {
     const producer = streamProducer(redis, { stream, tracerProvider: counter.provider });
     const consumer = streamConsumer(redis, {
