@@ -52,13 +52,15 @@ describeEachClient('keyPrefix', (kind) => {
     tracing.reset();
     counter.started.length = 0;
     prefix = `${uniqueKey('prefix')}:`;
-    name = 'jobs';
+    // Unique too: the bare name must not exist for the checks that nothing was created under it.
+    name = uniqueKey('jobs');
     redis = await connectRedis(kind, { keyPrefix: prefix });
   });
   afterEach(async () => {
     redis.disconnect();
     const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
+    // The bare names too, should a helper have wrongly created one.
+    await admin.del(...keys, name, `${name}:delayed`);
     assert.deepEqual(counter.misended(), [], 'every span ended exactly once');
   });
 
@@ -66,14 +68,7 @@ describeEachClient('keyPrefix', (kind) => {
     ((await admin.call('XPENDING', `${prefix}${name}`, GROUP)) as unknown[])[0];
 
   it('stream consumer: acknowledges the prefixed entry, names the stream without the prefix', async () => {
-    await redis.call(
-      'XGROUP',
-      'CREATE',
-      kind === 'ioredis5-resp2' ? `${prefix}${name}` : name,
-      GROUP,
-      '0',
-      'MKSTREAM',
-    );
+    await admin.call('XGROUP', 'CREATE', `${prefix}${name}`, GROUP, '0', 'MKSTREAM');
     const producer = streamProducer(redis, { stream: name, tracerProvider: counter.provider });
     const consumer = streamConsumer(redis, {
       group: GROUP,
