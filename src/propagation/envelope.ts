@@ -228,14 +228,18 @@ function decodeHeaders(buffer: Buffer, entries: readonly ByteRange[] | undefined
   if (entries === undefined) return headers;
   for (const entry of entries) {
     const pair = decodeEntry(buffer, entry);
-    if (pair !== undefined) {
-      // A data property even for `__proto__`, which an assignment would send to the prototype setter.
+    if (pair === undefined) continue;
+    if (pair[0] === '__proto__') {
+      // A data property, which an assignment would not make: it would call the prototype setter. Only
+      // here: defineProperty turns the object into a slow dictionary, which assignment does not.
       Object.defineProperty(headers, pair[0], {
         value: pair[1],
         enumerable: true,
         writable: true,
         configurable: true,
       });
+    } else {
+      headers[pair[0]] = pair[1];
     }
   }
   return headers;
@@ -268,6 +272,10 @@ function decodeEntry(buffer: Buffer, entry: ByteRange): [string, string] | undef
 function utf8Within(buffer: Buffer, span: ByteRange | undefined, maxBytes: number): string | undefined {
   if (span === undefined) return '';
   if (span.end - span.start > maxBytes) return undefined;
+  // Propagation headers are ASCII: checking that in place is cheaper than a UTF-8 validation of a copy.
+  let ascii = true;
+  for (let i = span.start; i < span.end && ascii; i++) ascii = (buffer[i] ?? 0) < 0x80;
+  if (ascii) return buffer.toString('latin1', span.start, span.end);
   const bytes = buffer.subarray(span.start, span.end);
   return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
 }
