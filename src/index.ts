@@ -9,7 +9,7 @@
 export { VERSION, INSTRUMENTATION_NAME } from './version';
 
 // Errors.
-export { TracebridgeConfigError, TracebridgeErrorCode } from './core/errors';
+export { TracebridgeArgumentError, TracebridgeConfigError, TracebridgeErrorCode } from './core/errors';
 
 // Propagation: one carrier per transport, all through the globally registered propagator.
 export type { ContextCarrier, CarrierAccess } from './propagation/context-carrier';

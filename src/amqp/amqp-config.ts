@@ -1,3 +1,4 @@
+import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import { checkOptionTypes } from '../core/option-checks';
 import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
@@ -17,10 +18,12 @@ export interface AmqpChannelConfig {
 
 /** Validates `options` and builds one channel's telemetry; throws `TracebridgeConfigError` when malformed. */
 export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): AmqpChannelConfig {
+  // Every option of `AmqpTracingOptions`: any other key is refused.
   checkOptionTypes('traceChannel', options, {
     tracerProvider: 'object',
     meterProvider: 'object',
     signing: 'object',
+    incoming: 'string or object',
     publishHook: 'function',
     consumeHook: 'function',
     setTimestamp: 'boolean',
@@ -32,11 +35,13 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       system: RABBITMQ_SYSTEM,
       tracerProvider: resolved.tracerProvider,
       meterProvider: resolved.meterProvider,
-      incoming: resolved.incoming,
+      // An instrumentation's default comes before the built-in one.
+      incoming: incomingOrDefault(options?.incoming, RABBITMQ_SYSTEM) ?? resolved.incoming,
       incomingRuleShape: 'amqp',
       signing: resolved.signing,
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
+      hookNames: { send: 'publishHook', process: 'consumeHook' },
     }),
     tracker: new DeliveryTracker(resolved.maxPendingSettles),
     setTimestamp: resolved.setTimestamp,

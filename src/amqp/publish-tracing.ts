@@ -1,4 +1,5 @@
 import type { Span } from '@opentelemetry/api';
+import { safely } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
@@ -40,7 +41,12 @@ export function tracePublish(
     describe: (span) => describePublish(span, routingKey, options),
     info: { exchange, routingKey, content, options },
   });
-  const outgoing = outgoingOptions(send, options, config.setTimestamp);
+  // The caller's options may be a Proxy or have throwing getters: they then go out as given, untraced.
+  const outgoing = safely(
+    'adding trace context to the publish options',
+    () => outgoingOptions(send, options, config.setTimestamp),
+    options,
+  );
   const endsAtConfirm = confirms && (rest[0] === undefined || typeof rest[0] === 'function');
   const args = endsAtConfirm ? [confirmCallback(send, rest[0]), ...rest.slice(1)] : rest;
   let accepted: unknown;

@@ -1,6 +1,7 @@
 import { safely } from '../core/diagnostics';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { withMethodOverrides } from '../core/method-overrides';
+import { alreadyTraced, isTracedByTracebridge } from '../core/traced-marker';
 import { resolveAmqpConfig } from './amqp-config';
 import type { AmqpChannelConfig } from './amqp-config';
 import type { AmqpTracingOptions } from './amqp-options';
@@ -51,8 +52,10 @@ const TRACKERS = new WeakMap<object, DeliveryTracker>();
  * the original channel object is not seen, and its span ends only when its consumer is cancelled or the
  * channel closes (as `cancelled` or `closed`).
  *
- * @throws TracebridgeConfigError when `channel` is not an amqplib channel, is already traced, or `options` is
- * malformed.
+ * A channel that is already traced (returned by this function, or made in zero-code mode) is returned as
+ * is, so that each publish and delivery still has one span.
+ *
+ * @throws TracebridgeConfigError when `channel` is not an amqplib channel or `options` is malformed.
  *
  * @example
  * ```ts
@@ -62,8 +65,9 @@ const TRACKERS = new WeakMap<object, DeliveryTracker>();
  * ```
  */
 export function traceChannel<C extends AmqpChannel>(channel: C, options?: AmqpTracingOptions): C {
-  checkChannel(channel);
   const config = resolveAmqpConfig(options);
+  if (isTracedByTracebridge(channel)) return alreadyTraced(channel, 'traceChannel', options);
+  checkChannel(channel);
   const target: AmqpChannel = channel;
   // Only a ConfirmChannel has waitForConfirms, in every amqplib major.
   const confirms = typeof (channel as { waitForConfirms?: unknown }).waitForConfirms === 'function';
@@ -178,7 +182,6 @@ function consumerTagOf(options: { consumerTag?: unknown } | undefined): string |
 function checkChannel(channel: unknown): asserts channel is AmqpChannel {
   if (typeof channel !== 'object' || channel === null)
     throw invalid(`traceChannel needs an amqplib Channel or ConfirmChannel, got ${String(channel)}`);
-  if (TRACKERS.has(channel)) throw invalid('this channel is already traced; trace the original channel once');
   for (const method of [...REQUIRED_METHODS, 'once']) {
     if (typeof (channel as Record<string, unknown>)[method] !== 'function')
       throw invalid(`traceChannel needs an amqplib promise-API channel; this one has no ${method}()`);

@@ -5,6 +5,8 @@ export { logger };
 /**
  * Calls a user-supplied hook, logging instead of propagating anything it throws: a broken hook must
  * never break the message or call it observes.
+ *
+ * @param hookName - the option the user gave the hook as (`'producerHook'`), so the log names it.
  */
 export function callHook<A extends unknown[]>(
   hookName: string,

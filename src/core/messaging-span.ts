@@ -1,7 +1,8 @@
 import { context, SpanStatusCode } from '@opentelemetry/api';
 import type { Context, Span, TextMapPropagator } from '@opentelemetry/api';
 import { logger, safely } from './diagnostics';
-import { isPromiseLike } from './promise-like';
+import { describeHostError, hostErrorType } from './host-error';
+import { isPromiseLike, whenSettled } from './promise-like';
 import {
   ATTR_ERROR_TYPE,
   ATTR_TRACEBRIDGE_SETTLE_OUTCOME,
@@ -16,7 +17,9 @@ export type SpanEndListener = (durationS: number, errorType: string | undefined)
 /**
  * One span of a messaging operation (a send, a message's processing, a batch) and the context it is
  * active in. It ends exactly once, whichever of `end`, `settle` or `runAndEnd` gets there first; later
- * calls are ignored. No method throws, whatever the SDK underneath does.
+ * calls are ignored. No method throws, whatever the SDK underneath does and whatever the application
+ * throws, rejects with or returns (a Proxy, a revoked Proxy, an error with throwing getters, `null`): the
+ * application's own value reaches it unchanged, and tracebridge adds no rejection of its own.
  */
 export class MessagingSpan {
   /** The OpenTelemetry span; non-recording when tracing is off or the trace is not sampled. */
@@ -67,7 +70,9 @@ export class MessagingSpan {
       throw error;
     }
     if (isPromiseLike(result)) {
-      result.then(undefined, (error: unknown) => this.recordError(error));
+      whenSettled(result, (outcome) => {
+        if (outcome.rejected) this.recordError(outcome.error);
+      });
     }
     return result;
   }
@@ -78,18 +83,19 @@ export class MessagingSpan {
   runAndEnd<T>(work: () => T): T {
     let result: T;
     try {
-      result = this.run(work);
+      result = context.with(this.context, work);
     } catch (error) {
+      this.recordError(error);
       this.end();
       throw error;
     }
-    if (isPromiseLike(result)) {
-      // `run` registered its rejection recorder first, so the error is on the span before it ends.
-      const end = () => this.end();
-      result.then(end, end);
-    } else {
-      this.end();
-    }
+    const observed =
+      isPromiseLike(result) &&
+      whenSettled(result, (outcome) => {
+        if (outcome.rejected) this.recordError(outcome.error);
+        this.end();
+      });
+    if (!observed) this.end();
     return result;
   }
 
@@ -115,30 +121,43 @@ export class MessagingSpan {
       if (endWhenDone) this.end();
       return result;
     }
-    return result.then(
-      (value) => {
-        if (endWhenDone) this.end();
-        return value;
-      },
-      (error: unknown) => {
-        this.recordError(error);
-        if (endWhenDone) this.end();
-        throw error;
-      },
-    ) as T;
+    const derived = safely(
+      'observing the promise the application returned',
+      () =>
+        result.then(
+          (value) => {
+            if (endWhenDone) this.end();
+            return value;
+          },
+          (error: unknown) => {
+            this.recordError(error);
+            if (endWhenDone) this.end();
+            throw error;
+          },
+        ) as T,
+      undefined,
+    );
+    if (derived !== undefined) return derived;
+    // The host's thenable refused to be observed: hand it back as it is, and end what would wait for it.
+    if (endWhenDone) this.end();
+    return result;
   }
 
-  /** Records `error` on the span (exception event, error status, `error.type`) without ending it. */
+  /**
+   * Records `error` on the span (exception event, error status, `error.type`) without ending it. `error`
+   * is whatever the application threw: it is read defensively (see `describeHostError`) and never throws.
+   */
   recordError(error: unknown): void {
     if (this.#ended) return;
-    this.#errorType = errorTypeOf(error);
+    this.#errorType = hostErrorType(error);
+    if (!isRecording(this.span)) return;
+    const { type, message, exception } = describeHostError(error);
     safely(
       'recording an error on a span',
       () => {
-        if (!this.span.isRecording()) return;
-        if (error instanceof Error || typeof error === 'string') this.span.recordException(error);
-        this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessageOf(error) });
-        this.span.setAttribute(ATTR_ERROR_TYPE, this.#errorType ?? '_OTHER');
+        if (exception !== undefined) this.span.recordException(exception);
+        this.span.setStatus({ code: SpanStatusCode.ERROR, message });
+        this.span.setAttribute(ATTR_ERROR_TYPE, type);
       },
       undefined,
     );
@@ -207,16 +226,9 @@ export function injectContext<C>(
   return safely(`injecting into ${carrier.name}`, () => carrier.inject(ctx, headers, signer), headers);
 }
 
-/** `error.type` per the conventions: the error's class name, or `_OTHER` when there is none. */
-function errorTypeOf(error: unknown): string {
-  if (error instanceof Error) return error.name || error.constructor.name || '_OTHER';
-  return '_OTHER';
-}
-
-function errorMessageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  return safely('describing an error', () => String(error), 'unknown error');
+/** `span.isRecording()`, false when the SDK underneath throws. */
+function isRecording(span: Span): boolean {
+  return safely('asking whether a span records', () => span.isRecording(), false);
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   ATTR_MESSAGING_SYSTEM,
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from './semantic-attributes';
+import { incomingOrDefault, instrumentationDefaults } from './instrumentation-defaults';
 import { createIncomingPolicyResolver } from './trust-policy';
 import type {
   IncomingOption,
@@ -81,6 +82,11 @@ export interface MessagingTelemetryConfig<SendInfo, ProcessInfo> extends Messagi
   readonly system: string;
   /** What `incoming` rules may name: `'amqp'` for queue and exchange rules. Default `'named'`. */
   readonly incomingRuleShape?: IncomingRuleShape;
+  /**
+   * The names the user gave `sendHook` and `processHook` as, in the adapter's options (`'producerHook'`),
+   * so that a log about a throwing hook names the option the user wrote. Default: `sendHook`, `processHook`.
+   */
+  readonly hookNames?: { readonly send?: string; readonly process?: string };
 }
 
 /** Describes one outgoing send (or per-message create) operation. */
@@ -228,18 +234,30 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #policyFor: IncomingPolicyResolver;
   readonly #signing: ContextSigning | undefined;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
+  readonly #sendHookName: string;
+  readonly #processHookName: string;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
 
-  /** Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` or `signing` option. */
+  /**
+   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` or `signing` option.
+   * An option not given falls back to what a `tracebridge/instrumentation` class set for this `system`,
+   * then to the globally registered provider (or the `'parent'` policy).
+   */
   constructor(config: MessagingTelemetryConfig<SendInfo, ProcessInfo>) {
     this.system = config.system;
     this.#options = config;
-    this.#policyFor = createIncomingPolicyResolver(config.incoming, config.incomingRuleShape);
-    this.#tracer = (config.tracerProvider ?? trace.getTracerProvider()).getTracer(
+    this.#sendHookName = config.hookNames?.send ?? 'sendHook';
+    this.#processHookName = config.hookNames?.process ?? 'processHook';
+    const defaults = instrumentationDefaults(config.system);
+    this.#policyFor = createIncomingPolicyResolver(
+      incomingOrDefault(config.incoming, config.system),
+      config.incomingRuleShape,
+    );
+    this.#tracer = (config.tracerProvider ?? defaults.tracerProvider ?? trace.getTracerProvider()).getTracer(
       INSTRUMENTATION_NAME,
       VERSION,
     );
-    const meter = (config.meterProvider ?? metrics.getMeterProvider()).getMeter(
+    const meter = (config.meterProvider ?? defaults.meterProvider ?? metrics.getMeterProvider()).getMeter(
       INSTRUMENTATION_NAME,
       VERSION,
     );
@@ -275,7 +293,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
       callHook('describe', params.describe, span);
-      callHook('sendHook', this.#options.sendHook, span, params.info);
+      callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     return new MessagingSpan(
       span,
@@ -439,7 +457,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
       recordIncomingAttributes(span, incoming);
       callHook('describe', message.describe, span);
-      callHook('processHook', this.#options.processHook, span, message.info);
+      callHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     return new MessagingSpan(span, trace.setSpan(workBase, span), profile.onEnd);
   }

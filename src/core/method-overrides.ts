@@ -1,3 +1,5 @@
+import { TRACED_BY_TRACEBRIDGE } from './traced-marker';
+
 /**
  * A stand-in for an object the application owns (a producer, a consumer, a channel) in which a few methods
  * are traced and everything else is the original.
@@ -9,12 +11,14 @@
  * state keep working. The original object is never modified.
  *
  * Functions read through the proxy are bound to the original once and then cached, so `traced.on ===
- * traced.on` holds as it does on the original.
+ * traced.on` holds as it does on the original. The proxy answers {@link TRACED_BY_TRACEBRIDGE}, so the
+ * wrappers can tell a stand-in from an original and never trace one object twice.
  */
 export function withMethodOverrides<T extends object>(target: T, overrides: Partial<T>): T {
   const bound = new Map<PropertyKey, { readonly original: unknown; readonly bound: unknown }>();
   return new Proxy(target, {
     get(object, property) {
+      if (property === TRACED_BY_TRACEBRIDGE) return true;
       if (Object.prototype.hasOwnProperty.call(overrides, property)) {
         return (overrides as Record<PropertyKey, unknown>)[property];
       }

@@ -1,4 +1,4 @@
-import { logger } from './diagnostics';
+import { AggregatedWarning } from './aggregated-warning';
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
 import type { MessagingSpan } from './messaging-span';
 import type { SettleOutcome } from './settle-outcome';
@@ -27,6 +27,8 @@ export const DEFAULT_MAX_PENDING_SETTLES = 10_000;
 export class SettleRegistry<K> {
   readonly #pending = new Map<K, MessagingSpan>();
   readonly #maxPending: number;
+  /** One log line for the first eviction, then at most one a minute with the count (and at release). */
+  readonly #evictions: AggregatedWarning;
 
   /** Throws `TracebridgeConfigError` when `maxPending` is not a positive integer. */
   constructor(options: SettleRegistryOptions = {}) {
@@ -38,6 +40,13 @@ export class SettleRegistry<K> {
       );
     }
     this.#maxPending = maxPending;
+    this.#evictions = new AggregatedWarning((count) =>
+      count === this.#evictions.total
+        ? `more than ${maxPending} unsettled deliveries: the oldest span was ended as evicted; further ` +
+          'evictions are counted and reported at most once a minute, and when the consumer or channel closes'
+        : `more than ${maxPending} unsettled deliveries: ${count} more spans were ended as evicted ` +
+          `(${this.#evictions.total} in all)`,
+    );
   }
 
   /** Deliveries tracked and not yet settled. */
@@ -106,7 +115,13 @@ export class SettleRegistry<K> {
     const spans = [...this.#pending.values()];
     this.#pending.clear();
     for (const span of spans) span.settle(outcome);
+    this.#evictions.flush();
     return spans.length;
+  }
+
+  /** Deliveries evicted so far, to stay within `maxPending`. */
+  get evicted(): number {
+    return this.#evictions.total;
   }
 
   #evictOldest(): void {
@@ -114,7 +129,7 @@ export class SettleRegistry<K> {
     if (oldest.done === true) return;
     const [key, span] = oldest.value;
     this.#pending.delete(key);
-    logger.warn(`more than ${this.#maxPending} unsettled deliveries; the oldest span is ended as evicted`);
+    this.#evictions.record();
     span.settle({ kind: 'evicted', reason: `more than ${this.#maxPending} unsettled deliveries` });
   }
 }

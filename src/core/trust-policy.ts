@@ -1,4 +1,5 @@
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
+import { checkKnownKeys } from './option-checks';
 
 /**
  * What an inbound trace context (from a message or an incoming call) may do, from most to least trusting:
@@ -182,12 +183,10 @@ function resolved(policy: IncomingPolicy, sampleRatio: unknown, where: string): 
 }
 
 function checkKeys(value: object, allowed: ReadonlySet<string>, where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key))
-      throw invalid(
-        `${where} has no field ${JSON.stringify(key)} here (accepted: ${[...allowed].join(', ')})`,
-      );
-  }
+  checkKnownKeys(where, value, [...allowed], {
+    code: TracebridgeErrorCode.InvalidIncomingPolicy,
+    noun: 'key',
+  });
 }
 
 const POLICIES: ReadonlySet<unknown> = new Set<IncomingPolicy>(POLICY_ORDER);

@@ -1,11 +1,13 @@
 import { context, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { logger } from '../core/diagnostics';
+import { markTraced } from '../core/traced-marker';
 import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
 import { resolveGrpcConfig } from './grpc-config';
 import type { GrpcClientInterceptorOptions } from './grpc-options';
 import { GrpcStatus } from './grpc-status';
 import { startRpcSpan } from './rpc-span';
+import type { Peer } from './rpc-span';
 
 /**
  * A `@grpc/grpc-js` client interceptor: one CLIENT span per call (unary and all three streaming kinds),
@@ -22,7 +24,7 @@ import { startRpcSpan } from './rpc-span';
  */
 export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}): grpc.Interceptor {
   const config = resolveGrpcConfig(options, 'client');
-  return (callOptions, nextCall) => {
+  return markTraced<grpc.Interceptor>((callOptions, nextCall) => {
     const method = callOptions.method_definition;
     if (config.isIgnored(method.path)) return new config.grpc.InterceptingCall(nextCall(callOptions));
 
@@ -52,7 +54,7 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
             nextMessage(message);
           },
           onReceiveStatus: (status, nextStatus) => {
-            rpc.finish(status.code, status.details, peerOf(call));
+            rpc.finishWithStatus(status, () => peerOf(call));
             nextStatus(status);
           },
         });
@@ -70,12 +72,7 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
       },
     });
     return call;
-  };
-}
-
-interface Peer {
-  readonly address: string;
-  readonly port: number;
+  });
 }
 
 /** Parsed peers: a client talks to few servers, so each peer string is parsed once. Bounded. */

@@ -5,6 +5,9 @@ import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import { instrumentationDefaults } from '../core/instrumentation-defaults';
+import { checkOptionTypes } from '../core/option-checks';
+import type { OptionType } from '../core/option-checks';
 import {
   METRIC_RPC_CLIENT_CALL_DURATION,
   METRIC_RPC_SERVER_CALL_DURATION,
@@ -35,10 +38,35 @@ export interface GrpcConfig {
 /** Duration buckets the RPC conventions advise, in seconds. */
 const RPC_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
+/** Every option of `GrpcInterceptorOptions`: any other key is refused. */
+const CLIENT_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
+  tracerProvider: 'object',
+  meterProvider: 'object',
+  ignoreMethods: 'array',
+  metadataAttributes: 'array',
+  messageEvents: 'boolean',
+  requestHook: 'function',
+  responseHook: 'function',
+  grpc: 'object',
+  signing: 'object',
+};
+
+/** Every option of `GrpcServerInterceptorOptions`. */
+const SERVER_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
+  ...CLIENT_OPTION_TYPES,
+  incoming: 'string or object',
+};
+
 /** Validates `options` (throwing `TracebridgeConfigError` on a malformed one) and resolves them. */
 export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide): GrpcConfig {
+  if (side === 'client') checkOptionTypes('grpcClientInterceptor', options, CLIENT_OPTION_TYPES);
+  else checkOptionTypes('grpcServerInterceptor', options, SERVER_OPTION_TYPES);
   const grpc = loadGrpc(options.grpc);
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME, VERSION);
+  const defaults = instrumentationDefaults('grpc');
+  const meter = (options.meterProvider ?? defaults.meterProvider ?? metrics.getMeterProvider()).getMeter(
+    INSTRUMENTATION_NAME,
+    VERSION,
+  );
   // A no-op meter stays one (see `isNoopMeter`): no histogram then, so calls read no clock for it.
   const callDuration = isNoopMeter(meter)
     ? undefined
@@ -59,7 +87,10 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
   return {
     side,
     grpc,
-    tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, VERSION),
+    tracer: (options.tracerProvider ?? defaults.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      INSTRUMENTATION_NAME,
+      VERSION,
+    ),
     callDuration,
     metadataKeys: checkMetadataKeys(options.metadataAttributes),
     messageEvents: options.messageEvents === true,

@@ -13,7 +13,7 @@ import {
   ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT,
 } from '../core/semantic-attributes';
 import type { GrpcConfig } from './grpc-config';
-import { isErrorStatus } from './grpc-status';
+import { GrpcStatus, isErrorStatus } from './grpc-status';
 import { parseMethodPath } from './method-path';
 import type { MethodName } from './method-path';
 
@@ -100,8 +100,18 @@ export class RpcSpan {
     return this.#ended;
   }
 
+  /**
+   * Ends the span with a status object as grpc-js (or an interceptor further along) hands it over. Its
+   * fields are read defensively: a status is a host value, and a throw here would reach grpc-js.
+   */
+  finishWithStatus(status: unknown, peer?: () => Peer | undefined): void {
+    if (this.#ended) return;
+    const { code, details } = safely('reading a gRPC status', () => readStatus(status), UNREADABLE_STATUS);
+    this.finish(code, details, peer?.());
+  }
+
   /** Ends the span with the call's final status. Only the first call has an effect. */
-  finish(code: number, details: string | undefined, peer?: { address: string; port: number }): void {
+  finish(code: number, details: string | undefined, peer?: Peer): void {
     if (this.#ended) return;
     this.#ended = true;
     const error = isErrorStatus(code, this.#config.side);
@@ -149,6 +159,23 @@ export class RpcSpan {
       this.span,
     );
   }
+}
+
+/** A server's address, as grpc-js reports the peer of a client call. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+const UNREADABLE_STATUS = { code: GrpcStatus.UNKNOWN, details: undefined };
+
+/** A status's code (UNKNOWN unless a whole number, as grpc-js itself treats it) and string details. */
+function readStatus(status: unknown): { code: number; details: string | undefined } {
+  const { code, details } = (status ?? {}) as { code?: unknown; details?: unknown };
+  return {
+    code: Number.isInteger(code) ? (code as number) : GrpcStatus.UNKNOWN,
+    details: typeof details === 'string' ? details : undefined,
+  };
 }
 
 /** Per method path: the parsed name and the sampling attributes, computed once. */

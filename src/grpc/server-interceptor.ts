@@ -3,6 +3,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
+import { incomingOrDefault } from '../core/instrumentation-defaults';
+import { markTraced } from '../core/traced-marker';
 import { createIncomingPolicyResolver } from '../core/trust-policy';
 import type { ResolvedIncomingPolicy } from '../core/trust-policy';
 import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
@@ -28,8 +30,8 @@ import type { RpcSpan } from './rpc-span';
  */
 export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}): grpc.ServerInterceptor {
   const config = resolveGrpcConfig(options, 'server');
-  const policyFor = createIncomingPolicyResolver(options.incoming);
-  return (methodDescriptor, call) => {
+  const policyFor = createIncomingPolicyResolver(incomingOrDefault(options.incoming, 'grpc'));
+  return markTraced<grpc.ServerInterceptor>((methodDescriptor, call) => {
     const path = methodDescriptor.path;
     if (config.isIgnored(path)) return new config.grpc.ServerInterceptingCall(call);
 
@@ -66,11 +68,11 @@ export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}
         nextMessage(message);
       },
       sendStatus: (status, nextStatus) => {
-        rpc?.finish(status.code ?? GrpcStatus.UNKNOWN, status.details);
+        rpc?.finishWithStatus(status);
         nextStatus(status);
       },
     });
-  };
+  });
 }
 
 function startServerSpan(

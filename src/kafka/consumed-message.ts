@@ -22,6 +22,8 @@ export interface ConsumedMessageScope {
   readonly partition: number;
   /** The consumer group, when known. */
   readonly groupId: string | undefined;
+  /** The `recordMessageKeys` option: whether keys are recorded at all. */
+  readonly recordMessageKeys: boolean;
   readonly recordBinaryKeys: boolean;
 }
 
@@ -56,8 +58,10 @@ function describeConsumed(
   if (scope.groupId !== undefined) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, scope.groupId);
   const offset = Number(message.offset);
   if (Number.isSafeInteger(offset)) span.setAttribute(ATTR_MESSAGING_KAFKA_OFFSET, offset);
-  const key = recordableKey(message.key, scope.recordBinaryKeys);
-  if (key !== undefined) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_KEY, key);
+  if (scope.recordMessageKeys) {
+    const key = recordableKey(message.key, scope.recordBinaryKeys);
+    if (key !== undefined) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_KEY, key);
+  }
   if (message.value === null) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE, true);
   else span.setAttribute(ATTR_MESSAGING_MESSAGE_BODY_SIZE, Buffer.byteLength(message.value));
   if (attempt !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, attempt);

@@ -29,6 +29,14 @@ export interface KafkaTracingOptions {
    * nothing signed or verified. See {@link SigningOption}.
    */
   readonly signing?: SigningOption;
+  /**
+   * Record each message's key as `messaging.kafka.message.key` on send, create and process spans (text
+   * keys of at most 1 KiB; see `recordBinaryKeys` for the others). Default: `true`, as the messaging
+   * conventions define that attribute and tools built on them (and the contrib kafkajs instrumentation's
+   * users) expect it. Keys are often personal data (an e-mail address, a user id): set `false` to record
+   * none. Hooks still receive the messages, keys included; what a hook records is the hook's business.
+   */
+  readonly recordMessageKeys?: boolean;
 }
 
 /** Options of {@link traceProducer}. */
@@ -59,7 +67,7 @@ export interface KafkaConsumerTracingOptions extends KafkaTracingOptions {
   /**
    * Message keys are recorded as `messaging.kafka.message.key` when they are UTF-8 text of at most 1 KiB.
    * Keys that are not text are omitted, unless this is `true`: then they are recorded base64-encoded.
-   * Default: `false`.
+   * No effect with `recordMessageKeys: false`. Default: `false`.
    */
   readonly recordBinaryKeys?: boolean;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
@@ -69,10 +77,12 @@ export interface KafkaConsumerTracingOptions extends KafkaTracingOptions {
 /** The defaults of {@link KafkaProducerTracingOptions}. */
 export const DEFAULT_KAFKA_PRODUCER_OPTIONS = Object.freeze({
   createSpansPerMessage: true,
+  recordMessageKeys: true,
 } as const satisfies KafkaProducerTracingOptions);
 
 /** The defaults of {@link KafkaConsumerTracingOptions}. */
 export const DEFAULT_KAFKA_CONSUMER_OPTIONS = Object.freeze({
   incoming: 'parent',
+  recordMessageKeys: true,
   recordBinaryKeys: false,
 } as const satisfies KafkaConsumerTracingOptions);

@@ -1,5 +1,5 @@
 import { MessagingTelemetry } from '../core/messaging-telemetry';
-import type { MessagingTelemetryOptions } from '../core/messaging-telemetry';
+import type { MessagingTelemetryConfig } from '../core/messaging-telemetry';
 import type { KafkaConsumerInfo, KafkaProducerInfo } from './kafka-options';
 
 /** The messaging core as the Kafka wrappers use it. */
@@ -10,7 +10,7 @@ export const KAFKA_SYSTEM = 'kafka';
 
 /** One telemetry per wrapped producer or consumer; throws `TracebridgeConfigError` on a bad `incoming`. */
 export function createKafkaTelemetry(
-  options: MessagingTelemetryOptions<KafkaProducerInfo, KafkaConsumerInfo>,
+  options: Omit<MessagingTelemetryConfig<KafkaProducerInfo, KafkaConsumerInfo>, 'system'>,
 ): KafkaTelemetry {
   return new MessagingTelemetry({ ...options, system: KAFKA_SYSTEM });
 }

@@ -1,8 +1,9 @@
 import { context } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
+import { alreadyTraced, isTracedByTracebridge } from '../core/traced-marker';
 import { withMethodOverrides } from '../core/method-overrides';
-import { isPromiseLike } from '../core/promise-like';
+import { isPromiseLike, whenSettled } from '../core/promise-like';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
@@ -31,6 +32,7 @@ type Handler<P> = (payload: P) => Promise<void>;
 interface ConsumerTracing {
   readonly telemetry: KafkaTelemetry;
   readonly retries: RedeliveryTracker;
+  readonly recordMessageKeys: boolean;
   readonly recordBinaryKeys: boolean;
   groupId(): string | undefined;
 }
@@ -48,6 +50,9 @@ interface ConsumerTracing {
  *   give each message's work its own process span. The payload is the client's own, so `resolveOffset`,
  *   `heartbeat`, `commitOffsetsIfNecessary`, `pause`, `isRunning` and `isStale` are untouched.
  *
+ * A consumer that is already traced (returned by this function, or made in zero-code mode) is returned as
+ * is, so that its messages still have one span each.
+ *
  * @throws TracebridgeConfigError when an option has a value it does not accept.
  */
 export function traceConsumer<C extends KafkaConsumerLike>(
@@ -55,16 +60,20 @@ export function traceConsumer<C extends KafkaConsumerLike>(
   options: KafkaConsumerTracingOptions = {},
 ): C {
   validateKafkaOptions(options, 'traceConsumer');
+  if (isTracedByTracebridge(consumer)) return alreadyTraced(consumer, 'traceConsumer', options);
   const settings = { ...DEFAULT_KAFKA_CONSUMER_OPTIONS, ...options };
   const tracing: ConsumerTracing = {
     telemetry: createKafkaTelemetry({
       tracerProvider: settings.tracerProvider,
       meterProvider: settings.meterProvider,
-      incoming: settings.incoming,
+      // Not the default's 'parent': when not given, the core uses the instrumentation's default first.
+      incoming: options.incoming,
       signing: settings.signing,
       processHook: settings.consumerHook,
+      hookNames: { process: 'consumerHook' },
     }),
     retries: new RedeliveryTracker(),
+    recordMessageKeys: settings.recordMessageKeys,
     recordBinaryKeys: settings.recordBinaryKeys,
     groupId: learnGroupId(consumer, settings.groupId),
   };
@@ -112,14 +121,13 @@ function traceEachMessage(
       tracing.retries.recordFailure(topic, partition, message.offset);
       throw error;
     }
-    if (isPromiseLike(result)) {
-      result.then(
-        () => tracing.retries.recordSuccess(topic, partition),
-        () => tracing.retries.recordFailure(topic, partition, message.offset),
-      );
-    } else {
-      tracing.retries.recordSuccess(topic, partition);
-    }
+    const observed =
+      isPromiseLike(result) &&
+      whenSettled(result, (outcome) => {
+        if (outcome.rejected) tracing.retries.recordFailure(topic, partition, message.offset);
+        else tracing.retries.recordSuccess(topic, partition);
+      });
+    if (!observed) tracing.retries.recordSuccess(topic, partition);
     return result;
   };
 }
@@ -183,7 +191,13 @@ function scopeOf(
   const groupId = tracing.groupId();
   if (previous?.topic === topic && previous.partition === partition && previous.groupId === groupId)
     return previous;
-  return { topic, partition, groupId, recordBinaryKeys: tracing.recordBinaryKeys };
+  return {
+    topic,
+    partition,
+    groupId,
+    recordMessageKeys: tracing.recordMessageKeys,
+    recordBinaryKeys: tracing.recordBinaryKeys,
+  };
 }
 
 /**

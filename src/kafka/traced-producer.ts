@@ -1,6 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
+import { alreadyTraced, isTracedByTracebridge } from '../core/traced-marker';
 import { withMethodOverrides } from '../core/method-overrides';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
@@ -31,6 +32,9 @@ import { TracedSend } from './traced-send';
  * Everything else is the producer itself: connect, events, errors, return values. The caller's records,
  * messages and headers are never modified.
  *
+ * A producer that is already traced (returned by this function, or made in zero-code mode) is returned as
+ * is, so that its sends still have one span each.
+ *
  * @throws TracebridgeConfigError when an option has a value it does not accept.
  */
 export function traceProducer<P extends KafkaProducerLike>(
@@ -38,14 +42,19 @@ export function traceProducer<P extends KafkaProducerLike>(
   options: KafkaProducerTracingOptions = {},
 ): P {
   validateKafkaOptions(options, 'traceProducer');
+  if (isTracedByTracebridge(producer)) return alreadyTraced(producer, 'traceProducer', options);
   const settings = { ...DEFAULT_KAFKA_PRODUCER_OPTIONS, ...options };
   const telemetry = createKafkaTelemetry({
     tracerProvider: settings.tracerProvider,
     meterProvider: settings.meterProvider,
     signing: settings.signing,
     sendHook: settings.producerHook,
+    hookNames: { send: 'producerHook' },
   });
-  const sends = new TracedSend(telemetry, settings.createSpansPerMessage);
+  const sends = new TracedSend(telemetry, {
+    createSpansPerMessage: settings.createSpansPerMessage,
+    recordMessageKeys: settings.recordMessageKeys,
+  });
   const overrides: Partial<KafkaProducerLike> = {
     send: (record) => sends.send(record, undefined, (r) => producer.send(r)),
     sendBatch: (batch) => sends.sendBatch(batch, undefined, (b) => producer.sendBatch(b)),

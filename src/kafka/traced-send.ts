@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { Context, Link, Span } from '@opentelemetry/api';
+import { logger } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
@@ -16,6 +17,12 @@ import type {
   KafkaTopicMessages,
 } from './kafka-types';
 
+/** A traced send, ready to go: its span, and the record (or batch) to hand to the client. */
+interface Prepared<B> {
+  readonly span: MessagingSpan;
+  readonly sent: B;
+}
+
 /**
  * Traces the sends of one producer (or of one transaction): one PRODUCER `send` span per call, trace
  * context in every message's headers, and per-message `create` spans for multi-message sends.
@@ -26,10 +33,15 @@ import type {
 export class TracedSend {
   readonly #telemetry: KafkaTelemetry;
   readonly #createSpansPerMessage: boolean;
+  readonly #recordMessageKeys: boolean;
 
-  constructor(telemetry: KafkaTelemetry, createSpansPerMessage: boolean) {
+  constructor(
+    telemetry: KafkaTelemetry,
+    options: { readonly createSpansPerMessage: boolean; readonly recordMessageKeys: boolean },
+  ) {
     this.#telemetry = telemetry;
-    this.#createSpansPerMessage = createSpansPerMessage;
+    this.#createSpansPerMessage = options.createSpansPerMessage;
+    this.#recordMessageKeys = options.recordMessageKeys;
   }
 
   /** `producer.send(record)`, traced; `send` is the client's own method. */
@@ -38,12 +50,16 @@ export class TracedSend {
     parent: Context | undefined,
     send: (record: KafkaProducerRecord) => Promise<R>,
   ): Promise<R> {
-    if (!isSendable(record)) return send(record);
-    const group: KafkaTopicMessages[] = [record];
-    const operation = this.#start(group, record.topic, parent);
-    const traced = injectAll(this.#telemetry, group, operation.contexts)[0]!;
-    const copy = traced === record.messages ? record : Object.assign({}, record, { messages: traced });
-    return operation.span.runAndEnd(() => send(copy));
+    const traced = this.#prepare((track) => {
+      if (!isSendable(record)) return undefined;
+      const group: KafkaTopicMessages[] = [record];
+      const operation = track(this.#start(group, record.topic, parent));
+      const messages = injectAll(this.#telemetry, group, operation.contexts)[0]!;
+      const copy = messages === record.messages ? record : Object.assign({}, record, { messages });
+      return { span: operation.span, sent: copy };
+    });
+    if (traced === undefined) return send(record);
+    return traced.span.runAndEnd(() => send(traced.sent));
   }
 
   /** `producer.sendBatch(batch)`, traced: one send span for the whole call, whatever its topics. */
@@ -52,20 +68,45 @@ export class TracedSend {
     parent: Context | undefined,
     sendBatch: (batch: KafkaProducerBatch) => Promise<R>,
   ): Promise<R> {
-    const groups = batch?.topicMessages;
-    if (!Array.isArray(groups) || !groups.every(isSendable)) return sendBatch(batch);
-    const topics = new Set(groups.map((g) => g.topic));
-    const destination = topics.size === 1 ? groups[0]!.topic : undefined;
-    const operation = this.#start(groups, destination, parent);
-    const traced = injectAll(this.#telemetry, groups, operation.contexts);
-    let changed = false;
-    const topicMessages = groups.map((group, i) => {
-      if (traced[i] === group.messages) return group;
-      changed = true;
-      return Object.assign({}, group, { messages: traced[i] });
+    const traced = this.#prepare((track) => {
+      const groups = batch?.topicMessages;
+      if (!Array.isArray(groups) || !groups.every(isSendable)) return undefined;
+      const topics = new Set(groups.map((g) => g.topic));
+      const destination = topics.size === 1 ? groups[0]!.topic : undefined;
+      const operation = track(this.#start(groups, destination, parent));
+      const messages = injectAll(this.#telemetry, groups, operation.contexts);
+      let changed = false;
+      const topicMessages = groups.map((group, i) => {
+        if (messages[i] === group.messages) return group;
+        changed = true;
+        return Object.assign({}, group, { messages: messages[i] });
+      });
+      return { span: operation.span, sent: changed ? Object.assign({}, batch, { topicMessages }) : batch };
     });
-    const copy = changed ? Object.assign({}, batch, { topicMessages }) : batch;
-    return operation.span.runAndEnd(() => sendBatch(copy));
+    if (traced === undefined) return sendBatch(batch);
+    return traced.span.runAndEnd(() => sendBatch(traced.sent));
+  }
+
+  /**
+   * Runs `prepare`, which starts a send's span and builds the copy to send, so that nothing it does with
+   * the caller's record (any of whose objects may be a Proxy or have throwing getters) throws into the
+   * caller: on a throw, the span it started is ended and the caller's own record goes out untraced.
+   * `undefined` means untraced.
+   */
+  #prepare<B>(
+    prepare: (track: <O extends { span: MessagingSpan }>(operation: O) => O) => Prepared<B> | undefined,
+  ): Prepared<B> | undefined {
+    let started: MessagingSpan | undefined;
+    try {
+      return prepare((operation) => {
+        started = operation.span;
+        return operation;
+      });
+    } catch (error) {
+      logger.error('tracing a Kafka send failed; it goes out untraced', error);
+      started?.end();
+      return undefined;
+    }
   }
 
   /**
@@ -93,7 +134,8 @@ export class TracedSend {
       messageCount: count,
       parent: base,
       links,
-      describe: count === 1 ? (s) => describeMessage(s, groups[0]!.messages[0]!) : undefined,
+      describe:
+        count === 1 ? (s) => describeMessage(s, groups[0]!.messages[0]!, this.#recordMessageKeys) : undefined,
       // One group (every \`send\`) hands its own array over; only a multi-topic \`sendBatch\` builds one.
       info: {
         topic: destination,
@@ -114,7 +156,7 @@ export class TracedSend {
       operationName: 'create',
       operationType: 'create',
       parent,
-      describe: (s) => describeMessage(s, message),
+      describe: (s) => describeMessage(s, message, this.#recordMessageKeys),
       info: { topic, messages: [message] },
     });
     // Checked before `end()`: an ended span no longer records.
@@ -146,8 +188,9 @@ function injectAll(
   });
 }
 
-function describeMessage(span: Span, message: KafkaOutgoingMessage): void {
-  const key = recordableKey(message.key, false);
+function describeMessage(span: Span, message: KafkaOutgoingMessage, recordKey: boolean): void {
+  // Binary keys are never recorded on send: `recordBinaryKeys` is a consumer option.
+  const key = recordKey ? recordableKey(message.key, false) : undefined;
   if (key !== undefined) span.setAttribute(ATTR_MESSAGING_KAFKA_MESSAGE_KEY, key);
   if (typeof message.partition === 'number') {
     span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, String(message.partition));

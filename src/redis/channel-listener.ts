@@ -6,7 +6,13 @@
 import { callHook, logger } from '../core/diagnostics';
 import { startEnvelopeProcess } from './envelope-jobs';
 import type { RedisSubscriber } from './redis-client';
-import { createRedisTelemetry, optionalFunction, requireClient, requireFunction } from './redis-config';
+import {
+  checkRedisOptions,
+  CONSUMER_TELEMETRY_OPTIONS,
+  createRedisTelemetry,
+  requireClient,
+  requireFunction,
+} from './redis-config';
 import type { ChannelListenerOptions, ChannelMessage, RedisJobErrorHandler } from './redis-options';
 import { isPromiseLike } from '../core/promise-like';
 
@@ -16,12 +22,16 @@ export interface ChannelListener {
   close(): void;
 }
 
+/** Every option of {@link ChannelListenerOptions}. */
+const CHANNEL_LISTENER_OPTIONS = { ...CONSUMER_TELEMETRY_OPTIONS, onError: 'function' } as const;
+
 /**
  * Runs `handler` for every message the `subscriber` connection receives (subscribe to channels or
  * patterns with ioredis as usual, before or after), inside a process span named `process {channel}`
  * parented to the publisher's context. A message that is not an envelope is handed over byte for byte,
  * in a new trace. A handler's error (thrown or rejected) is recorded on its span and given to `onError`.
- * Throws `TracebridgeConfigError` on a missing handler or a malformed option.
+ * Channels are not keys: ioredis' `keyPrefix` does not apply to them, and spans name them as received.
+ * Throws `TracebridgeConfigError` on a missing handler or an unknown or mistyped option.
  */
 export function channelListener(
   subscriber: RedisSubscriber,
@@ -30,7 +40,8 @@ export function channelListener(
 ): ChannelListener {
   requireClient(subscriber, ['on', 'removeListener'], 'subscriber');
   requireFunction(handler, 'handler');
-  const onError = optionalFunction(options.onError, 'onError') ?? reportThroughDiag;
+  checkRedisOptions('channelListener', options, CHANNEL_LISTENER_OPTIONS);
+  const onError = options.onError ?? reportThroughDiag;
   const telemetry = createRedisTelemetry<never, ChannelMessage>(options);
 
   const receive = (pattern: string | undefined, channelName: Buffer | string, value: Buffer | string) => {

@@ -5,7 +5,12 @@
 import { endAtReply, sendCommand } from './command-reply';
 import { wrapInEnvelope } from './envelope-jobs';
 import type { RedisCommandClient } from './redis-client';
-import { createRedisTelemetry, requireClient } from './redis-config';
+import {
+  checkRedisOptions,
+  createRedisTelemetry,
+  PRODUCER_TELEMETRY_OPTIONS,
+  requireClient,
+} from './redis-config';
 import type { ChannelPublisherOptions } from './redis-options';
 
 /** Publishes messages. */
@@ -19,14 +24,17 @@ export interface ChannelPublisher {
 
 /**
  * Creates a publisher sending through `redis` (a connection not in subscriber mode). Subscribers must
- * listen with `channelListener`, which reads the Buffer events so envelopes arrive intact. Throws
- * `TracebridgeConfigError` on a client that is not an ioredis client or a malformed option.
+ * listen with `channelListener`, which reads the Buffer events so envelopes arrive intact. Channels are
+ * not keys: ioredis' `keyPrefix` does not apply to them (ioredis prefixes neither `PUBLISH` nor
+ * `SUBSCRIBE`), and spans name the channel as given. Throws `TracebridgeConfigError` on a client that is
+ * not an ioredis client or an unknown or mistyped option.
  */
 export function channelPublisher(
   redis: RedisCommandClient,
   options: ChannelPublisherOptions = {},
 ): ChannelPublisher {
   requireClient(redis, ['call'], 'redis');
+  checkRedisOptions('channelPublisher', options, PRODUCER_TELEMETRY_OPTIONS);
   const telemetry = createRedisTelemetry(options);
   return {
     publish(channel, payload) {
@@ -35,7 +43,10 @@ export function channelPublisher(
         operationName: 'publish',
         info: { destination: channel, payload },
       });
-      const reply = sendCommand(() => redis.call('PUBLISH', channel, wrapInEnvelope(send, payload)));
+      const reply = sendCommand(
+        () => redis.call('PUBLISH', channel, wrapInEnvelope(send, payload)),
+        send.context,
+      );
       endAtReply(send, reply, false);
       return reply as Promise<number>;
     },

@@ -1,14 +1,20 @@
 /**
  * A Redis command's reply as the helpers use it: always a promise, and the moment a span ends.
  */
+import { context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import { ATTR_MESSAGING_MESSAGE_ID } from '../core/semantic-attributes';
 
-/** The command's reply; a client that throws instead of rejecting is turned into a rejection. */
-export function sendCommand(send: () => Promise<unknown>): Promise<unknown> {
+/**
+ * The command's reply; a client that throws instead of rejecting is turned into a rejection. With
+ * `within` (the context of the send or process span the command is issued for), the command is sent with
+ * that context active, so a span an ioredis instrumentation makes for it is that span's child.
+ */
+export function sendCommand(send: () => Promise<unknown>, within?: Context): Promise<unknown> {
   try {
-    return send();
+    return within === undefined ? send() : context.with(within, send);
   } catch (error) {
     // The client's own error, passed on unchanged, whatever it is.
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

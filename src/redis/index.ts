@@ -18,6 +18,7 @@ export { streamWorker } from './stream-worker';
 export type { DelayedJobs } from './delayed-jobs';
 export { delayedJobs } from './delayed-jobs';
 export { SCHEDULED_AT_FIELD } from './stream-fields';
+export { DELAYED_JOB_MAX_FIELDS } from './promote-due-jobs';
 
 // Lists and pub/sub: the payload travels in the tracebridge envelope.
 export type { ListProducer } from './list-producer';
@@ -60,5 +61,5 @@ export {
   DEFAULT_LIST_PRODUCER_OPTIONS,
   DEFAULT_STREAM_WORKER_OPTIONS,
 } from './redis-options';
-export { REDIS_MESSAGING_SYSTEM } from './redis-config';
+export { ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED, REDIS_MESSAGING_SYSTEM } from './redis-config';
 export type { RedisArgument, RedisCommandClient, RedisConnection, RedisSubscriber } from './redis-client';

@@ -1,10 +1,11 @@
 /**
  * Consumer side of list queues: runs a handler for each value popped from a list, inside its process span.
  */
-import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import { TracebridgeArgumentError, TracebridgeErrorCode } from '../core/errors';
 import type { MessagingTelemetry } from '../core/messaging-telemetry';
 import { startEnvelopeProcess, valueBytes } from './envelope-jobs';
-import { createRedisTelemetry } from './redis-config';
+import { withoutKeyPrefix } from './key-prefix';
+import { checkRedisOptions, CONSUMER_TELEMETRY_OPTIONS, createRedisTelemetry } from './redis-config';
 import type { ListConsumerOptions, ListJob } from './redis-options';
 
 /** A handler of list jobs. */
@@ -20,26 +21,40 @@ export type ListJobHandler = (job: ListJob) => unknown;
 export interface ListConsumer {
   /**
    * For a reply that names its list: `BRPOP` / `BLPOP` (`[list, value]`) or `BLMPOP` / `LMPOP`
-   * (`[list, [value, ...]]`). `null` (a timeout) does nothing. Rejects with `TracebridgeConfigError` for a
-   * reply of another shape, so popped values are never silently dropped.
+   * (`[list, [value, ...]]`). `null` (a timeout) does nothing. The reply names the list with the client's
+   * `keyPrefix`, which the `keyPrefix` option strips. Rejects with `TracebridgeArgumentError`
+   * (`TRACEBRIDGE_UNEXPECTED_REPLY`), before any handler runs, for a reply of another shape, so popped
+   * values are never silently dropped: that is a mistake in the calling code (the reply of another
+   * command), not a setup error, and no handler or span is involved.
    */
   process(reply: unknown, handler: ListJobHandler): Promise<void>;
   /**
    * For values popped from `list` by a command whose reply does not name it: `BLMOVE`, `LMOVE`,
-   * `BRPOPLPUSH`, `RPOP` / `LPOP` (one value, or an array with a count). `null` does nothing.
+   * `BRPOPLPUSH`, `RPOP` / `LPOP` (one value, or an array with a count). `null` does nothing. `list` is
+   * the name the application uses (without a `keyPrefix`). Rejects like {@link process} when `values`
+   * holds something other than strings or Buffers.
    */
   processValues(list: string, values: unknown, handler: ListJobHandler): Promise<void>;
 }
 
-/** Creates the consumer-side helper for lists. Throws `TracebridgeConfigError` on a malformed option. */
+/** Every option of {@link ListConsumerOptions}. */
+const LIST_CONSUMER_OPTIONS = { ...CONSUMER_TELEMETRY_OPTIONS, keyPrefix: 'string' } as const;
+
+/**
+ * Creates the consumer-side helper for lists. Throws `TracebridgeConfigError` on an unknown or mistyped
+ * option.
+ */
 export function listConsumer(options: ListConsumerOptions = {}): ListConsumer {
+  checkRedisOptions('listConsumer', options, LIST_CONSUMER_OPTIONS);
+  const { keyPrefix } = options;
   const telemetry = createRedisTelemetry<never, ListJob>(options);
   return {
     process(reply, handler) {
       if (reply === null || reply === undefined) return Promise.resolve();
       if (!Array.isArray(reply) || reply.length !== 2 || !isValue(reply[0]))
         return Promise.reject(unreadable('process expects a BRPOP, BLPOP or BLMPOP reply'));
-      const list = typeof reply[0] === 'string' ? reply[0] : reply[0].toString();
+      const key = withoutKeyPrefix(reply[0], keyPrefix === '' ? undefined : keyPrefix);
+      const list = typeof key === 'string' ? key : key.toString();
       return processValues(telemetry, list, reply[1], handler);
     },
     processValues(list, values, handler) {
@@ -78,6 +93,6 @@ function isValue(value: unknown): value is string | Buffer {
   return typeof value === 'string' || Buffer.isBuffer(value);
 }
 
-function unreadable(message: string): TracebridgeConfigError {
-  return new TracebridgeConfigError(TracebridgeErrorCode.InvalidOption, message);
+function unreadable(message: string): TracebridgeArgumentError {
+  return new TracebridgeArgumentError(TracebridgeErrorCode.UnexpectedReply, message);
 }

@@ -5,7 +5,13 @@
 import { endAtReply, sendCommand } from './command-reply';
 import { wrapInEnvelope } from './envelope-jobs';
 import type { RedisCommandClient } from './redis-client';
-import { createRedisTelemetry, requireClient, requireName } from './redis-config';
+import {
+  checkRedisOptions,
+  createRedisTelemetry,
+  PRODUCER_TELEMETRY_OPTIONS,
+  requireClient,
+  requireName,
+} from './redis-config';
 import { DEFAULT_LIST_PRODUCER_OPTIONS } from './redis-options';
 import type { ListProducerOptions } from './redis-options';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
@@ -20,13 +26,18 @@ export interface ListProducer {
   push(payload: string | Uint8Array): Promise<number>;
 }
 
+/** Every option of {@link ListProducerOptions}. */
+const LIST_PRODUCER_OPTIONS = { ...PRODUCER_TELEMETRY_OPTIONS, list: 'string', end: 'string' } as const;
+
 /**
- * Creates a producer for `options.list`. Consumers must read with the Buffer commands (`brpopBuffer`,
+ * Creates a producer for `options.list` (the name the application uses: a client with ioredis' `keyPrefix`
+ * adds its prefix to the key; spans name the list without it). Consumers must read with the Buffer commands (`brpopBuffer`,
  * `blmoveBuffer`, ...): an envelope is binary. Throws `TracebridgeConfigError` on a missing list name, an
- * unknown `end`, or a client that is not an ioredis client.
+ * unknown `end`, an unknown or mistyped option, or a client that is not an ioredis client.
  */
 export function listProducer(redis: RedisCommandClient, options: ListProducerOptions): ListProducer {
   requireClient(redis, ['call'], 'redis');
+  checkRedisOptions('listProducer', options, LIST_PRODUCER_OPTIONS);
   const list = requireName(options.list, 'list');
   const end = options.end ?? DEFAULT_LIST_PRODUCER_OPTIONS.end;
   if (end !== 'left' && end !== 'right') {
@@ -46,7 +57,7 @@ export function listProducer(redis: RedisCommandClient, options: ListProducerOpt
         operationName: 'send',
         info: { destination: list, payload },
       });
-      const reply = sendCommand(() => redis.call(command, list, wrapInEnvelope(send, payload)));
+      const reply = sendCommand(() => redis.call(command, list, wrapInEnvelope(send, payload)), send.context);
       endAtReply(send, reply, false);
       return reply as Promise<number>;
     },

@@ -1,6 +1,8 @@
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import type { MessagingTelemetryOptions } from '../core/messaging-telemetry';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import { checkOptionTypes } from '../core/option-checks';
+import type { OptionType } from '../core/option-checks';
 
 /**
  * The `messaging.system` of every Redis span. The semantic conventions list no value for Redis (their
@@ -9,6 +11,13 @@ import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
  * @see https://opentelemetry.io/docs/specs/semconv/registry/attributes/messaging/#messaging-system
  */
 export const REDIS_MESSAGING_SYSTEM = 'redis';
+
+/**
+ * On a stream job's process span: `false` when the job succeeded but its `XACK` acknowledged no entry
+ * (the entry was no longer pending in the group: claimed and acknowledged by another consumer, deleted,
+ * trimmed, or the group recreated), so no acknowledgement is recorded for it. Absent otherwise.
+ */
+export const ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED = 'tracebridge.messaging.redis.acknowledged';
 
 /** A telemetry for one helper; the caller's options object is read, never kept or modified. */
 export function createRedisTelemetry<SendInfo, ProcessInfo>(
@@ -29,6 +38,81 @@ function invalid(message: string): TracebridgeConfigError {
   return new TracebridgeConfigError(TracebridgeErrorCode.InvalidOption, message);
 }
 
+/**
+ * The type of a Redis helper's option: one the core checks ({@link OptionType}), or one it has no type for:
+ * an integer that may be 0 (a delay, an idle time), or the `incoming` trust policy, which the core's trust
+ * policy checks when the helper's telemetry is made.
+ */
+export type RedisOptionType = OptionType | 'non-negative integer' | 'incoming policy';
+
+/** The options of every producer-side helper (`RedisProducerTelemetryOptions`). */
+export const PRODUCER_TELEMETRY_OPTIONS = Object.freeze({
+  tracerProvider: 'object',
+  meterProvider: 'object',
+  sendHook: 'function',
+  signing: 'object',
+} as const satisfies Record<string, RedisOptionType>);
+
+/** The options of every consumer-side helper (`RedisConsumerTelemetryOptions`). */
+export const CONSUMER_TELEMETRY_OPTIONS = Object.freeze({
+  tracerProvider: 'object',
+  meterProvider: 'object',
+  incoming: 'incoming policy',
+  processHook: 'function',
+  signing: 'object',
+} as const satisfies Record<string, RedisOptionType>);
+
+/**
+ * Checks a helper's options at setup, through the core's `checkOptionTypes`: `expected` lists every
+ * option the helper accepts (the core refuses any other key, naming the closest valid one) with its
+ * type. The two types the core does not know are checked here, and handed to the core as absent.
+ * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) naming the first option that is wrong.
+ */
+export function checkRedisOptions(
+  where: string,
+  options: object | undefined,
+  expected: Readonly<Record<string, RedisOptionType>>,
+): void {
+  if (typeof options !== 'object' || options === null) {
+    checkOptionTypes(where, options, {});
+    return;
+  }
+  const coreTypes: Record<string, OptionType> = {};
+  const checkedHere = new Set<string>();
+  for (const [name, type] of Object.entries(expected)) {
+    if (type === 'non-negative integer' || type === 'incoming policy') {
+      checkedHere.add(name);
+      // The core skips an absent option whatever its type: 'object' only lists the name as known.
+      coreTypes[name] = 'object';
+    } else {
+      coreTypes[name] = type;
+    }
+  }
+  const given = options as Readonly<Record<string, unknown>>;
+  for (const name of checkedHere) {
+    const value = given[name];
+    if (expected[name] === 'non-negative integer' && value !== undefined && !isNonNegativeInteger(value))
+      throw invalid(`${where}: option \`${name}\` must be an integer >= 0, got ${describe(value)}`);
+  }
+  checkOptionTypes(where, withoutValues(options, checkedHere), coreTypes);
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+/** A copy of `options`' own keys (every one, `__proto__` too) with the values of `names` left out. */
+function withoutValues(options: object, names: ReadonlySet<string>): object {
+  const view: Record<string, unknown> = {};
+  for (const name of Object.keys(options)) {
+    Object.defineProperty(view, name, {
+      value: names.has(name) ? undefined : (options as Record<string, unknown>)[name],
+      enumerable: true,
+    });
+  }
+  return view;
+}
+
 /** A required, non-empty string option (a key, group or consumer name). */
 export function requireName(value: unknown, option: string): string {
   if (typeof value !== 'string' || value.length === 0)
@@ -36,36 +120,9 @@ export function requireName(value: unknown, option: string): string {
   return value;
 }
 
-/** An optional positive integer option; `fallback` when absent. */
-export function positiveInteger(value: unknown, option: string, fallback: number): number;
-export function positiveInteger(value: unknown, option: string, fallback?: number): number | undefined;
-export function positiveInteger(value: unknown, option: string, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-    throw invalid(`${option} must be a positive integer, got ${describe(value)}`);
-  return value;
-}
-
-/** An optional integer option that may be 0; `fallback` when absent. */
-export function nonNegativeInteger(value: unknown, option: string, fallback: number): number;
-export function nonNegativeInteger(value: unknown, option: string, fallback?: number): number | undefined;
-export function nonNegativeInteger(value: unknown, option: string, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-    throw invalid(`${option} must be an integer >= 0, got ${describe(value)}`);
-  return value;
-}
-
 /** A required function option (a handler). */
 export function requireFunction<F>(value: F, option: string): F {
   if (typeof value !== 'function') throw invalid(`${option} must be a function, got ${describe(value)}`);
-  return value;
-}
-
-/** An optional function option (a hook); `undefined` when absent. */
-export function optionalFunction<F>(value: F | undefined, option: string): F | undefined {
-  if (value !== undefined && typeof value !== 'function')
-    throw invalid(`${option} must be a function, got ${describe(value)}`);
   return value;
 }
 

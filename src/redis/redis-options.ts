@@ -141,6 +141,12 @@ export interface DelayedJobsOptions extends RedisProducerTelemetryOptions<Stream
    * Redis Cluster, give both keys one hash tag (`{jobs}`, `{jobs}:delayed`): promotion touches both.
    */
   readonly key?: string;
+  /**
+   * The sorted set a job that cannot be moved onto the stream (too many fields) is set aside in, with its
+   * due time as its score, so it never blocks the jobs behind it. Default: `` `${key}:unpromotable` ``.
+   * In a Redis Cluster, it needs the same hash tag as `key` (the default has it).
+   */
+  readonly unpromotableKey?: string;
   /** Trims the stream to about this many entries when jobs are moved onto it. Default: no trimming. */
   readonly maxLen?: number;
 }
@@ -196,7 +202,14 @@ export interface ListProducerOptions extends RedisProducerTelemetryOptions<Envel
 }
 
 /** Options of `listConsumer`. */
-export type ListConsumerOptions = RedisConsumerTelemetryOptions<ListJob>;
+export interface ListConsumerOptions extends RedisConsumerTelemetryOptions<ListJob> {
+  /**
+   * The ioredis `keyPrefix` of the client the values are popped with. `BRPOP`, `BLPOP` and `BLMPOP`
+   * replies name the list in full, prefix included; it is stripped, so that jobs and spans name the list
+   * as the application (and `listProducer`) does. Default: none.
+   */
+  readonly keyPrefix?: string;
+}
 
 /** Options of `channelPublisher`. */
 export type ChannelPublisherOptions = RedisProducerTelemetryOptions<EnvelopeSendInfo>;
@@ -224,4 +237,8 @@ export const DEFAULT_STREAM_WORKER_OPTIONS = Object.freeze({
 export const DEFAULT_LIST_PRODUCER_OPTIONS = Object.freeze({ end: 'left' });
 
 /** Defaults of {@link DelayedJobsOptions} and {@link PromoteDueJobsOptions}. */
-export const DEFAULT_DELAYED_JOBS_OPTIONS = Object.freeze({ keySuffix: ':delayed', promoteLimit: 100 });
+export const DEFAULT_DELAYED_JOBS_OPTIONS = Object.freeze({
+  keySuffix: ':delayed',
+  unpromotableSuffix: ':unpromotable',
+  promoteLimit: 100,
+});

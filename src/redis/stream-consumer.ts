@@ -5,7 +5,7 @@
  * claim) and its span ends with the error.
  */
 import type { Span } from '@opentelemetry/api';
-import { callHook, logger } from '../core/diagnostics';
+import { callHook, logger, safely } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import type { MessagingTelemetry } from '../core/messaging-telemetry';
 import {
@@ -19,8 +19,16 @@ import { SettleRegistry } from '../core/settle-registry';
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
 import { sendCommand } from './command-reply';
 import { entryKey, lookUpDeliveryCounts } from './delivery-count';
+import { keyPrefixOf } from './key-prefix';
 import type { RedisConnection } from './redis-client';
-import { createRedisTelemetry, requireClient, requireName } from './redis-config';
+import {
+  ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED,
+  checkRedisOptions,
+  CONSUMER_TELEMETRY_OPTIONS,
+  createRedisTelemetry,
+  requireClient,
+  requireName,
+} from './redis-config';
 import type {
   ProcessReadOptions,
   RedisJobErrorHandler,
@@ -44,6 +52,12 @@ export interface StreamConsumer {
    * handler succeeds (`XACK`), ending its span when Redis confirms. Resolves when every entry has been
    * handled and every acknowledgement answered; rejects with the first handler error (unchanged), or the
    * first failed `XACK`, after that. A `null` reply (the read timed out) does nothing.
+   *
+   * Only an acknowledgement Redis made is recorded: an `XACK` that acknowledges no entry (the entry is no
+   * longer pending in the group) ends the span without the `ack` outcome, with
+   * `tracebridge.messaging.redis.acknowledged: false`, and is reported through the `diag` logger.
+   * With a client created with ioredis' `keyPrefix`, the reply names streams with the prefix: jobs and
+   * spans get the stream's name without it, and `XACK` goes to the entry's key through the client.
    */
   processRead<V extends string | Buffer = string>(
     reply: unknown,
@@ -53,7 +67,7 @@ export interface StreamConsumer {
   /**
    * Like {@link processRead}, for an `XAUTOCLAIM` or `XCLAIM` reply of `stream`: the entries continue the
    * trace they were added in, and each one's attempt number is its delivery count (looked up with
-   * `XPENDING`).
+   * `XPENDING`). `stream` is the name given to the claiming command (without a `keyPrefix`).
    */
   processClaimed<V extends string | Buffer = string>(
     stream: string | Buffer,
@@ -71,12 +85,21 @@ const CONNECTION_ENDED = Object.freeze({
   reason: 'the Redis connection ended before the entry was acknowledged',
 });
 
+/** Every option of {@link StreamConsumerOptions}. */
+export const STREAM_CONSUMER_OPTIONS = Object.freeze({
+  ...CONSUMER_TELEMETRY_OPTIONS,
+  group: 'string',
+  consumer: 'string',
+} as const);
+
 /**
  * Creates the consumer-side helper for `group` / `consumer`. `redis` is the connection entries are
- * acknowledged (and delivery counts looked up) through; it may be the one they were read with. Throws
- * `TracebridgeConfigError` on a missing name or a client that is not an ioredis client.
+ * acknowledged (and delivery counts looked up) through; it may be the one they were read with, and has
+ * the same `keyPrefix` (if any) as that one. Throws `TracebridgeConfigError` on a missing name, an unknown
+ * or mistyped option, or a client that is not an ioredis client.
  */
 export function streamConsumer(redis: RedisConnection, options: StreamConsumerOptions): StreamConsumer {
+  checkRedisOptions('streamConsumer', options, STREAM_CONSUMER_OPTIONS);
   return new StreamJobRunner(redis, options);
 }
 
@@ -84,6 +107,8 @@ export function streamConsumer(redis: RedisConnection, options: StreamConsumerOp
 export class StreamJobRunner implements StreamConsumer {
   readonly group: string;
   readonly consumer: string;
+  /** The client's ioredis `keyPrefix`, which replies include in stream names and commands must not. */
+  readonly keyPrefix: string | undefined;
   readonly #redis: RedisConnection;
   readonly #telemetry: MessagingTelemetry<never, StreamJob<string | Buffer>>;
   /**
@@ -103,6 +128,7 @@ export class StreamJobRunner implements StreamConsumer {
     this.#redis = requireClient(redis, ['call', 'once', 'removeListener'], 'redis');
     this.group = requireName(options.group, 'group');
     this.consumer = requireName(options.consumer, 'consumer');
+    this.keyPrefix = keyPrefixOf(redis);
     this.#telemetry = createRedisTelemetry(options);
   }
 
@@ -111,7 +137,8 @@ export class StreamJobRunner implements StreamConsumer {
     handler: StreamJobHandler<V>,
     options?: ProcessReadOptions,
   ): Promise<void> {
-    return this.run(readReplyEntries(reply), handler, options?.pending === true ? 'look-up' : 'first');
+    const entries = readReplyEntries(reply, this.keyPrefix);
+    return this.run(entries, handler, options?.pending === true ? 'look-up' : 'first');
   }
 
   processClaimed<V extends string | Buffer = string>(
@@ -136,7 +163,7 @@ export class StreamJobRunner implements StreamConsumer {
         ? undefined
         : await lookUpDeliveryCounts(this.#redis, this.group, this.consumer, entries);
     const contextFields = contextFieldNames();
-    const acks: Promise<void>[] = [];
+    const acks: Promise<boolean>[] = [];
     let firstError: { error: unknown } | undefined;
     const fail = (error: unknown, job: StreamJob<V>): void => {
       firstError ??= { error };
@@ -165,7 +192,8 @@ export class StreamJobRunner implements StreamConsumer {
         }
         acks.push(this.#ack(entry, span, job, fail));
       }
-      await Promise.all(acks);
+      const unacknowledged = (await Promise.all(acks)).filter((acknowledged) => !acknowledged).length;
+      if (unacknowledged > 0) this.#reportUnacknowledged(unacknowledged, entries[0]?.stream ?? '');
     } finally {
       this.#batchEnded();
     }
@@ -191,22 +219,48 @@ export class StreamJobRunner implements StreamConsumer {
     });
   }
 
-  /** Sends `XACK` and ends the span at the answer; a failed `XACK` is recorded and reported to `fail`. */
+  /**
+   * Sends `XACK` (inside the job's span, for an ioredis instrumentation's command span) and ends the span
+   * at the answer: settled as `ack` only when Redis acknowledged the entry. A failed `XACK` is recorded
+   * and reported to `fail`. Resolves with `false` only when Redis answered that it acknowledged nothing.
+   */
   #ack<Job>(
     entry: ReplyEntry,
     span: MessagingSpan,
     job: Job,
     fail: (error: unknown, job: Job) => void,
-  ): Promise<void> {
-    return sendCommand(() => this.#redis.call('XACK', entry.key, this.group, entry.id)).then(
-      () => {
-        this.#inFlight.settle(entry, ACK);
+  ): Promise<boolean> {
+    return sendCommand(() => this.#redis.call('XACK', entry.key, this.group, entry.id), span.context).then(
+      (acknowledged) => {
+        if (Number(acknowledged) > 0) {
+          this.#inFlight.settle(entry, ACK);
+          return true;
+        }
+        safely(
+          'recording an unacknowledged entry',
+          () => {
+            if (span.span.isRecording()) span.span.setAttribute(ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED, false);
+          },
+          undefined,
+        );
+        this.#inFlight.endUnsettled(entry);
+        return false;
       },
       (error: unknown) => {
         span.recordError(error);
         this.#inFlight.endUnsettled(entry);
         fail(error, job);
+        return true; // reported already, as the error it is
       },
+    );
+  }
+
+  /** One diag line per batch, however many of its entries went unacknowledged. */
+  #reportUnacknowledged(count: number, stream: string): void {
+    logger.warn(
+      `XACK acknowledged no entry for ${count} job(s) of ${stream} in group ${this.group}: they were no ` +
+        'longer pending (acknowledged by another consumer, deleted or trimmed, or the group was recreated); ' +
+        'their spans record no acknowledgement',
     );
   }
 

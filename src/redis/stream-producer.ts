@@ -5,7 +5,13 @@
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
 import { endAtReply, sendCommand } from './command-reply';
 import type { RedisArgument, RedisCommandClient } from './redis-client';
-import { createRedisTelemetry, positiveInteger, requireClient, requireName } from './redis-config';
+import {
+  checkRedisOptions,
+  createRedisTelemetry,
+  PRODUCER_TELEMETRY_OPTIONS,
+  requireClient,
+  requireName,
+} from './redis-config';
 import type { StreamFieldsInput, StreamProducerOptions } from './redis-options';
 import { fieldArguments } from './stream-fields';
 
@@ -19,15 +25,24 @@ export interface StreamProducer {
   add(fields: StreamFieldsInput): Promise<string>;
 }
 
+/** Every option of {@link StreamProducerOptions}. */
+const STREAM_PRODUCER_OPTIONS = {
+  ...PRODUCER_TELEMETRY_OPTIONS,
+  stream: 'string',
+  maxLen: 'positive integer',
+} as const;
+
 /**
  * Creates a producer of entries for `options.stream`, sending through `redis` (any connection; it is not
- * blocked). Throws `TracebridgeConfigError` on a missing stream name, a bad `maxLen`, or a client that is
- * not an ioredis client.
+ * blocked). `stream` is the name the application uses: a client created with ioredis' `keyPrefix` adds
+ * its prefix to the key, and spans name the stream without it. Throws `TracebridgeConfigError` on a
+ * missing stream name, an unknown or mistyped option, or a client that is not an ioredis client.
  */
 export function streamProducer(redis: RedisCommandClient, options: StreamProducerOptions): StreamProducer {
   requireClient(redis, ['call'], 'redis');
+  checkRedisOptions('streamProducer', options, STREAM_PRODUCER_OPTIONS);
   const stream = requireName(options.stream, 'stream');
-  const maxLen = positiveInteger(options.maxLen, 'maxLen');
+  const { maxLen } = options;
   const telemetry = createRedisTelemetry(options);
   const head: RedisArgument[] = maxLen === undefined ? [stream, '*'] : [stream, 'MAXLEN', '~', maxLen, '*'];
 
@@ -40,8 +55,9 @@ export function streamProducer(redis: RedisCommandClient, options: StreamProduce
         info: { stream, fields },
       });
       const withContext = send.inject(redisStreamFieldsCarrier, fields);
-      const reply = sendCommand(() =>
-        redis.call('XADD', ...head, ...fieldArguments(withContext as StreamFieldsInput)),
+      const reply = sendCommand(
+        () => redis.call('XADD', ...head, ...fieldArguments(withContext as StreamFieldsInput)),
+        send.context,
       );
       endAtReply(send, reply, true);
       return reply as Promise<string>;

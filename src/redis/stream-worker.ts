@@ -9,16 +9,11 @@
 import { callHook, logger } from '../core/diagnostics';
 import { sendCommand } from './command-reply';
 import type { RedisArgument, RedisConnection } from './redis-client';
-import {
-  nonNegativeInteger,
-  optionalFunction,
-  positiveInteger,
-  requireFunction,
-  requireName,
-} from './redis-config';
+import { checkRedisOptions, requireFunction, requireName } from './redis-config';
 import { DEFAULT_STREAM_WORKER_OPTIONS } from './redis-options';
 import type { RedisJobErrorHandler, StreamJob, StreamJobHandler, StreamWorkerOptions } from './redis-options';
-import { StreamJobRunner } from './stream-consumer';
+import { redisScript, runScript } from './redis-script';
+import { STREAM_CONSUMER_OPTIONS, StreamJobRunner } from './stream-consumer';
 import { autoClaimCursor, claimReplyEntries, readReplyEntries } from './stream-reply';
 
 /** A running (or stopped) worker. */
@@ -37,6 +32,38 @@ export interface StreamWorker {
   readonly running: boolean;
 }
 
+/** Every option of {@link StreamWorkerOptions}. */
+const STREAM_WORKER_OPTIONS = {
+  ...STREAM_CONSUMER_OPTIONS,
+  stream: 'string',
+  handler: 'function',
+  count: 'positive integer',
+  blockMs: 'positive integer',
+  buffers: 'boolean',
+  claimMinIdleMs: 'non-negative integer',
+  claimIntervalMs: 'non-negative integer',
+  claimCount: 'positive integer',
+  createGroup: 'boolean',
+  groupStartId: 'string',
+  retryDelayMs: 'non-negative integer',
+  onError: 'function',
+} as const;
+
+/**
+ * Creates the group (and the stream) unless it exists. A script, so that the stream's key goes through
+ * the client's `keyPrefix` on every ioredis version: ioredis 5 does not prefix the key of `XGROUP CREATE`
+ * (its command table lists no key for `XGROUP`), ioredis 6 does, and both prefix a script's `KEYS`.
+ * KEYS: the stream. ARGV: the group, its start id. Returns 1 when created, 0 when it existed.
+ */
+const CREATE_GROUP_SCRIPT = redisScript(`
+local created = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM')
+if type(created) == 'table' and created.err then
+  if string.sub(created.err, 1, 9) == 'BUSYGROUP' then return 0 end
+  return redis.error_reply(created.err)
+end
+return 1
+`);
+
 /** Claim settings, when claiming is on. */
 interface ClaimSettings {
   readonly minIdleMs: number;
@@ -46,13 +73,16 @@ interface ClaimSettings {
 
 /**
  * Creates a worker for `options.stream` reading as `options.consumer` of `options.group`, through `redis`
- * (a connection of its own: see above). Throws `TracebridgeConfigError` on a missing name, handler, or a
- * malformed number.
+ * (a connection of its own: see above). With a client created with ioredis' `keyPrefix`, `stream` is the
+ * name the application uses: every command (the group's creation included) goes to the prefixed key, and
+ * spans and jobs name the stream without the prefix. Throws `TracebridgeConfigError` on a missing name or
+ * handler, or an unknown or mistyped option.
  */
 export function streamWorker<V extends string | Buffer = string>(
   redis: RedisConnection,
   options: StreamWorkerOptions<V>,
 ): StreamWorker {
+  checkRedisOptions('streamWorker', options, STREAM_WORKER_OPTIONS);
   return new StreamWorkerLoop<V>(redis, options);
 }
 
@@ -80,22 +110,22 @@ class StreamWorkerLoop<V extends string | Buffer> implements StreamWorker {
     this.#redis = redis;
     this.#stream = requireName(options.stream, 'stream');
     this.#handler = requireFunction(options.handler, 'handler');
-    this.#onError = optionalFunction(options.onError, 'onError') ?? reportThroughDiag;
+    this.#onError = options.onError ?? reportThroughDiag;
     const d = DEFAULT_STREAM_WORKER_OPTIONS;
-    const count = positiveInteger(options.count, 'count', d.count);
-    this.#blockMs = positiveInteger(options.blockMs, 'blockMs', d.blockMs);
-    this.#retryDelayMs = nonNegativeInteger(options.retryDelayMs, 'retryDelayMs', d.retryDelayMs);
+    const count = options.count ?? d.count;
+    this.#blockMs = options.blockMs ?? d.blockMs;
+    this.#retryDelayMs = options.retryDelayMs ?? d.retryDelayMs;
     this.#buffers = options.buffers ?? d.buffers;
     this.#createGroup = options.createGroup ?? d.createGroup;
     this.#groupStartId = requireName(options.groupStartId ?? d.groupStartId, 'groupStartId');
-    const minIdleMs = nonNegativeInteger(options.claimMinIdleMs, 'claimMinIdleMs');
+    const minIdleMs = options.claimMinIdleMs;
     this.#claim =
       minIdleMs === undefined
         ? undefined
         : {
             minIdleMs,
-            intervalMs: nonNegativeInteger(options.claimIntervalMs, 'claimIntervalMs', minIdleMs),
-            count: positiveInteger(options.claimCount, 'claimCount', count),
+            intervalMs: options.claimIntervalMs ?? minIdleMs,
+            count: options.claimCount ?? count,
           };
     const { group, consumer } = this.#runner;
     this.#readArgs = ['GROUP', group, consumer, 'COUNT', count, 'BLOCK', this.#blockMs];
@@ -123,13 +153,12 @@ class StreamWorkerLoop<V extends string | Buffer> implements StreamWorker {
   }
 
   async #ensureGroup(): Promise<void> {
-    const { group } = this.#runner;
-    try {
-      await this.#redis.call('XGROUP', 'CREATE', this.#stream, group, this.#groupStartId, 'MKSTREAM');
-    } catch (error) {
-      // BUSYGROUP: the group exists already, which is what we want.
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
-    }
+    await runScript(
+      this.#redis,
+      CREATE_GROUP_SCRIPT,
+      [this.#stream],
+      [this.#runner.group, this.#groupStartId],
+    );
   }
 
   async #run(): Promise<void> {
@@ -147,7 +176,7 @@ class StreamWorkerLoop<V extends string | Buffer> implements StreamWorker {
         continue;
       }
       await this.#runner
-        .run(readReplyEntries(reply), this.#handler, 'first', this.#onError)
+        .run(readReplyEntries(reply, this.#runner.keyPrefix), this.#handler, 'first', this.#onError)
         .catch(() => undefined); // each job's error has gone to onError already
     }
   }

@@ -6,6 +6,7 @@
  * test (connect rejects); nothing skips.
  */
 import { randomUUID } from 'node:crypto';
+import { describe } from 'node:test';
 import { Redis as Redis5 } from 'ioredis';
 import type { Redis } from 'ioredis';
 import Redis6 from 'ioredis6';
@@ -22,14 +23,34 @@ export const REDIS_CLIENT_KINDS: readonly RedisClientKind[] = [
 ];
 
 /**
+ * Declares one `describe` per client flavour, titled `${title} (${kind})`, so every Redis suite runs the
+ * same tests through ioredis 5 / RESP2, ioredis 6 / RESP3 and ioredis 6 with RESP3 maps as objects.
+ */
+export function describeEachClient(title: string, suite: (kind: RedisClientKind) => void): void {
+  for (const kind of REDIS_CLIENT_KINDS) describe(`${title} (${kind})`, () => suite(kind));
+}
+
+/** What a test may set on the connection beyond its flavour. */
+export interface ConnectOptions {
+  /** ioredis' `keyPrefix`: the client prepends it to every key it sends (not to pub/sub channels). */
+  readonly keyPrefix?: string;
+}
+
+/**
  * A connected client. Typed as ioredis 5's `Redis` for the tests' convenience; ioredis 6 has the same
  * methods, but under `'resp3-maps'` map replies are objects, which tests read through `call` only.
  */
 export type TestRedis = Redis;
 
 /** Opens a connection of `kind` and waits until it is ready; rejects when Redis is unreachable. */
-export async function connectRedis(kind: RedisClientKind): Promise<TestRedis> {
-  const common = { host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true, maxRetriesPerRequest: 1 };
+export async function connectRedis(kind: RedisClientKind, options: ConnectOptions = {}): Promise<TestRedis> {
+  const common = {
+    host: REDIS_HOST,
+    port: REDIS_PORT,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    ...options,
+  };
   let client: TestRedis;
   switch (kind) {
     case 'ioredis5-resp2':

@@ -15,6 +15,10 @@ const ROOT = join(__dirname, '..', '..');
 const packageVersion = (path: string) =>
   (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 const API_VERSION = packageVersion(join(ROOT, 'node_modules', '@opentelemetry', 'api', 'package.json'));
+// tracebridge/instrumentation's optional peer: what a NodeSDK service has installed anyway.
+const INSTRUMENTATION_VERSION = packageVersion(
+  join(ROOT, 'node_modules', '@opentelemetry', 'instrumentation', 'package.json'),
+);
 const OWN_VERSION = packageVersion(join(ROOT, 'package.json'));
 function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,6 +51,7 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
         '--loglevel=error',
         tarball,
         `@opentelemetry/api@${API_VERSION}`,
+        `@opentelemetry/instrumentation@${INSTRUMENTATION_VERSION}`,
       ],
       app,
     );
@@ -108,6 +113,17 @@ describe('the packed tarball', { timeout: 180_000 }, () => {
     const esm =
       "import { grpcServerInterceptor } from 'tracebridge/grpc'; console.log(typeof grpcServerInterceptor);";
     assert.equal(run(process.execPath, ['--input-type=module', '-e', esm], app).trim(), 'function');
+  });
+
+  it('only tracebridge/instrumentation loads @opentelemetry/instrumentation', () => {
+    const script = [
+      "for (const p of ['tracebridge', 'tracebridge/kafka', 'tracebridge/amqp', 'tracebridge/grpc', 'tracebridge/redis']) require(p);",
+      "const loaded = () => Object.keys(require.cache).some((f) => f.includes('@opentelemetry/instrumentation'));",
+      'const before = loaded();',
+      "require('tracebridge/instrumentation');",
+      'console.log(JSON.stringify([before, loaded()]));',
+    ].join('\n');
+    assert.equal(run(process.execPath, ['-e', script], app).trim(), '[false,true]');
   });
 
   it('every subpath export loads with require and with import, as the same module, without any client', () => {

@@ -121,4 +121,20 @@ describe("incoming rules of AMQP ('amqp' shape)", () => {
       );
     }
   });
+
+  it('refuses an unknown key of incoming or of a rule, naming the closest one', () => {
+    const cases: [unknown, string][] = [
+      [{ defaults: 'link' }, 'incoming: unknown key `defaults`; did you mean `default`?'],
+      [
+        { rules: [{ destination: 'orders', policy: 'link', polcy: 'parent' }] },
+        'incoming.rules[0]: unknown key `polcy`; did you mean `policy`?',
+      ],
+    ];
+    for (const [option, message] of cases) {
+      assert.throws(
+        () => createIncomingPolicyResolver(option as IncomingOption),
+        (e: unknown) => isPolicyError(e) && (e as Error).message === message,
+      );
+    }
+  });
 });

@@ -129,6 +129,50 @@ describe('option validation at setup', () => {
     assertInvalid(() => traceConsumer(consumer, { groupId: null as unknown as string }), /`groupId`/);
   });
 
+  it('rejects an unknown option, naming the closest valid one', () => {
+    assertInvalid(
+      () => traceProducer(producer, { recordKeys: false } as never),
+      /^traceProducer: unknown option `recordKeys`; did you mean `recordMessageKeys`\?$/,
+    );
+    assertInvalid(
+      () => traceConsumer(consumer, { recordKeys: false } as never),
+      /^traceConsumer: unknown option `recordKeys`; did you mean `recordBinaryKeys` or `recordMessageKeys`\?$/,
+    );
+    assertInvalid(
+      () => traceConsumer(consumer, { consumerHok: () => undefined } as never),
+      /did you mean `consumerHook`\?$/,
+    );
+    // An option of the other wrapper is as unknown as a typo.
+    assertInvalid(() => traceProducer(producer, { groupId: 'g' } as never), /unknown option `groupId`/);
+    assertInvalid(
+      () => traceConsumer(consumer, { producerHook: () => undefined } as never),
+      /unknown option `producerHook`/,
+    );
+  });
+
+  it('accepts every documented option', () => {
+    traceProducer(producer, {
+      tracerProvider: undefined,
+      meterProvider: undefined,
+      recordMessageKeys: false,
+      createSpansPerMessage: false,
+      producerHook: () => undefined,
+    });
+    traceConsumer(consumer, {
+      tracerProvider: undefined,
+      meterProvider: undefined,
+      recordMessageKeys: false,
+      incoming: { default: 'link', rules: [{ destination: 'orders', policy: 'parent' }] },
+      groupId: 'g',
+      recordBinaryKeys: true,
+      consumerHook: () => undefined,
+    });
+    assertInvalid(
+      () => traceConsumer(consumer, { recordMessageKeys: 'no' as unknown as boolean }),
+      /option `recordMessageKeys` must be a boolean/,
+    );
+  });
+
   it('rejects a malformed trust policy with its own code', () => {
     assert.throws(
       () => traceConsumer(consumer, { incoming: 'trust' as unknown as 'parent' }),

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { metrics, trace } from '@opentelemetry/api';
 import { Redis as Redis5 } from 'ioredis';
 import Redis6 from 'ioredis6';
 import {
@@ -74,10 +75,109 @@ describe('redis helpers: setup-time errors', () => {
   });
 
   it("never modifies the caller's options", () => {
-    const options = Object.freeze({ stream: 's', group: 'g', consumer: 'c', handler: () => undefined });
-    assert.doesNotThrow(() => streamWorker(client, options));
-    assert.doesNotThrow(() => streamProducer(client, options));
-    assert.doesNotThrow(() => delayedJobs(client, options));
+    const worker = Object.freeze({ stream: 's', group: 'g', consumer: 'c', handler: () => undefined });
+    assert.doesNotThrow(() => streamWorker(client, worker));
+    assert.doesNotThrow(() => streamConsumer(client, Object.freeze({ group: 'g', consumer: 'c' })));
+    assert.doesNotThrow(() => streamProducer(client, Object.freeze({ stream: 's', maxLen: 10 })));
+    assert.doesNotThrow(() => delayedJobs(client, Object.freeze({ stream: 's' })));
+  });
+
+  it('accepts 0 where an option is an integer >= 0, and names the helper in the message', () => {
+    const worker = { stream: 's', group: 'g', consumer: 'c', handler: () => undefined };
+    assert.doesNotThrow(() => streamWorker(client, { ...worker, retryDelayMs: 0, claimMinIdleMs: 0 }));
+    assertConfigError(
+      () => streamWorker(client, { ...worker, retryDelayMs: 1.5 }),
+      /^streamWorker: .*retryDelayMs/,
+    );
+    assertConfigError(() => listConsumer({ keyPrefix: 7 as never }), /^listConsumer: .*keyPrefix/);
+    assertConfigError(
+      () => channelPublisher(client, { sendHook: 'x' as never }),
+      /^channelPublisher: .*sendHook/,
+    );
+  });
+
+  it('promoteDueJobs rejects a malformed option with TracebridgeConfigError', async () => {
+    const jobs = delayedJobs(client, { stream: 's' });
+    await assert.rejects(jobs.promoteDueJobs({ nowMs: -1 }), {
+      name: 'TracebridgeConfigError',
+      message: /nowMs/,
+    });
+    await assert.rejects(jobs.promoteDueJobs({ limit: 0 }), {
+      name: 'TracebridgeConfigError',
+      message: /limit/,
+    });
+  });
+
+  it('refuses unknown option names, naming the closest valid one', () => {
+    const worker = { stream: 's', group: 'g', consumer: 'c', handler: () => undefined };
+    assertConfigError(() => streamWorker(client, { ...worker, retryDelay: 10 } as never), /retryDelay/);
+    assertConfigError(() => streamProducer(client, { stream: 's', maxLength: 1 } as never), /maxLength/);
+    assertConfigError(
+      () => streamConsumer(client, { group: 'g', consumer: 'c', groupName: 'x' } as never),
+      /groupName/,
+    );
+    assertConfigError(() => delayedJobs(client, { stream: 's', delayedKey: 'k' } as never), /delayedKey/);
+    assertConfigError(() => listProducer(client, { list: 'l', side: 'left' } as never), /side/);
+    assertConfigError(() => listConsumer({ prefix: 'p:' } as never), /prefix/);
+    assertConfigError(() => channelPublisher(client, { hook: () => undefined } as never), /hook/);
+    assertConfigError(
+      () => channelListener(client, () => undefined, { onerror: () => undefined } as never),
+      /onerror/,
+    );
+  });
+
+  it('lists every documented option as known (each accepted on its own)', () => {
+    const hook = () => undefined;
+    const telemetry = {
+      tracerProvider: trace.getTracerProvider(),
+      meterProvider: metrics.getMeterProvider(),
+    };
+    assert.doesNotThrow(() => {
+      streamProducer(client, { ...telemetry, stream: 's', maxLen: 5, sendHook: hook });
+      streamConsumer(client, {
+        ...telemetry,
+        group: 'g',
+        consumer: 'c',
+        incoming: 'link',
+        processHook: hook,
+      });
+      streamWorker(client, {
+        ...telemetry,
+        stream: 's',
+        group: 'g',
+        consumer: 'c',
+        incoming: 'parent',
+        processHook: hook,
+        handler: hook,
+        count: 1,
+        blockMs: 1,
+        buffers: true,
+        claimMinIdleMs: 0,
+        claimIntervalMs: 0,
+        claimCount: 1,
+        createGroup: false,
+        groupStartId: '$',
+        retryDelayMs: 0,
+        onError: hook,
+      });
+      delayedJobs(client, {
+        ...telemetry,
+        stream: 's',
+        key: 'k',
+        unpromotableKey: 'u',
+        maxLen: 1,
+        sendHook: hook,
+      });
+      listProducer(client, { ...telemetry, list: 'l', end: 'right', sendHook: hook });
+      listConsumer({ ...telemetry, incoming: 'ignore', processHook: hook, keyPrefix: 'p:' });
+      channelPublisher(client, { ...telemetry, sendHook: hook });
+      channelListener(client, hook, {
+        ...telemetry,
+        incoming: 'link',
+        processHook: hook,
+        onError: hook,
+      }).close();
+    });
   });
 
   it('accepts ioredis 5 and ioredis 6 clients (type-checked; no connection is made)', () => {

@@ -36,6 +36,18 @@ describe('readReplyEntries', () => {
     assert.deepEqual(readReplyEntries(new Map([['s', ENTRIES]])).entries, EXPECTED);
   });
 
+  it("strips the reading client's keyPrefix from stream names, in strings and Buffers, once", () => {
+    assert.deepEqual(readReplyEntries([['app:s', ENTRIES]], 'app:').entries, EXPECTED);
+    assert.deepEqual(readReplyEntries({ 'app:s': ENTRIES }, 'app:').entries, EXPECTED);
+    const [fromBuffer] = readReplyEntries([[Buffer.from('app:s'), ENTRIES]], 'app:').entries;
+    assert.deepEqual(fromBuffer?.key, Buffer.from('s'), 'a Buffer key stays a Buffer, without the prefix');
+    assert.equal(fromBuffer?.stream, 's');
+    const [twice] = readReplyEntries([['app:app:s', ENTRIES]], 'app:').entries;
+    assert.equal(twice?.stream, 'app:s', 'a stream whose own name starts like the prefix keeps it');
+    const [other] = readReplyEntries([['other:s', ENTRIES]], 'app:').entries;
+    assert.equal(other?.stream, 'other:s', 'a name without the prefix is left as it is');
+  });
+
   it('Buffer replies keep the raw key for commands and decode the id and the name', () => {
     const key = Buffer.from('s');
     const reply = [[key, [[Buffer.from('5-1'), [Buffer.from('f'), Buffer.from([0xff])]]]]];
