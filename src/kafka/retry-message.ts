@@ -1,6 +1,6 @@
 import { context, createContextKey, propagation } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { SIGNATURE_HEADER } from '../core/context-signing';
+import { OWN_FIELDS } from '../core/own-fields';
 import type { KafkaHeaders } from '../propagation/kafka-headers-carrier';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
 
@@ -56,8 +56,9 @@ export function retryMessage(
 ): KafkaOutgoingMessage {
   const attempt = currentAttempt(message);
   const copied: KafkaHeaders = {};
-  // The signature belongs to the old context: the traced producer signs the new one.
-  const tracingFields = new Set([...propagation.fields(), SIGNATURE_HEADER].map((f) => f.toLowerCase()));
+  // The signature and origin belong to the old context: the traced producer writes the new one's (the
+  // origin of the failed processing is the message's own, so the retry keeps it).
+  const tracingFields = new Set([...propagation.fields(), ...OWN_FIELDS].map((f) => f.toLowerCase()));
   if (message.headers !== undefined && message.headers !== null) {
     for (const key of Object.keys(message.headers)) {
       if (tracingFields.has(key.toLowerCase()) || key === KAFKA_ATTEMPT_HEADER) continue;

@@ -62,6 +62,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       meterProvider: settings.meterProvider,
       incoming: settings.incoming,
       signing: settings.signing,
+      originMaxAgeMs: settings.originMaxAgeMs,
       processHook: settings.consumerHook,
     }),
     retries: new RedeliveryTracker(),

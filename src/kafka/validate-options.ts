@@ -5,6 +5,7 @@ const OPTION_TYPES: Readonly<Record<string, OptionType>> = {
   tracerProvider: 'object',
   meterProvider: 'object',
   signing: 'object',
+  originMaxAgeMs: 'positive integer',
   createSpansPerMessage: 'boolean',
   producerHook: 'function',
   groupId: 'string',

@@ -19,6 +19,7 @@ export function createRedisTelemetry<SendInfo, ProcessInfo>(
     meterProvider: options.meterProvider,
     incoming: options.incoming,
     signing: options.signing,
+    originMaxAgeMs: options.originMaxAgeMs,
     sendHook: options.sendHook,
     processHook: options.processHook,
     system: REDIS_MESSAGING_SYSTEM,
