@@ -22,6 +22,9 @@ import type { DestinationTraits } from './destination-traits';
 import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
+import { EndToEndLatency } from './end-to-end-latency';
+import { originPropagator, withIngressOrigin, withOrigin } from './origin-time';
+import { ownPropagator } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
@@ -66,6 +69,11 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
    * Default: none (nothing signed or verified). See {@link SigningOption}.
    */
   readonly signing?: SigningOption;
+  /**
+   * Inbound pipeline origins older than this (in ms) are not believed: the end-to-end latency is not
+   * recorded and the hop counts as a new origin. Default: 7 days.
+   */
+  readonly originMaxAgeMs?: number;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: (span: Span, info: SendInfo) => void;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
@@ -165,6 +173,11 @@ export interface ProcessParams<C, ProcessInfo> {
    * a scheduled job's run, which starts its own trace). Default: the destination's policy.
    */
   readonly policy?: IncomingPolicy;
+  /**
+   * `messaging.consumer.group.name`, added to the end-to-end latency metric's attributes (groups are named
+   * by the operator). Default: none.
+   */
+  readonly consumerGroup?: string;
   /** Adds transport-specific attributes; called only when the span is recording. */
   readonly describe?: (span: Span) => void;
   /** Handed to `processHook`. */
@@ -226,6 +239,10 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #metrics: MessagingMetrics;
   readonly #policyFor: IncomingPolicyResolver;
   readonly #signing: ContextSigning | undefined;
+  readonly #endToEnd: EndToEndLatency;
+  /** tracebridge's own fields, written on inject (signature, origin) and read on extract. */
+  readonly #writer: TextMapPropagator;
+  readonly #reader: TextMapPropagator;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #sendHookName: string;
   readonly #processHookName: string;
@@ -256,6 +273,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     this.#metrics = new MessagingMetrics(meter);
     this.#signing = createContextSigning(config.signing, meter);
+    this.#endToEnd = new EndToEndLatency(meter, 'messaging', config.originMaxAgeMs);
+    this.#writer = ownPropagator(this.#signing?.signer, originPropagator);
+    this.#reader = ownPropagator(this.#signing?.verifier.reader, originPropagator);
   }
 
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
@@ -268,7 +288,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
    * context other than a send span's own (the per-message contexts of a batch send).
    */
   inject<C>(carrier: ContextCarrier<C>, ctx: Context, headers: C): C {
-    return injectContext(carrier, ctx, headers, this.#signing?.signer);
+    return injectContext(carrier, ctx, headers, this.#writer);
   }
 
   /**
@@ -293,7 +313,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         ? (durationS: number, errorType: string | undefined) =>
             this.#metrics.recordOperation(profile.attributes, durationS, errorType, params.messageCount ?? 1)
         : undefined;
-    return new MessagingSpan(span, trace.setSpan(parent, span), onEnd, this.#signing?.signer);
+    return new MessagingSpan(span, trace.setSpan(withIngressOrigin(parent, span), span), onEnd, this.#writer);
   }
 
   /**
@@ -351,6 +371,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       {
         destination: params.destination,
         timeInQueueMs,
+        consumerGroup: params.consumerGroup,
         describe: params.describe,
         info: params.info,
       },
@@ -434,6 +455,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     message: {
       destination?: string;
       timeInQueueMs: number | undefined;
+      consumerGroup?: string;
       describe?: (span: Span) => void;
       info: ProcessInfo;
     },
@@ -446,7 +468,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       verifier === undefined ? undefined : { verifier, attributes: profile.attributes },
     );
     const { parent, links, workBase } = incoming;
+    const origin = this.#endToEnd.arrive(extracted, incoming.continued);
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
+    this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
@@ -462,12 +486,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
             this.#metrics.recordOperation(profile.attributes, durationS, errorType, 0)
         : (durationS: number, errorType: string | undefined) =>
             this.#metrics.recordProcess(profile.attributes, durationS, errorType);
-    return new MessagingSpan(span, trace.setSpan(workBase, span), onEnd);
-  }
-
-  /** The signature reader carriers run on extract, when signing is configured. */
-  get #reader(): TextMapPropagator | undefined {
-    return this.#signing?.verifier.reader;
+    return new MessagingSpan(span, trace.setSpan(withOrigin(workBase, origin), span), onEnd, this.#writer);
   }
 
   /** The destination's policy, or the one for the operator's names the adapter gave. */

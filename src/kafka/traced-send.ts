@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import type { Context, Link, Span } from '@opentelemetry/api';
 import { logger } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
@@ -162,7 +162,8 @@ export class TracedSend {
     // Checked before `end()`: an ended span no longer records.
     if (create.span.isRecording()) links.push({ context: create.span.spanContext() });
     create.end();
-    return trace.setSpan(parent, create.span);
+    // The create span's context carries the origin of the work it was made in, for the message's headers.
+    return create.context;
   }
 }
 
