@@ -47,6 +47,11 @@ export interface AmqpTracingOptions {
    * verified. See {@link SigningOption}.
    */
   readonly signing?: SigningOption;
+  /**
+   * Inbound pipeline origins (the `tracebridge-origin` header) older than this, in ms, are not believed:
+   * no end-to-end latency is recorded and the hop counts as a new origin. Default: 7 days.
+   */
+  readonly originMaxAgeMs?: number;
   /** Called for every recording publish span; a throw is logged and ignored. Default: none. */
   readonly publishHook?: (span: Span, info: AmqpPublishInfo) => void;
   /** Called for every recording process or receive span; a throw is logged and ignored. Default: none. */

@@ -23,6 +23,11 @@ export interface IncomingContext {
   readonly policy: IncomingPolicy;
   /** With signing configured and a context to continue: `'valid'` or why it failed. Else `undefined`. */
   readonly signature: SignatureCheck | undefined;
+  /**
+   * Whether the sender's trace is continued (`'parent'` or `'continue'` applied to a valid context): only
+   * then is what it carries beside the context, such as its pipeline's origin, believed.
+   */
+  readonly continued: boolean;
 }
 
 /** How signatures are checked where a policy would continue the sender's trace. */
@@ -70,6 +75,7 @@ export function resolveIncomingContext(
     workBase: workBaseFor(ambient, policy === 'parent' ? propagation.getBaggage(extracted) : undefined),
     policy,
     signature,
+    continued: sender !== undefined && continues(policy),
   };
 }
 

@@ -10,6 +10,8 @@ export interface BatchMessage<C, ProcessInfo> {
   readonly headers: C;
   /** When the message was enqueued, in ms since the epoch; enables time-in-queue. */
   readonly enqueueTimeMs?: number;
+  /** `messaging.consumer.group.name` for the end-to-end latency metric. Default: none. */
+  readonly consumerGroup?: string;
   /** Adds message-specific attributes to its process span; called only when that span is recording. */
   readonly describe?: (span: Span) => void;
   /** Handed to `processHook` for the message's process span. */
@@ -20,7 +22,12 @@ export interface BatchMessage<C, ProcessInfo> {
 export type StartMessageSpan<ProcessInfo> = (
   extracted: Context,
   ambient: Context,
-  message: { timeInQueueMs: number | undefined; describe?: (span: Span) => void; info: ProcessInfo },
+  message: {
+    timeInQueueMs: number | undefined;
+    consumerGroup?: string;
+    describe?: (span: Span) => void;
+    info: ProcessInfo;
+  },
 ) => MessagingSpan;
 
 /**
@@ -74,6 +81,7 @@ export class MessagingBatch<C, ProcessInfo> {
     if (message === undefined) return work();
     const span = this.#startMessageSpan(this.#contextOf(index), this.scope.context, {
       timeInQueueMs: this.#timesInQueueMs[index],
+      consumerGroup: message.consumerGroup,
       describe: message.describe,
       info: message.info,
     });

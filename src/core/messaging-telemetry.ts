@@ -22,6 +22,9 @@ import type { DestinationTraits } from './destination-traits';
 import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
+import { EndToEndLatency } from './end-to-end-latency';
+import { originPropagator, withIngressOrigin, withOrigin } from './origin-time';
+import { ownPropagator } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
 import type { SpanEndListener } from './messaging-span';
 import {
@@ -67,6 +70,11 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
    * Default: none (nothing signed or verified). See {@link SigningOption}.
    */
   readonly signing?: SigningOption;
+  /**
+   * Inbound pipeline origins older than this (in ms) are not believed: the end-to-end latency is not
+   * recorded and the hop counts as a new origin. Default: 7 days.
+   */
+  readonly originMaxAgeMs?: number;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: (span: Span, info: SendInfo) => void;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
@@ -166,6 +174,11 @@ export interface ProcessParams<C, ProcessInfo> {
    * a scheduled job's run, which starts its own trace). Default: the destination's policy.
    */
   readonly policy?: IncomingPolicy;
+  /**
+   * `messaging.consumer.group.name`, added to the end-to-end latency metric's attributes (groups are named
+   * by the operator). Default: none.
+   */
+  readonly consumerGroup?: string;
   /** Adds transport-specific attributes; called only when the span is recording. */
   readonly describe?: (span: Span) => void;
   /** Handed to `processHook`. */
@@ -233,6 +246,10 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #metrics: MessagingMetrics;
   readonly #policyFor: IncomingPolicyResolver;
   readonly #signing: ContextSigning | undefined;
+  readonly #endToEnd: EndToEndLatency;
+  /** tracebridge's own fields, written on inject (signature, origin) and read on extract. */
+  readonly #writer: TextMapPropagator;
+  readonly #reader: TextMapPropagator;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #sendHookName: string;
   readonly #processHookName: string;
@@ -263,6 +280,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     this.#metrics = new MessagingMetrics(meter);
     this.#signing = createContextSigning(config.signing, meter);
+    this.#endToEnd = new EndToEndLatency(meter, 'messaging', config.originMaxAgeMs);
+    this.#writer = ownPropagator(this.#signing?.signer, originPropagator);
+    this.#reader = ownPropagator(this.#signing?.verifier.reader, originPropagator);
   }
 
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
@@ -275,7 +295,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
    * context other than a send span's own (the per-message contexts of a batch send).
    */
   inject<C>(carrier: ContextCarrier<C>, ctx: Context, headers: C): C {
-    return injectContext(carrier, ctx, headers, this.#signing?.signer);
+    return injectContext(carrier, ctx, headers, this.#writer);
   }
 
   /**
@@ -297,9 +317,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return new MessagingSpan(
       span,
-      trace.setSpan(parent, span),
+      trace.setSpan(withIngressOrigin(parent, span), span),
       this.#sendEndListener(profile, count),
-      this.#signing?.signer,
+      this.#writer,
     );
   }
 
@@ -358,6 +378,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       {
         destination: params.destination,
         timeInQueueMs,
+        consumerGroup: params.consumerGroup,
         describe: params.describe,
         info: params.info,
       },
@@ -437,6 +458,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     message: {
       destination?: string;
       timeInQueueMs: number | undefined;
+      consumerGroup?: string;
       describe?: (span: Span) => void;
       info: ProcessInfo;
     },
@@ -449,7 +471,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       verifier === undefined ? undefined : { verifier, attributes: profile.attributes },
     );
     const { parent, links, workBase } = incoming;
+    const origin = this.#endToEnd.arrive(extracted, incoming.continued);
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
+    this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
@@ -459,7 +483,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       callHook('describe', message.describe, span);
       callHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
-    return new MessagingSpan(span, trace.setSpan(workBase, span), profile.onEnd);
+    return new MessagingSpan(
+      span,
+      trace.setSpan(withOrigin(workBase, origin), span),
+      profile.onEnd,
+      this.#writer,
+    );
   }
 
   /** A send's end listener: the profile's shared one for one message, its own for a batch send. */
@@ -467,11 +496,6 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     if (count === 1 || profile.onEnd === undefined) return profile.onEnd;
     return (durationS, errorType) =>
       this.#metrics.recordOperation(profile.attributes, durationS, errorType, count);
-  }
-
-  /** The signature reader carriers run on extract, when signing is configured. */
-  get #reader(): TextMapPropagator | undefined {
-    return this.#signing?.verifier.reader;
   }
 
   /** The destination's policy, or the one for the operator's names the adapter gave. */

@@ -87,3 +87,15 @@ export const METRIC_RPC_SERVER_CALL_DURATION = 'rpc.server.call.duration';
 /** Per-call message counts of streaming calls; the conventions count them only as metrics. */
 export const ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT = 'tracebridge.rpc.messages_sent';
 export const ATTR_TRACEBRIDGE_RPC_MESSAGES_RECEIVED = 'tracebridge.rpc.messages_received';
+
+/**
+ * End-to-end latency: the time from the start of the request a message or call belongs to (its pipeline's
+ * origin) until its processing starts, in ms on the span and seconds on the histogram; and the hop the
+ * message or call is at since that origin (1 for the first).
+ */
+export const ATTR_TRACEBRIDGE_END_TO_END_MS = 'tracebridge.messaging.end_to_end_ms';
+export const ATTR_TRACEBRIDGE_HOPS = 'tracebridge.messaging.hops';
+export const METRIC_TRACEBRIDGE_END_TO_END_DURATION = 'tracebridge.messaging.end_to_end.duration';
+export const ATTR_TRACEBRIDGE_RPC_END_TO_END_MS = 'tracebridge.rpc.end_to_end_ms';
+export const ATTR_TRACEBRIDGE_RPC_HOPS = 'tracebridge.rpc.hops';
+export const METRIC_TRACEBRIDGE_RPC_END_TO_END_DURATION = 'tracebridge.rpc.end_to_end.duration';

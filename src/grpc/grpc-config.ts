@@ -1,9 +1,12 @@
 import { metrics, trace, ValueType } from '@opentelemetry/api';
-import type { Histogram, Span, Tracer } from '@opentelemetry/api';
+import type { Histogram, Span, TextMapPropagator, Tracer } from '@opentelemetry/api';
 import { isNoopMeter } from '../core/messaging-metrics';
 import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
+import { EndToEndLatency } from '../core/end-to-end-latency';
+import { originPropagator } from '../core/origin-time';
+import { ownPropagator } from '../core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import { checkOptionTypes } from '../core/option-checks';
@@ -13,7 +16,13 @@ import {
   METRIC_RPC_SERVER_CALL_DURATION,
 } from '../core/semantic-attributes';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
-import type { GrpcInterceptorOptions, GrpcModule, GrpcRequestInfo, GrpcResponseInfo } from './grpc-options';
+import type {
+  GrpcInterceptorOptions,
+  GrpcModule,
+  GrpcRequestInfo,
+  GrpcResponseInfo,
+  GrpcServerInterceptorOptions,
+} from './grpc-options';
 import { loadGrpc } from './load-grpc';
 
 /** Which end of a call an interceptor sits on. */
@@ -32,6 +41,10 @@ export interface GrpcConfig {
   readonly responseHook: ((span: Span, info: GrpcResponseInfo) => void) | undefined;
   /** The signer (client) and verifier (server); `undefined` without a `signing` option. */
   readonly signing: ContextSigning | undefined;
+  /** tracebridge's own fields: the client writes them (signature, origin), the server reads them. */
+  readonly ownFields: TextMapPropagator;
+  /** The server's end-to-end latency since the caller's pipeline origin; `undefined` on the client. */
+  readonly endToEnd: EndToEndLatency | undefined;
   isIgnored(path: string): boolean;
 }
 
@@ -55,6 +68,7 @@ const CLIENT_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
 const SERVER_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
   ...CLIENT_OPTION_TYPES,
   incoming: 'string or object',
+  originMaxAgeMs: 'positive integer',
 };
 
 /** Validates `options` (throwing `TracebridgeConfigError` on a malformed one) and resolves them. */
@@ -84,6 +98,7 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
           ),
         undefined,
       );
+  const signing = createContextSigning(options.signing, meter);
   return {
     side,
     grpc,
@@ -96,7 +111,15 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     messageEvents: options.messageEvents === true,
     requestHook: options.requestHook,
     responseHook: options.responseHook,
-    signing: createContextSigning(options.signing, meter),
+    signing,
+    ownFields: ownPropagator(
+      side === 'client' ? signing?.signer : signing?.verifier.reader,
+      originPropagator,
+    ),
+    endToEnd:
+      side === 'server'
+        ? new EndToEndLatency(meter, 'rpc', (options as GrpcServerInterceptorOptions).originMaxAgeMs)
+        : undefined,
     isIgnored: createIgnoreMatcher(options.ignoreMethods),
   };
 }

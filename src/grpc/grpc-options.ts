@@ -72,4 +72,9 @@ export interface GrpcServerInterceptorOptions extends GrpcInterceptorOptions {
    * Default `'parent'`: the SERVER span continues the caller's trace. Use `'link'` on public ingress.
    */
   readonly incoming?: IncomingOption;
+  /**
+   * Inbound pipeline origins (the `tracebridge-origin` header) older than this, in ms, are not believed:
+   * no `tracebridge.rpc.end_to_end.duration` is recorded and the hop counts as a new origin. Default: 7 days.
+   */
+  readonly originMaxAgeMs?: number;
 }

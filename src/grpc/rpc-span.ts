@@ -1,6 +1,7 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
 import { callHook, logger, safely } from '../core/diagnostics';
+import { withIngressOrigin } from '../core/origin-time';
 import { startSpanSafely } from '../core/start-span';
 import {
   ATTR_RPC_GRPC_STATUS_CODE,
@@ -245,7 +246,9 @@ export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
     { kind: start.kind, attributes: profile.attributes, links: start.links },
     start.parent,
   );
-  return new RpcSpan(config, span, trace.setSpan(start.workBase ?? start.parent, span), {
+  // A client call made outside any consumer or server is an ingress: its context gets a new origin.
+  const base = withIngressOrigin(start.workBase ?? start.parent, span);
+  return new RpcSpan(config, span, trace.setSpan(base, span), {
     path: start.path,
     profile,
     streaming: start.streaming,

@@ -2,6 +2,7 @@ import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
+import { withOrigin } from '../core/origin-time';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
 import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { markTraced } from '../core/traced-marker';
@@ -84,21 +85,23 @@ function startServerSpan(
   metadata: grpc.Metadata,
 ): RpcSpan {
   const verifier = config.signing?.verifier;
-  const extracted = grpcMetadataCarrier.extract(ROOT_CONTEXT, metadata, verifier?.reader);
+  const extracted = grpcMetadataCarrier.extract(ROOT_CONTEXT, metadata, config.ownFields);
   const incoming = resolveIncomingContext(
     policy,
     extracted,
     context.active(),
     verifier === undefined ? undefined : { verifier, attributes: methodAttributes(path) },
   );
+  const origin = config.endToEnd?.arrive(extracted, incoming.continued);
   const rpc = startRpcSpan(config, {
     path,
     streaming: methodDescriptor.requestStream || methodDescriptor.responseStream,
     kind: SpanKind.SERVER,
     parent: incoming.parent,
     links: incoming.links,
-    workBase: incoming.workBase,
+    workBase: origin === undefined ? incoming.workBase : withOrigin(incoming.workBase, origin),
   });
+  if (origin !== undefined) config.endToEnd?.record(rpc.span, origin, methodAttributes(path));
   if (rpc.span.isRecording()) {
     safely(
       'recording gRPC connection attributes',

@@ -43,6 +43,7 @@ export function consumedMessage(
     headers: message.headers,
     // The record timestamp: the producer's create time, or the broker's append time (LogAppendTime).
     enqueueTimeMs: Number(message.timestamp),
+    consumerGroup: scope.groupId,
     describe: (span) => describeConsumed(span, scope, message, attempt),
     info: { topic: scope.topic, partition: scope.partition, message },
   };

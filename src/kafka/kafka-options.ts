@@ -60,6 +60,11 @@ export interface KafkaConsumerTracingOptions extends KafkaTracingOptions {
    */
   readonly incoming?: IncomingOption;
   /**
+   * Inbound pipeline origins (the `tracebridge-origin` header) older than this, in ms, are not believed:
+   * no end-to-end latency is recorded and the hop counts as a new origin. Default: 7 days.
+   */
+  readonly originMaxAgeMs?: number;
+  /**
    * The consumer group, recorded as `messaging.consumer.group.name`. Default: learned from the consumer's
    * `GROUP_JOIN` event (kafkajs); set it for clients that do not emit that event.
    */

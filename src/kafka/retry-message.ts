@@ -1,6 +1,6 @@
 import { context, createContextKey, propagation } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { SIGNATURE_HEADER } from '../core/context-signing';
+import { OWN_FIELDS } from '../core/own-fields';
 import type { KafkaHeaders } from '../propagation/kafka-headers-carrier';
 import { assignOwnFields } from '../propagation/own-fields';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
@@ -57,8 +57,9 @@ export function retryMessage(
   headers?: Readonly<Record<string, string | Buffer>>,
 ): KafkaOutgoingMessage {
   const attempt = currentAttempt(message);
-  // The signature belongs to the old context: the traced producer signs the new one.
-  const tracingFields = new Set([...propagation.fields(), SIGNATURE_HEADER].map((f) => f.toLowerCase()));
+  // The signature and origin belong to the old context: the traced producer writes the new one's (the
+  // origin of the failed processing is the message's own, so the retry keeps it).
+  const tracingFields = new Set([...propagation.fields(), ...OWN_FIELDS].map((f) => f.toLowerCase()));
   const copied = assignOwnFields<KafkaHeaders>(
     {},
     message.headers,

@@ -69,6 +69,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       // Not the default's 'parent': when not given, the core uses the instrumentation's default first.
       incoming: options.incoming,
       signing: settings.signing,
+      originMaxAgeMs: settings.originMaxAgeMs,
       processHook: settings.consumerHook,
       hookNames: { process: 'consumerHook' },
     }),

@@ -162,7 +162,7 @@ export class TracedSend {
     // Checked before `end()`: an ended span no longer records.
     if (create.span.isRecording()) links.push({ context: create.span.spanContext() });
     create.end();
-    // The span's own context is the parent with the create span set: no second copy of it per message.
+    // The create span's context carries the origin of the work it was made in, for the message's headers.
     return create.context;
   }
 }

@@ -20,6 +20,7 @@ const PRODUCER_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
 const CONSUMER_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
   ...COMMON_OPTION_TYPES,
   incoming: 'string or object',
+  originMaxAgeMs: 'positive integer',
   groupId: 'string',
   recordBinaryKeys: 'boolean',
   consumerHook: 'function',

@@ -28,6 +28,7 @@ export function createRedisTelemetry<SendInfo, ProcessInfo>(
     meterProvider: options.meterProvider,
     incoming: options.incoming,
     signing: options.signing,
+    originMaxAgeMs: options.originMaxAgeMs,
     sendHook: options.sendHook,
     processHook: options.processHook,
     system: REDIS_MESSAGING_SYSTEM,
@@ -60,6 +61,7 @@ export const CONSUMER_TELEMETRY_OPTIONS = Object.freeze({
   incoming: 'incoming policy',
   processHook: 'function',
   signing: 'object',
+  originMaxAgeMs: 'positive integer',
 } as const satisfies Record<string, RedisOptionType>);
 
 /**

@@ -8,7 +8,7 @@ import type { RedisArgument } from './redis-client';
 /** Telemetry options of a producer-side helper: where spans and metrics go, and a hook per send span. */
 export type RedisProducerTelemetryOptions<SendInfo> = Omit<
   MessagingTelemetryOptions<SendInfo, never>,
-  'processHook' | 'incoming'
+  'processHook' | 'incoming' | 'originMaxAgeMs'
 >;
 
 /**

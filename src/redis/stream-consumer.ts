@@ -207,6 +207,7 @@ export class StreamJobRunner implements StreamConsumer {
       carrier: redisStreamFieldsCarrier,
       headers: entry.fields,
       enqueueTimeMs,
+      consumerGroup: this.group,
       info: job,
       describe: (span: Span) => {
         span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, entry.id);

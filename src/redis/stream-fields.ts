@@ -3,7 +3,7 @@
  * and of replies, a plain object, or a `Map` (RESP3 map replies).
  */
 import { propagation } from '@opentelemetry/api';
-import { SIGNATURE_HEADER } from '../core/context-signing';
+import { OWN_FIELDS } from '../core/own-fields';
 import type { RedisArgument } from './redis-client';
 import type { StreamFieldsInput } from './redis-options';
 
@@ -12,11 +12,11 @@ export const SCHEDULED_AT_FIELD = 'tracebridge-scheduled-at';
 
 /**
  * The names of the fields tracebridge adds to an entry: the registered propagator's fields (`traceparent`,
- * `tracestate`, `baggage`, `b3`, ...), the context's signature and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application
+ * `tracestate`, `baggage`, `b3`, ...), tracebridge's own (the context's signature, its pipeline's origin) and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application
  * may register its propagator after creating a consumer.
  */
 export function contextFieldNames(): ReadonlySet<string> {
-  return new Set([...propagation.fields(), SIGNATURE_HEADER, SCHEDULED_AT_FIELD]);
+  return new Set([...propagation.fields(), ...OWN_FIELDS, SCHEDULED_AT_FIELD]);
 }
 
 function nameOf(name: unknown): string | undefined {

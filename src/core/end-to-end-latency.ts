@@ -1,0 +1,126 @@
+import { ValueType } from '@opentelemetry/api';
+import type { Attributes, Context, Histogram, Meter, Span } from '@opentelemetry/api';
+import { safely } from './diagnostics';
+import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
+import { DEFAULT_ORIGIN_MAX_AGE_MS, OriginSlot, rawInboundOrigin } from './origin-time';
+import {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_TRACEBRIDGE_HOPS,
+  ATTR_TRACEBRIDGE_END_TO_END_MS,
+  ATTR_TRACEBRIDGE_RPC_END_TO_END_MS,
+  ATTR_TRACEBRIDGE_RPC_HOPS,
+  METRIC_TRACEBRIDGE_END_TO_END_DURATION,
+  METRIC_TRACEBRIDGE_RPC_END_TO_END_DURATION,
+} from './semantic-attributes';
+import { isNoopMeter } from './messaging-metrics';
+
+/** End-to-end latency runs from milliseconds to hours (a delayed job, a backlog, a retry topic). */
+const END_TO_END_BUCKETS_S = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400,
+];
+
+/** Which side records: messaging consumers, or RPC servers. */
+export type EndToEndSide = 'messaging' | 'rpc';
+
+const NAMES: Readonly<Record<EndToEndSide, { metric: string; latencyMs: string; hops: string }>> = {
+  messaging: {
+    metric: METRIC_TRACEBRIDGE_END_TO_END_DURATION,
+    latencyMs: ATTR_TRACEBRIDGE_END_TO_END_MS,
+    hops: ATTR_TRACEBRIDGE_HOPS,
+  },
+  rpc: {
+    metric: METRIC_TRACEBRIDGE_RPC_END_TO_END_DURATION,
+    latencyMs: ATTR_TRACEBRIDGE_RPC_END_TO_END_MS,
+    hops: ATTR_TRACEBRIDGE_RPC_HOPS,
+  },
+};
+
+/**
+ * Records, where a message or call arrives, the time since its pipeline's origin: on the span (ms, and
+ * the hop count) and on the end-to-end histogram (seconds). Whether the histogram is live is decided
+ * once, here: with no MeterProvider, an inbound origin is parsed only for recording spans.
+ */
+export class EndToEndLatency {
+  readonly #histogram: Histogram | undefined;
+  readonly #names: (typeof NAMES)[EndToEndSide];
+  readonly #maxAgeMs: number;
+  /** Metric attributes with a consumer group, per destination's attributes and group. */
+  readonly #withGroup = new WeakMap<Attributes, Map<string, Attributes>>();
+
+  /**
+   * @param maxAgeMs - the `originMaxAgeMs` option, validated here: an older origin is ignored.
+   * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when `maxAgeMs` is not a positive integer.
+   */
+  constructor(meter: Meter, side: EndToEndSide, maxAgeMs: number | undefined) {
+    this.#names = NAMES[side];
+    this.#maxAgeMs = maxAgeMs ?? DEFAULT_ORIGIN_MAX_AGE_MS;
+    if (!Number.isSafeInteger(this.#maxAgeMs) || this.#maxAgeMs <= 0)
+      throw new TracebridgeConfigError(
+        TracebridgeErrorCode.InvalidOption,
+        `originMaxAgeMs must be a positive integer of ms, got ${String(maxAgeMs)}`,
+      );
+    this.#histogram = isNoopMeter(meter)
+      ? undefined
+      : safely(
+          'creating the end-to-end latency histogram',
+          () =>
+            meter.createHistogram(this.#names.metric, {
+              description:
+                'Time from the start of the request a message or call belongs to until its processing starts.',
+              unit: 's',
+              valueType: ValueType.DOUBLE,
+              advice: { explicitBucketBoundaries: END_TO_END_BUCKETS_S },
+            }),
+          undefined,
+        );
+  }
+
+  /**
+   * The origin of the work a message or call starts: the sender's, when its trace is continued (the
+   * trust policy is `'parent'` or `'continue'` and, under signing, the context verified), else a new
+   * origin at this hop. The header is not parsed yet.
+   */
+  arrive(extracted: Context, continued: boolean): OriginSlot {
+    return new OriginSlot(continued ? rawInboundOrigin(extracted) : undefined, Date.now(), this.#maxAgeMs);
+  }
+
+  /**
+   * Records the latency since `slot`'s inbound origin, when there is a valid one and a recording span or a
+   * live histogram wants it. `attributes` are the destination's (or method's) metric attributes.
+   */
+  record(span: Span, slot: OriginSlot, attributes: Attributes, consumerGroup?: string): void {
+    const recording = span.isRecording();
+    if (!recording && this.#histogram === undefined) return;
+    const origin = slot.inbound();
+    if (origin === undefined) return;
+    // Within the clock-skew allowance an origin may be ahead of this host's clock: no measurable wait.
+    const latencyMs = Math.max(0, slot.arrivedAtMs - origin.originMs);
+    safely(
+      'recording the end-to-end latency',
+      () => {
+        if (recording) {
+          span.setAttribute(this.#names.latencyMs, latencyMs);
+          span.setAttribute(this.#names.hops, origin.hops);
+        }
+        this.#histogram?.record(latencyMs / 1000, this.#attributes(attributes, consumerGroup));
+      },
+      undefined,
+    );
+  }
+
+  #attributes(attributes: Attributes, consumerGroup: string | undefined): Attributes {
+    if (consumerGroup === undefined) return attributes;
+    let byGroup = this.#withGroup.get(attributes);
+    if (byGroup === undefined) {
+      byGroup = new Map();
+      this.#withGroup.set(attributes, byGroup);
+    }
+    let withGroup = byGroup.get(consumerGroup);
+    if (withGroup === undefined) {
+      // Groups are named by the operator, few per destination.
+      withGroup = Object.freeze({ ...attributes, [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: consumerGroup });
+      byGroup.set(consumerGroup, withGroup);
+    }
+    return withGroup;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Origin time: when the request a piece of work belongs to entered the pipeline, and how many hops
+ * (messages and calls) it has taken since. tracebridge carries it with every message and call it
+ * propagates, in a header of its own, so that each consumer and server can record its end-to-end latency.
+ *
+ * It travels in its own header, `tracebridge-origin`, not in baggage: baggage belongs to the application,
+ * and a `'continue'` policy drops it at trust boundaries where the origin is still wanted.
+ *
+ * Format (version 1), at most {@link ORIGIN_MAX_LENGTH} characters:
+ *
+ * ```
+ * v1:{origin time, ms since the epoch, decimal}:{hops, decimal, from 1}
+ * ```
+ *
+ * `hops` is the number of the hop the receiver is at: the first message or call after the origin carries
+ * 1, and each hop's own sends carry its count plus one.
+ */
+import { createContextKey, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { Context, Span, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+
+/** The header (metadata key, stream field, envelope header) the origin travels in. */
+export const ORIGIN_HEADER = 'tracebridge-origin';
+
+/** A version-1 origin is never longer than this; a longer value is refused before it is parsed. */
+export const ORIGIN_MAX_LENGTH = 32;
+
+/** Default bound on an origin's age: an older one is not believed (and the hop becomes a new origin). */
+export const DEFAULT_ORIGIN_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * How far in the future an origin may be (hosts' clocks drift); within it the latency is recorded as 0,
+ * beyond it the origin is ignored.
+ */
+export const ORIGIN_CLOCK_SKEW_MS = 60 * 1000;
+
+/** Hop counts stop growing here: six digits, the most the format accepts. */
+const MAX_HOPS = 999_999;
+const ORIGIN_PATTERN = /^v1:([0-9]{1,15}):([1-9][0-9]{0,5})$/;
+
+/** A pipeline origin: when it started (ms since the epoch) and the hop the current work is at (0 there). */
+export interface Origin {
+  readonly originMs: number;
+  readonly hops: number;
+}
+
+const ORIGIN_KEY = createContextKey('tracebridge pipeline origin');
+const RAW_ORIGIN_KEY = createContextKey('tracebridge inbound origin header');
+
+/** The text of `origin` as it travels to the next hop. */
+export function formatOrigin(origin: Origin): string {
+  return `v1:${Math.floor(origin.originMs)}:${Math.min(origin.hops + 1, MAX_HOPS)}`;
+}
+
+/**
+ * Parses an inbound origin header in time linear in its length, after refusing anything longer than
+ * {@link ORIGIN_MAX_LENGTH}. `undefined` when it is malformed, more than the clock-skew allowance in the
+ * future of `nowMs`, or older than `maxAgeMs`.
+ */
+export function parseOrigin(value: string, nowMs: number, maxAgeMs: number): Origin | undefined {
+  if (value.length > ORIGIN_MAX_LENGTH) return undefined;
+  const match = ORIGIN_PATTERN.exec(value);
+  if (match === null) return undefined;
+  const originMs = Number(match[1]);
+  if (originMs <= 0 || originMs > nowMs + ORIGIN_CLOCK_SKEW_MS || nowMs - originMs > maxAgeMs)
+    return undefined;
+  return { originMs, hops: Number(match[2]) };
+}
+
+/**
+ * The origin of the work running in a context, resolved at most once: an inbound header is parsed only
+ * when a recording span, a live histogram or a downstream send needs it. Until then it is the raw text.
+ */
+export class OriginSlot {
+  readonly #raw: string | undefined;
+  readonly #arrivedAtMs: number;
+  readonly #maxAgeMs: number;
+  #inbound: Origin | null | undefined;
+
+  /**
+   * @param raw - the trusted inbound header, or `undefined` when this hop is a new origin.
+   * @param arrivedAtMs - when the work started: the origin when `raw` is absent or not valid.
+   */
+  constructor(raw: string | undefined, arrivedAtMs: number, maxAgeMs: number) {
+    this.#raw = raw;
+    this.#arrivedAtMs = arrivedAtMs;
+    this.#maxAgeMs = maxAgeMs;
+  }
+
+  /** The valid inbound origin, or `undefined` when this hop is a new origin. */
+  inbound(): Origin | undefined {
+    if (this.#inbound === undefined) {
+      this.#inbound =
+        this.#raw === undefined ? null : (parseOrigin(this.#raw, this.#arrivedAtMs, this.#maxAgeMs) ?? null);
+    }
+    return this.#inbound ?? undefined;
+  }
+
+  /** The origin downstream sends carry: the inbound one, or this hop's start as a new one. */
+  current(): Origin {
+    return this.inbound() ?? { originMs: this.#arrivedAtMs, hops: 0 };
+  }
+
+  /** When the work at this hop started, in ms since the epoch. */
+  get arrivedAtMs(): number {
+    return this.#arrivedAtMs;
+  }
+}
+
+/** `ctx` with `slot` as the origin of the work running in it. */
+export function withOrigin(ctx: Context, slot: OriginSlot): Context {
+  return ctx.setValue(ORIGIN_KEY, slot);
+}
+
+/** The inbound origin header an extract found in a message or call, unparsed. */
+export function rawInboundOrigin(extracted: Context): string | undefined {
+  const raw = extracted.getValue(RAW_ORIGIN_KEY);
+  return typeof raw === 'string' ? raw : undefined;
+}
+
+/**
+ * `base` carrying an origin, for the context a send or a client call injects: `base` itself when it
+ * already carries one (the work of a consumer or server, or of an earlier send), else a new origin at
+ * this ingress. The ingress rule: the start time of the span active in `base` (an HTTP server span the
+ * application's instrumentation started, read by shape, as only SDK spans expose it), else the start of
+ * `span` (the send itself). Nothing is added when `span` has no valid context: then nothing propagates.
+ */
+export function withIngressOrigin(base: Context, span: Span): Context {
+  if (base.getValue(ORIGIN_KEY) !== undefined || !isSpanContextValid(span.spanContext())) return base;
+  const startMs = startTimeMs(trace.getSpan(base)) ?? startTimeMs(span) ?? Date.now();
+  return withOrigin(base, new OriginSlot(undefined, startMs, DEFAULT_ORIGIN_MAX_AGE_MS));
+}
+
+/**
+ * A span's start time in ms since the epoch, when the span exposes it: SDK spans have `startTime` as an
+ * `HrTime` (`[seconds, nanoseconds]`), which the API does not declare. `undefined` otherwise.
+ */
+function startTimeMs(span: Span | undefined): number | undefined {
+  const startTime = (span as { readonly startTime?: unknown } | undefined)?.startTime;
+  if (!Array.isArray(startTime) || startTime.length !== 2) return undefined;
+  const [seconds, nanos] = startTime as unknown[];
+  if (typeof seconds !== 'number' || typeof nanos !== 'number') return undefined;
+  const ms = seconds * 1000 + nanos / 1e6;
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
+ * Writes the origin of the injected context, next to the trace context, with the same setter; reads an
+ * inbound one into the extracted context, unparsed. Nothing is written for a context without a valid
+ * span context: the origin travels with the trace, sampled or not (a later hop may sample).
+ */
+export const originPropagator: TextMapPropagator = {
+  inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
+    const spanContext = trace.getSpanContext(ctx);
+    if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+    const slot = ctx.getValue(ORIGIN_KEY);
+    const origin =
+      slot instanceof OriginSlot
+        ? slot.current()
+        : { originMs: startTimeMs(trace.getSpan(ctx)) ?? Date.now(), hops: 0 };
+    setter.set(carrier, ORIGIN_HEADER, formatOrigin(origin));
+  },
+  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+    const raw = getter.get(carrier, ORIGIN_HEADER);
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    return typeof value === 'string' ? ctx.setValue(RAW_ORIGIN_KEY, value) : ctx;
+  },
+  fields: () => [ORIGIN_HEADER],
+};

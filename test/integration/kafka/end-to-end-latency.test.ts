@@ -1,0 +1,200 @@
+// End-to-end latency against the real Kafka broker: a send at an ingress (an HTTP server span the
+// application's instrumentation started) carries the origin; the consumer records the latency since it
+// and the hop; a retry through `retryMessage` keeps the origin and counts one hop more. Origins from
+// untrusted ('link', forged signature) sources and malformed, future or ancient values are ignored, and
+// the consumer's own sends then start a new origin.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import type { KafkaMessage } from 'kafkajs';
+import { retryMessage, traceConsumer, traceProducer } from '../../../src/kafka/index';
+import type { KafkaConsumerInfo } from '../../../src/kafka/index';
+import {
+  assertNoEndToEnd,
+  atIngress,
+  END_TO_END_METRIC,
+  endToEndOf,
+  histogramPoints,
+  hostileOrigins,
+  ORIGIN,
+  originHeader,
+  pointWith,
+  startMsOf,
+} from '../../helpers/end-to-end';
+import { startKafkaFixture, unique, waitUntil } from '../../helpers/kafka-fixture';
+import type { KafkaFixture } from '../../helpers/kafka-fixture';
+import { hostileContexts, OUTSIDER_TRACEPARENT, VERIFYING } from '../../helpers/signatures';
+import { setupMetrics, setupTracing } from '../../helpers/tracing';
+import type { TestMetrics, TestTracing } from '../../helpers/tracing';
+
+const TIMEOUT = { timeout: 90_000 };
+const INGRESS_AGO_MS = 300;
+
+describe('Kafka: end-to-end latency', () => {
+  let kafka: KafkaFixture;
+  let tracing: TestTracing;
+  let meters: TestMetrics;
+
+  before(async () => {
+    kafka = await startKafkaFixture('tracebridge-kafka-e2e');
+  });
+  after(async () => {
+    await kafka.close();
+  });
+  afterEach(async () => {
+    await tracing.shutdown();
+    await meters.shutdown();
+  });
+
+  it(
+    'ingress -> topic -> retryMessage -> retry topic: the origin travels, hops and latency grow',
+    TIMEOUT,
+    async () => {
+      tracing = setupTracing('w3c');
+      meters = setupMetrics();
+      const [main, retry] = await kafka.createTopics(['e2e-orders', 'e2e-orders-retry']);
+      const [mainGroup, retryGroup] = [unique('e2e-main'), unique('e2e-retry')];
+      const producer = traceProducer(await kafka.producer());
+      const mainConsumer = traceConsumer(await kafka.consumer([main!], { groupId: mainGroup }), {
+        groupId: mainGroup,
+      });
+      const retryConsumer = traceConsumer(await kafka.consumer([retry!], { groupId: retryGroup }), {
+        groupId: retryGroup,
+      });
+      const { ingressStartMs } = await atIngress(tracing, INGRESS_AGO_MS, () =>
+        producer.send({ topic: main!, messages: [{ value: 'order 1' }] }),
+      );
+
+      const retried: KafkaMessage[] = [];
+      await mainConsumer.run({
+        eachMessage: async ({ message }) => {
+          await producer.send({ topic: retry!, messages: [retryMessage(message)] });
+        },
+      });
+      await retryConsumer.run({
+        eachMessage: async ({ message }) => {
+          retried.push(message);
+        },
+      });
+      await waitUntil('the retried message', () => retried.length === 1);
+      await Promise.all([mainConsumer.stop(), retryConsumer.stop()]);
+
+      // The header is the documented format: the ingress span's start, and the hop the receiver is at.
+      assert.equal(retried[0]!.headers?.[ORIGIN]?.toString(), originHeader(ingressStartMs, 2));
+      const first = endToEndOf(tracing.span(`process ${main}`, SpanKind.CONSUMER));
+      const second = endToEndOf(tracing.span(`process ${retry}`, SpanKind.CONSUMER));
+      assert.equal(first.hops, 1);
+      assert.equal(second.hops, 2);
+      assert.ok(first.ms >= INGRESS_AGO_MS, `first hop ${first.ms} ms since the ingress`);
+      assert.ok(
+        second.ms >= first.ms,
+        `the retry (${second.ms} ms) is later than the first hop (${first.ms} ms)`,
+      );
+
+      const points = await histogramPoints(meters, END_TO_END_METRIC);
+      const mainPoint = pointWith(points, {
+        'messaging.destination.name': main!,
+        'messaging.operation.name': 'process',
+        'messaging.consumer.group.name': mainGroup,
+        'messaging.system': 'kafka',
+      });
+      assert.equal(mainPoint.count, 1);
+      assert.ok(Math.abs(mainPoint.sum - first.ms / 1000) < 1e-9, 'the metric holds the attribute’s value');
+      assert.equal(pointWith(points, { 'messaging.destination.name': retry! }).count, 1);
+    },
+  );
+
+  it('untrusted or invalid origins are ignored, and the hop becomes a new origin', TIMEOUT, async () => {
+    tracing = setupTracing('w3c');
+    meters = setupMetrics();
+    const [open, linked, signed, forwardedTo] = await kafka.createTopics([
+      'e2e-open',
+      'e2e-linked',
+      'e2e-signed',
+      'e2e-forwarded',
+    ]);
+    const plain = await kafka.producer();
+    const sentAtMs = Date.now();
+    const validOrigin = originHeader(Date.now() - 2000, 3);
+    const hostile = hostileOrigins();
+    const withTraceparent = (origin: string, label: string) => ({
+      value: label,
+      headers: { traceparent: OUTSIDER_TRACEPARENT, [ORIGIN]: origin },
+    });
+    await plain.send({
+      topic: open!,
+      messages: [
+        withTraceparent(validOrigin, 'control'),
+        ...Object.entries(hostile).map(([label, origin]) => withTraceparent(origin, label)),
+        // An origin without any trace context: nothing to continue, nothing believed.
+        { value: 'no-context', headers: { [ORIGIN]: validOrigin } },
+      ],
+    });
+    await plain.send({ topic: linked!, messages: [withTraceparent(validOrigin, 'linked')] });
+    await plain.send({
+      topic: signed!,
+      messages: [{ value: 'forged', headers: { ...hostileContexts().forged, [ORIGIN]: validOrigin } }],
+    });
+
+    const producer = traceProducer(await kafka.producer());
+    // Which message each process span was for, as the hook sees it.
+    const labels = new Map<string, string>();
+    const consumerHook = (span: Span, info: KafkaConsumerInfo): void => {
+      labels.set(span.spanContext().spanId, info.message.value?.toString() ?? '');
+    };
+    const consumers = [
+      traceConsumer(await kafka.consumer([open!]), { consumerHook }),
+      traceConsumer(await kafka.consumer([linked!]), { consumerHook, incoming: 'link' }),
+      traceConsumer(await kafka.consumer([signed!]), { consumerHook, signing: VERIFYING }),
+    ];
+    const forwarded: KafkaMessage[] = [];
+    const forwardedConsumer = await kafka.consumer([forwardedTo!]);
+    await forwardedConsumer.run({
+      eachMessage: async ({ message }) => {
+        forwarded.push(message);
+      },
+    });
+    for (const consumer of consumers) {
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          await producer.send({ topic: forwardedTo!, messages: [{ value: message.value }] });
+        },
+      });
+    }
+    await waitUntil('every message forwarded', () => forwarded.length === 8);
+    await Promise.all([...consumers, forwardedConsumer].map((c) => c.stop()));
+
+    const processed = new Map(
+      tracing
+        .spans()
+        .filter((s) => s.kind === SpanKind.CONSUMER)
+        .map((s) => [labels.get(s.spanContext().spanId) ?? '?', s]),
+    );
+    const control = endToEndOf(processed.get('control')!);
+    assert.equal(control.hops, 3);
+    assert.ok(control.ms >= 2000, `control: ${control.ms} ms`);
+    const forwardedOrigins = new Map(
+      forwarded.map((m) => [m.value!.toString(), m.headers?.[ORIGIN]?.toString() ?? '']),
+    );
+    assert.equal(forwardedOrigins.get('control'), validOrigin.replace(/:3$/, ':4'));
+
+    for (const label of ['malformed', 'future', 'ancient', 'overlong', 'no-context', 'linked', 'forged']) {
+      const span = processed.get(label);
+      assert.ok(span !== undefined, `${label}: processed`);
+      assertNoEndToEnd(span, `${label}: an untrusted or invalid origin is never recorded`);
+      // The hop became a new origin: what it sent is at hop 1, from when its processing started.
+      const match = /^v1:(\d+):1$/.exec(forwardedOrigins.get(label) ?? '');
+      assert.ok(match !== null, `${label}: forwarded as a new origin, got ${forwardedOrigins.get(label)}`);
+      const originMs = Number(match[1]);
+      assert.ok(originMs >= sentAtMs && originMs <= startMsOf(span), `${label}: origin at its processing`);
+    }
+
+    const points = await histogramPoints(meters, END_TO_END_METRIC);
+    assert.equal(
+      points.reduce((n, p) => n + p.count, 0),
+      1,
+      'one point recorded in all: the control',
+    );
+  });
+});

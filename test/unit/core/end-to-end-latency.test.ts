@@ -1,0 +1,91 @@
+/**
+ * End-to-end latency through the messaging core, with a real SDK and carrier but no broker: the
+ * `originMaxAgeMs` bound, the consumer group on the metric, reply queues by template, span attributes
+ * without a MeterProvider, and what the option refuses at setup.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { TracebridgeConfigError, TracebridgeErrorCode } from '../../../src/core/errors';
+import { MessagingTelemetry } from '../../../src/core/messaging-telemetry';
+import type { MessagingTelemetryOptions } from '../../../src/core/messaging-telemetry';
+import { kafkaHeadersCarrier } from '../../../src/propagation/kafka-headers-carrier';
+import type { KafkaHeaders } from '../../../src/propagation/kafka-headers-carrier';
+import {
+  assertNoEndToEnd,
+  END_TO_END_METRIC,
+  endToEndOf,
+  histogramPoints,
+  ORIGIN,
+  originHeader,
+  pointWith,
+} from '../../helpers/end-to-end';
+import { OUTSIDER_TRACEPARENT } from '../../helpers/signatures';
+import { setupMetrics, setupTracing } from '../../helpers/tracing';
+import type { TestMetrics, TestTracing } from '../../helpers/tracing';
+
+let tracing: TestTracing;
+let meters: TestMetrics | undefined;
+beforeEach(() => {
+  tracing = setupTracing('w3c');
+});
+afterEach(async () => {
+  await meters?.shutdown();
+  meters = undefined;
+  await tracing.shutdown();
+});
+
+function telemetry(options: MessagingTelemetryOptions = {}): MessagingTelemetry {
+  return new MessagingTelemetry({ system: 'rabbitmq', ...options });
+}
+
+function processOne(t: MessagingTelemetry, headers: KafkaHeaders, extra: object = {}): void {
+  t.process({ destination: 'orders', carrier: kafkaHeadersCarrier, headers, info: 'm', ...extra }, () => {});
+}
+
+const fromOutsider = (origin: string): KafkaHeaders => ({
+  traceparent: OUTSIDER_TRACEPARENT,
+  [ORIGIN]: origin,
+});
+
+describe('end-to-end latency in the messaging core', () => {
+  it('an origin older than originMaxAgeMs is ignored; a younger one is recorded', () => {
+    const t = telemetry({ originMaxAgeMs: 10_000 });
+    processOne(t, fromOutsider(originHeader(Date.now() - 60_000, 1)));
+    processOne(t, fromOutsider(originHeader(Date.now() - 5_000, 1)));
+    const [old, young] = tracing.spans();
+    assertNoEndToEnd(old!, 'older than the bound');
+    assert.ok(endToEndOf(young!).ms >= 5_000);
+  });
+
+  it('the metric carries the consumer group; a reply queue is counted by its template', async () => {
+    meters = setupMetrics();
+    const t = telemetry();
+    const origin = fromOutsider(originHeader(Date.now() - 1000, 1));
+    processOne(t, origin, { consumerGroup: 'billing' });
+    processOne(t, origin, {
+      destination: 'amq.gen-Xy1',
+      destinationTraits: { template: 'amq.rabbitmq.reply-to', temporary: true },
+    });
+    const points = await histogramPoints(meters, END_TO_END_METRIC);
+    assert.equal(pointWith(points, { 'messaging.consumer.group.name': 'billing' }).count, 1);
+    const reply = pointWith(points, { 'messaging.destination.template': 'amq.rabbitmq.reply-to' });
+    assert.equal(reply.attributes['messaging.destination.name'], undefined, 'no per-queue series');
+  });
+
+  it('without a MeterProvider, recording spans still get the attributes', () => {
+    processOne(telemetry(), fromOutsider(originHeader(Date.now() - 1000, 7)));
+    assert.equal(endToEndOf(tracing.span('process orders', SpanKind.CONSUMER)).hops, 7);
+  });
+
+  it('originMaxAgeMs must be a positive integer of ms', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, '1000' as unknown as number]) {
+      assert.throws(
+        () => telemetry({ originMaxAgeMs: bad }),
+        (error: unknown) =>
+          error instanceof TracebridgeConfigError && error.code === TracebridgeErrorCode.InvalidOption,
+        String(bad),
+      );
+    }
+  });
+});
