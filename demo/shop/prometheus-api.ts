@@ -35,18 +35,22 @@ interface QueryResponse {
   };
 }
 
-/** Runs an instant PromQL query; throws, naming the server and the query, when Prometheus cannot answer. */
-export async function queryPrometheus(promql: string, baseUrl = PROMETHEUS_URL): Promise<PrometheusSeries[]> {
-  const url = `${baseUrl}/api/v1/query?query=${encodeURIComponent(promql)}`;
-  let response: Response;
+/** GETs `path` from Prometheus; when none answers, says how to get one (it is a failure, not a skip). */
+async function fetchPrometheus(path: string, baseUrl: string): Promise<Response> {
   try {
-    response = await fetch(url);
+    return await fetch(`${baseUrl}${path}`);
   } catch (error) {
     throw new Error(
-      `no Prometheus answers at ${baseUrl} (${error instanceof Error ? error.message : String(error)}): ` +
-        'install it (apt-get install prometheus) and run `node scripts/brokers.mjs start prometheus`',
+      `no Prometheus answers at ${baseUrl}: install it (apt-get install prometheus) and run ` +
+        '`node scripts/brokers.mjs start prometheus`',
+      { cause: error },
     );
   }
+}
+
+/** Runs an instant PromQL query; throws, naming the server and the query, when Prometheus cannot answer. */
+export async function queryPrometheus(promql: string, baseUrl = PROMETHEUS_URL): Promise<PrometheusSeries[]> {
+  const response = await fetchPrometheus(`/api/v1/query?query=${encodeURIComponent(promql)}`, baseUrl);
   const body = (await response.json()) as QueryResponse;
   if (body.status !== 'success' || body.data === undefined) {
     throw new Error(`Prometheus refused ${promql}: HTTP ${response.status} ${body.error ?? ''}`);
@@ -63,7 +67,7 @@ export async function queryPrometheus(promql: string, baseUrl = PROMETHEUS_URL):
 
 /** The file glob of the `tracebridge-demo-runs` job in the running Prometheus's loaded configuration. */
 async function runTargetsGlob(baseUrl: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/api/v1/status/config`);
+  const response = await fetchPrometheus('/api/v1/status/config', baseUrl);
   const body = (await response.json()) as { data?: { yaml?: string } };
   const job = body.data?.yaml?.split('- job_name: ').find((j) => j.startsWith('tracebridge-demo-runs'));
   const glob =
