@@ -26,7 +26,7 @@ import type { RunTargets } from '../../../demo/shop/prometheus-api';
 import { parsePrometheusSamples } from '../../../demo/shop/prometheus-samples';
 import type { PrometheusSample } from '../../../demo/shop/prometheus-samples';
 import { SERVICE_NAMES, createShopConfig } from '../../../demo/shop/shop-config';
-import type { ServiceName, ShopConfig } from '../../../demo/shop/shop-config';
+import type { ServiceName, ShopConfig, ShopResourceNames } from '../../../demo/shop/shop-config';
 import { ShopRun } from '../../../demo/shop/shop-run';
 import type { PlacedOrder } from '../../../demo/shop/shop-run';
 
@@ -107,25 +107,40 @@ async function histogramByHop(run: string, histogram: string): Promise<HopHistog
   }));
 }
 
-/** The chain of services an order passes through, in order. */
-const HOP_ORDER: readonly ServiceName[] = ['gateway', 'orders', 'inventory', 'notifier', 'receipts'];
+/**
+ * The messaging hops an order passes, in order, as (service, destination) of the end-to-end histogram:
+ * Kafka at inventory, the reservation at notifier (through the events exchange, or the retry queue's
+ * dead-letter hop), the receipt job at receipts, and the receipt request back at notifier.
+ */
+function orderHops(
+  n: ShopResourceNames,
+): readonly { service: ServiceName; at: (destination: string) => boolean }[] {
+  return [
+    { service: 'inventory', at: (d) => d === n.orderCreatedTopic },
+    { service: 'notifier', at: (d) => d !== n.receiptRequestQueue },
+    { service: 'receipts', at: (d) => d === n.receiptStream },
+    { service: 'notifier', at: (d) => d === n.receiptRequestQueue },
+  ];
+}
 
 /**
- * Each hop's mean end-to-end latency (since the originating request) is at least the previous hop's:
- * gateway → orders → inventory → notifier → receipts. The gateway is the origin and may record none.
+ * Each hop's mean end-to-end latency (since the originating request) is at least the previous hop's, and
+ * every hop recorded one value per order at least.
  */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- enabled when the end-to-end histogram lands (issue 16)
-function assertEndToEndGrowsPerHop(hops: readonly HopHistogram[]): void {
+function assertEndToEndGrowsPerHop(
+  hops: readonly HopHistogram[],
+  n: ShopResourceNames,
+  orderCount: number,
+): void {
   let previous = 0;
-  for (const service of HOP_ORDER) {
-    const own = hops.filter((h) => h.service === service);
-    const count = own.reduce((n, h) => n + h.count, 0);
-    if (service === 'gateway' && count === 0) continue;
-    assert.ok(count > 0, `${service} recorded the end-to-end histogram`);
-    const mean = own.reduce((n, h) => n + h.sum, 0) / count;
+  for (const { service, at } of orderHops(n)) {
+    const own = hops.filter((h) => h.service === service && at(h.destination));
+    const count = own.reduce((sum, h) => sum + h.count, 0);
+    assert.ok(count >= orderCount, `${service}: ${count} end-to-end values for ${orderCount} orders`);
+    const mean = own.reduce((sum, h) => sum + h.sum, 0) / count;
     assert.ok(
       mean >= previous,
-      `${service}: mean end-to-end ${mean} s is at least the previous hop's ${previous} s`,
+      `${service} (${own.map((h) => h.destination).join(', ')}): mean end-to-end ${mean} s is at least the previous hop's ${previous} s`,
     );
     previous = mean;
   }
@@ -153,7 +168,6 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
   const metrics = new Map<ServiceName, PrometheusSample[]>();
   let targets: RunTargets | undefined;
   let timeInQueue: HopHistogram[];
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read once assertEndToEndGrowsPerHop is enabled
   let endToEnd: HopHistogram[];
 
   before(async () => {
@@ -412,5 +426,9 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
     const scraped = timeInQueue.map((h) => `${h.service} ${h.destination} ${h.count}`);
     assert.deepEqual(scraped.sort(), served.sort());
     for (const hop of timeInQueue) assert.ok(hop.sum >= 0, `${hop.service} ${hop.destination}: a sum`);
+  });
+
+  it('has Prometheus show the end-to-end latency since the order was placed growing hop by hop', () => {
+    assertEndToEndGrowsPerHop(endToEnd, config.names, orders.length);
   });
 });
