@@ -5,7 +5,9 @@
  * `notifier` and `receipts` as separate Node processes, places three orders through the gateway's HTTP
  * endpoint (one of them fails once and is retried through a dead-letter queue), waits for every order's
  * trace to be complete, and prints each as a waterfall, then what the services' Prometheus endpoints
- * report. Spans are read from the OTLP JSON lines files the services write (`.demo/`): no backend needed.
+ * report, with the PromQL that shows the same in Prometheus (which `scripts/brokers.mjs` starts, scraping
+ * the services, when it is installed). Spans are read from the OTLP JSON lines files the services write
+ * (`.demo/`): no backend needed.
  *
  * Options:
  *   --zipkin [url]    also export to Zipkin (default http://127.0.0.1:9411/api/v2/spans)
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import { renderWaterfall, resolveWidth, shouldUseColor } from 'tracebridge/cli';
 import type { TraceSpan } from 'tracebridge/cli';
 import { DEMO_ORDERS, hasReceiptJob } from './shop/demo-orders';
+import { END_TO_END_PROMQL, PROMETHEUS_URL, TIME_IN_QUEUE_PROMQL } from './shop/prometheus-api';
 import { parsePrometheusSamples } from './shop/prometheus-samples';
 import { SERVICE_NAMES, createShopConfig } from './shop/shop-config';
 import type { ShopConfig } from './shop/shop-config';
@@ -92,6 +95,7 @@ const SUMMARY_HISTOGRAMS: readonly (readonly [prefix: string, label: string])[] 
   ['http_server', 'HTTP server'],
   ['rpc_server_call_duration', 'RPC server'],
   ['tracebridge_messaging_time_in_queue', 'time in queue'],
+  ['tracebridge_messaging_end_to_end', 'end to end'],
   ['messaging_process_duration', 'processing'],
 ];
 
@@ -129,6 +133,11 @@ async function printMetrics(run: ShopRun): Promise<void> {
       }
     }
   }
+  console.log(
+    `\n  the same in Prometheus (${PROMETHEUS_URL}/graph, scraping these endpoints when installed):`,
+  );
+  console.log(`    time in queue per hop, p95:  ${TIME_IN_QUEUE_PROMQL}`);
+  console.log(`    end to end per hop, p95:     ${END_TO_END_PROMQL}`);
 }
 
 /** One file with every service's spans, for `tracebridge view`. */

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { logger } from '../core/diagnostics';
+import { logger } from '../logger';
 import { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS } from './header-limits';
 import { createHeaderRecordCarrier } from './header-record-carrier';
 

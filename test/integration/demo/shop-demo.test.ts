@@ -3,9 +3,12 @@
  * service exporting to the real Zipkin server (127.0.0.1:9411) besides its span file. Each order must be
  * one trace in Zipkin, read back through Zipkin's HTTP API, with spans from all five services, every
  * parent present, the kinds where the flow puts them, and the retried order showing both attempts. The
- * Prometheus endpoints must carry the RPC and messaging histograms, time in queue included.
+ * Prometheus endpoints must carry the RPC and messaging histograms, time in queue included, and a real
+ * Prometheus server (127.0.0.1:9090, started by `scripts/brokers.mjs` when installed) must have scraped
+ * them: its HTTP API is asked for the run's histograms. No Prometheus is a failure, not a skip.
  *
- * The run uses free ports and broker resources of its own (prefixed), removed afterwards.
+ * The run uses free ports and broker resources of its own (prefixed), removed afterwards; Prometheus
+ * scrapes the run's ports through a target file of its own (labelled with the run), removed afterwards.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,10 +21,12 @@ import { renderWaterfall } from '../../../src/cli/render-waterfall';
 import type { TraceSpan } from '../../../src/cli/trace-span';
 import { removeBrokerResources } from '../../../demo/shop/broker-state';
 import { DEMO_ORDERS, hasReceiptJob } from '../../../demo/shop/demo-orders';
+import { addRunTargets, queryPrometheus } from '../../../demo/shop/prometheus-api';
+import type { RunTargets } from '../../../demo/shop/prometheus-api';
 import { parsePrometheusSamples } from '../../../demo/shop/prometheus-samples';
 import type { PrometheusSample } from '../../../demo/shop/prometheus-samples';
 import { SERVICE_NAMES, createShopConfig } from '../../../demo/shop/shop-config';
-import type { ServiceName, ShopConfig } from '../../../demo/shop/shop-config';
+import type { ServiceName, ShopConfig, ShopResourceNames } from '../../../demo/shop/shop-config';
 import { ShopRun } from '../../../demo/shop/shop-run';
 import type { PlacedOrder } from '../../../demo/shop/shop-run';
 
@@ -56,6 +61,91 @@ async function zipkinTrace(traceId: string, expected: number): Promise<ZipkinSpa
   throw new Error(`Zipkin holds ${last.length} of ${expected} spans of trace ${traceId}`);
 }
 
+const PROMETHEUS_TIMEOUT_MS = 30_000;
+const TIME_IN_QUEUE = 'tracebridge_messaging_time_in_queue';
+const END_TO_END = 'tracebridge_messaging_end_to_end_duration';
+
+/** Waits until Prometheus has scraped every endpoint of the run at or after `since` (epoch seconds). */
+async function waitForScrapes(run: string, since: number): Promise<void> {
+  const deadline = Date.now() + PROMETHEUS_TIMEOUT_MS;
+  let scraped = 0;
+  while (Date.now() < deadline) {
+    // timestamp() of a plain selector is the scrape's time (of any other expression, the query's).
+    const ups = await queryPrometheus(`timestamp(up{tracebridge_run="${run}"})`);
+    scraped = ups.filter((s) => s.value >= since).length;
+    if (scraped === SERVICE_NAMES.length) return;
+    await sleep(250);
+  }
+  throw new Error(
+    `Prometheus scraped ${scraped} of the run's ${SERVICE_NAMES.length} endpoints after its orders completed`,
+  );
+}
+
+/** One hop of a histogram as Prometheus holds it for a run: the service and destination it was recorded at. */
+interface HopHistogram {
+  readonly service: string;
+  readonly destination: string;
+  readonly count: number;
+  readonly sum: number;
+}
+
+/** A histogram's count and sum per service and destination, for the series of `run` (any histogram). */
+async function histogramByHop(run: string, histogram: string): Promise<HopHistogram[]> {
+  const query = (part: string) =>
+    queryPrometheus(
+      `sum by (service, messaging_destination_name) (${histogram}_${part}{tracebridge_run="${run}"})`,
+    );
+  const [counts, sums] = await Promise.all([query('count'), query('sum')]);
+  const key = (labels: Readonly<Record<string, string>>) =>
+    `${labels['service']} ${labels['messaging_destination_name']}`;
+  const sumOf = new Map(sums.map((s) => [key(s.labels), s.value]));
+  return counts.map((c) => ({
+    service: c.labels['service'] ?? '',
+    destination: c.labels['messaging_destination_name'] ?? '',
+    count: c.value,
+    sum: sumOf.get(key(c.labels)) ?? Number.NaN,
+  }));
+}
+
+/**
+ * The messaging hops an order passes, in order, as (service, destination) of the end-to-end histogram:
+ * Kafka at inventory, the reservation at notifier (through the events exchange, or the retry queue's
+ * dead-letter hop), the receipt job at receipts, and the receipt request back at notifier.
+ */
+function orderHops(
+  n: ShopResourceNames,
+): readonly { service: ServiceName; at: (destination: string) => boolean }[] {
+  return [
+    { service: 'inventory', at: (d) => d === n.orderCreatedTopic },
+    { service: 'notifier', at: (d) => d !== n.receiptRequestQueue },
+    { service: 'receipts', at: (d) => d === n.receiptStream },
+    { service: 'notifier', at: (d) => d === n.receiptRequestQueue },
+  ];
+}
+
+/**
+ * Each hop's mean end-to-end latency (since the originating request) is at least the previous hop's, and
+ * every hop recorded one value per order at least.
+ */
+function assertEndToEndGrowsPerHop(
+  hops: readonly HopHistogram[],
+  n: ShopResourceNames,
+  orderCount: number,
+): void {
+  let previous = 0;
+  for (const { service, at } of orderHops(n)) {
+    const own = hops.filter((h) => h.service === service && at(h.destination));
+    const count = own.reduce((sum, h) => sum + h.count, 0);
+    assert.ok(count >= orderCount, `${service}: ${count} end-to-end values for ${orderCount} orders`);
+    const mean = own.reduce((sum, h) => sum + h.sum, 0) / count;
+    assert.ok(
+      mean >= previous,
+      `${service} (${own.map((h) => h.destination).join(', ')}): mean end-to-end ${mean} s is at least the previous hop's ${previous} s`,
+    );
+    previous = mean;
+  }
+}
+
 const serviceOf = (span: ZipkinSpan): string | undefined => span.localEndpoint?.serviceName;
 
 /** The one span of `trace` named `name` in `service`, with `kind`; fails when there is not exactly one. */
@@ -76,13 +166,18 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
   let fileSpans: TraceSpan[];
   const zipkin = new Map<string, ZipkinSpan[]>();
   const metrics = new Map<ServiceName, PrometheusSample[]>();
+  let targets: RunTargets | undefined;
+  let timeInQueue: HopHistogram[];
+  let endToEnd: HopHistogram[];
 
   before(async () => {
+    const runId = `e2e-${randomBytes(4).toString('hex')}`;
     config = await createShopConfig({
       traceDir: mkdtempSync(join(tmpdir(), 'tracebridge-demo-')),
       ports: 'free',
-      namePrefix: `e2e-${randomBytes(4).toString('hex')}.`,
+      namePrefix: `${runId}.`,
     });
+    targets = await addRunTargets(runId, config.metricsPorts);
     run = await ShopRun.start(config, {
       env: { OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${ZIPKIN}/api/v2/spans` },
     });
@@ -95,6 +190,10 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
     for (const service of SERVICE_NAMES) {
       metrics.set(service, parsePrometheusSamples(await shop.scrapeMetrics(service)));
     }
+    // Asked while the services still serve: once they stop, Prometheus marks their series stale.
+    await waitForScrapes(runId, Date.now() / 1000);
+    timeInQueue = await histogramByHop(runId, TIME_IN_QUEUE);
+    endToEnd = await histogramByHop(runId, END_TO_END);
     // Stopping flushes every exporter, Zipkin's included.
     await shop.stop();
     run = undefined;
@@ -106,6 +205,7 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
 
   after(async () => {
     run?.kill();
+    targets?.remove();
     if (config === undefined) return;
     await removeBrokerResources(config);
     rmSync(config.traceDir, { recursive: true, force: true });
@@ -304,5 +404,31 @@ describe('the demo shop, five services exporting to a real Zipkin server', () =>
         .get('notifier')!
         .every((s) => !(s.labels['messaging_destination_name'] ?? '').startsWith('amq.rabbitmq.reply-to.')),
     );
+  });
+
+  it('has a real Prometheus scrape the time-in-queue histograms: one count per message consumed at each hop', () => {
+    const n = config.names;
+    const countAt = (service: ServiceName, destination: string): number | undefined =>
+      timeInQueue.find((h) => h.service === service && h.destination === destination)?.count;
+    assert.equal(countAt('inventory', n.orderCreatedTopic), orders.length);
+    assert.equal(countAt('receipts', n.receiptStream), orders.length);
+    assert.equal(countAt('notifier', n.notifierQueue), 1, 'the one retried delivery');
+    // Prometheus holds exactly what the endpoints served, hop by hop.
+    const served = SERVICE_NAMES.flatMap((service) => {
+      const byDestination = new Map<string, number>();
+      for (const s of metrics.get(service)!) {
+        if (s.name !== `${TIME_IN_QUEUE}_count`) continue;
+        const destination = s.labels['messaging_destination_name'] ?? '';
+        byDestination.set(destination, (byDestination.get(destination) ?? 0) + s.value);
+      }
+      return [...byDestination].map(([destination, count]) => `${service} ${destination} ${count}`);
+    });
+    const scraped = timeInQueue.map((h) => `${h.service} ${h.destination} ${h.count}`);
+    assert.deepEqual(scraped.sort(), served.sort());
+    for (const hop of timeInQueue) assert.ok(hop.sum >= 0, `${hop.service} ${hop.destination}: a sum`);
+  });
+
+  it('has Prometheus show the end-to-end latency since the order was placed growing hop by hop', () => {
+    assertEndToEndGrowsPerHop(endToEnd, config.names, orders.length);
   });
 });
