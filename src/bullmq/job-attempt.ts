@@ -1,7 +1,7 @@
 import { createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { extractMessageContext } from '../core/extract-message-context';
-import { resolveIncomingContext } from '../core/incoming-context';
+import { incomingWorkBase } from '../core/incoming-context';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_MESSAGE_ID,
@@ -85,9 +85,8 @@ export class JobAttempt implements SpanRole {
     const ambient = ctx.deleteValue(JOB_METADATA_KEY);
     this.#ambient = ambient;
     this.#extracted = extractMessageContext(jobMetadataCarrier, this.#metadata?.fields);
-    const policy = this.#telemetry.incomingPolicy(this.#queue);
-    // Only the baggage matters here (the span's parent is decided when it starts): a ratio is irrelevant.
-    const { workBase } = resolveIncomingContext({ policy, sampleRatio: undefined }, this.#extracted, ambient);
+    // Only the baggage matters here: the span's parent and links are decided when it starts.
+    const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), this.#extracted, ambient);
     const span = new DeferredSpan(() => this.#started().span);
     return trace.setSpan(workBase, span).setValue(JOB_ATTEMPT_KEY, this);
   }

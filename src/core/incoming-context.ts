@@ -62,15 +62,24 @@ export function resolveIncomingContext(
   }
   const links = ambientLinks(ambient, continues(policy) ? sender : undefined);
   if (policy === 'link' && sender !== undefined) links.unshift({ context: sender });
-  const baggage = policy === 'parent' ? propagation.getBaggage(extracted) : undefined;
   return {
     parent: parentFor(policy, extracted, sender, resolved.sampleRatio),
     links,
-    workBase:
-      baggage === undefined ? propagation.deleteBaggage(ambient) : propagation.setBaggage(ambient, baggage),
+    workBase: incomingWorkBase(policy, extracted, ambient),
     policy,
     signature,
   };
+}
+
+/**
+ * The `workBase` of {@link resolveIncomingContext} alone (the ambient context with the sender's baggage
+ * under `'parent'`, with none otherwise), for an adapter that needs the handler's context before it can
+ * start the span. `ambient` itself when it has nothing to change: a context is a copy per change.
+ */
+export function incomingWorkBase(policy: IncomingPolicy, extracted: Context, ambient: Context): Context {
+  const baggage = policy === 'parent' ? propagation.getBaggage(extracted) : undefined;
+  if (baggage !== undefined) return propagation.setBaggage(ambient, baggage);
+  return propagation.getBaggage(ambient) === undefined ? ambient : propagation.deleteBaggage(ambient);
 }
 
 /** Records on a recording span the policy that applied (unless `'parent'`) and the signature check. */
