@@ -210,6 +210,14 @@ export function checkExported(
     throw new Error(
       `${variant}: exported ${spans.length} spans (${foreign} not from ${scope}), expected ${min}..${max}`,
     );
+  for (const trace of groupByTrace(spans).values()) {
+    const problem = checkTrace(trace);
+    if (problem !== undefined) throw new Error(`${variant}: ${problem}`);
+  }
+}
+
+/** `spans` by trace id. */
+export function groupByTrace(spans: readonly ReadableSpan[]): Map<string, ReadableSpan[]> {
   const traces = new Map<string, ReadableSpan[]>();
   for (const span of spans) {
     const id = span.spanContext().traceId;
@@ -217,10 +225,7 @@ export function checkExported(
     list.push(span);
     traces.set(id, list);
   }
-  for (const trace of traces.values()) {
-    const problem = checkTrace(trace);
-    if (problem !== undefined) throw new Error(`${variant}: ${problem}`);
-  }
+  return traces;
 }
 
 /**

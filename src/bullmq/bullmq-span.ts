@@ -1,5 +1,5 @@
 import type { Context, SpanKind } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { stepFailed } from '../core/diagnostics';
 import { BULLMQ_QUEUE_NAME, BULLMQ_QUEUE_OPERATION } from './bullmq-attributes';
 import { operationRole } from './bullmq-operation';
 import type { BullmqAttributes, BullmqAttributeValue, BullmqException, BullmqSpan } from './bullmq-types';
@@ -27,8 +27,15 @@ export class TracebridgeBullmqSpan implements BullmqSpan {
     this.#startContext = startContext;
   }
 
+  // BullMQ calls these a dozen times per job: each catches inline, with no closure per call.
+
   setSpanOnContext(ctx: Context): Context {
-    return safely('starting a BullMQ span', () => this.#roleOrNone().context(ctx), ctx);
+    try {
+      return this.#roleOrNone().context(ctx);
+    } catch (error) {
+      stepFailed('starting a BullMQ span', error);
+      return ctx;
+    }
   }
 
   setAttribute(key: string, value: BullmqAttributeValue): void {
@@ -36,26 +43,36 @@ export class TracebridgeBullmqSpan implements BullmqSpan {
   }
 
   setAttributes(attributes: BullmqAttributes): void {
-    safely(
-      'recording BullMQ attributes',
-      () => {
-        this.#role ??= this.#assignRole(attributes);
-        this.#role?.attributes(attributes);
-      },
-      undefined,
-    );
+    try {
+      this.#role ??= this.#assignRole(attributes);
+      this.#role?.attributes(attributes);
+    } catch (error) {
+      stepFailed('recording BullMQ attributes', error);
+    }
   }
 
   addEvent(name: string, attributes?: BullmqAttributes): void {
-    safely('recording a BullMQ event', () => this.#role?.event(name, attributes), undefined);
+    try {
+      this.#role?.event(name, attributes);
+    } catch (error) {
+      stepFailed('recording a BullMQ event', error);
+    }
   }
 
   recordException(exception: BullmqException): void {
-    safely('recording a BullMQ error', () => this.#role?.exception(exception), undefined);
+    try {
+      this.#role?.exception(exception);
+    } catch (error) {
+      stepFailed('recording a BullMQ error', error);
+    }
   }
 
   end(): void {
-    safely('ending a BullMQ span', () => this.#role?.end(), undefined);
+    try {
+      this.#role?.end();
+    } catch (error) {
+      stepFailed('ending a BullMQ span', error);
+    }
   }
 
   #roleOrNone(): SpanRole {

@@ -7,6 +7,8 @@
  * @packageDocumentation
  */
 export { bullmqTelemetry, BULLMQ_MESSAGING_SYSTEM } from './bullmq-telemetry';
+export { traceProcessor } from './trace-processor';
+export type { JobReadiness } from './trace-processor';
 export type { BullmqProcessInfo, BullmqSendInfo, BullmqTelemetryOptions } from './bullmq-options';
 export { DEFAULT_BULLMQ_TELEMETRY_OPTIONS } from './bullmq-options';
 export type {

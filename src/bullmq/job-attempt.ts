@@ -1,9 +1,14 @@
 import { createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { extractMessageContext } from '../core/extract-message-context';
-import { resolveIncomingContext } from '../core/incoming-context';
+import { incomingWorkBase } from '../core/incoming-context';
 import type { MessagingSpan } from '../core/messaging-span';
-import { ATTR_MESSAGING_MESSAGE_ID, ATTR_TRACEBRIDGE_ATTEMPT } from '../core/semantic-attributes';
+import {
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_TRACEBRIDGE_ATTEMPT,
+  ATTR_TRACEBRIDGE_DELAY_MS,
+  ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
+} from '../core/semantic-attributes';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import {
   ATTR_TRACEBRIDGE_BULLMQ_JOB_NAME,
@@ -61,6 +66,10 @@ export class JobAttempt implements SpanRole {
   #attemptsMade: number | undefined;
   #outcome: AttemptOutcome | undefined;
   #span: MessagingSpan | undefined;
+  /** When the attempt's span started: where its time in queue ends. */
+  #arrivedAtMs = 0;
+  /** Whether the time-in-queue histogram has been recorded (once per attempt). */
+  #timeInQueueRecorded = false;
 
   constructor(telemetry: BullmqMessagingTelemetry, queue: string) {
     this.#telemetry = telemetry;
@@ -76,9 +85,8 @@ export class JobAttempt implements SpanRole {
     const ambient = ctx.deleteValue(JOB_METADATA_KEY);
     this.#ambient = ambient;
     this.#extracted = extractMessageContext(jobMetadataCarrier, this.#metadata?.fields);
-    const policy = this.#telemetry.incomingPolicy(this.#queue);
-    // Only the baggage matters here (the span's parent is decided when it starts): a ratio is irrelevant.
-    const { workBase } = resolveIncomingContext({ policy, sampleRatio: undefined }, this.#extracted, ambient);
+    // Only the baggage matters here: the span's parent and links are decided when it starts.
+    const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), this.#extracted, ambient);
     const span = new DeferredSpan(() => this.#started().span);
     return trace.setSpan(workBase, span).setValue(JOB_ATTEMPT_KEY, this);
   }
@@ -111,8 +119,29 @@ export class JobAttempt implements SpanRole {
     this.#started().recordError(exception);
   }
 
+  /**
+   * The processor wrapper read from the job when it became ready to be processed and how long it was
+   * delayed: the span's time in queue is measured from then, the delay recorded apart, and the
+   * histogram recorded with that value instead of the one from the job's add.
+   */
+  ready(readyAtMs: number, delayMs: number): void {
+    const messagingSpan = this.#started();
+    if (this.#timeInQueueRecorded) return;
+    this.#timeInQueueRecorded = true;
+    const timeInQueueMs = this.#telemetry.recordTimeInQueue(this.#queue, readyAtMs, this.#arrivedAtMs);
+    const span = messagingSpan.span;
+    if (!span.isRecording() || timeInQueueMs === undefined) return;
+    span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, timeInQueueMs);
+    if (delayMs > 0) span.setAttribute(ATTR_TRACEBRIDGE_DELAY_MS, delayMs);
+  }
+
   end(): void {
     const messagingSpan = this.#started();
+    if (!this.#timeInQueueRecorded) {
+      // No processor wrapper said better: time in queue runs from the job's add, as the span says.
+      this.#timeInQueueRecorded = true;
+      this.#telemetry.recordTimeInQueue(this.#queue, this.#metadata?.enqueuedAtMs, this.#arrivedAtMs);
+    }
     const span = messagingSpan.span;
     if (span.isRecording()) {
       // BullMQ counts an attempt when it finishes: after this one, `attemptsMade` is its number.
@@ -130,11 +159,14 @@ export class JobAttempt implements SpanRole {
   #start(): MessagingSpan {
     const jobId = this.#jobId;
     const jobName = this.#jobName;
+    this.#arrivedAtMs = Date.now();
     return this.#telemetry.startProcess({
       destination: this.#queue,
       carrier: EXTRACTED,
       headers: this.#extracted ?? ROOT_CONTEXT,
       enqueueTimeMs: this.#metadata?.enqueuedAtMs,
+      // Recorded once the processor wrapper has had its say, or at the end (see `ready`).
+      deferTimeInQueue: true,
       ambient: this.#ambient,
       policy: jobId?.startsWith(SCHEDULED_RUN_ID_PREFIX) === true ? 'link' : undefined,
       describe: (span) => {

@@ -9,7 +9,7 @@
  */
 import { createContextKey } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { stepFailed } from '../core/diagnostics';
 import { createHeaderRecordCarrier } from '../propagation/header-record-carrier';
 import type { HeaderRecord } from '../propagation/header-record-carrier';
 
@@ -37,7 +37,13 @@ export const JOB_METADATA_KEY = createContextKey('tracebridge.bullmq.job-metadat
 /** Serialises `ctx` for BullMQ to store with a job. Never throws; `''` (no metadata) if it cannot. */
 export function encodeJobMetadata(ctx: Context, nowMs: number): string {
   const fields = jobMetadataCarrier.inject(ctx, { [ENQUEUED_AT_FIELD]: String(nowMs) });
-  return safely('serialising a job context', () => JSON.stringify(fields), '');
+  try {
+    return JSON.stringify(fields);
+  } catch (error) {
+    // A propagator that wrote something JSON cannot hold (a BigInt): the job goes without a context.
+    stepFailed('serialising a job context', error);
+    return '';
+  }
 }
 
 /** Reads stored metadata; `undefined` for anything that is not a bounded JSON object. */

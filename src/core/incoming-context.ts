@@ -1,5 +1,5 @@
 import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import type { Attributes, Baggage, Context, Link, Span, SpanContext } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { ContextVerifier, SignatureCheck } from './context-signing';
 import { ATTR_TRACEBRIDGE_INCOMING_POLICY, ATTR_TRACEBRIDGE_TRUST_SIGNATURE } from './semantic-attributes';
 import { stricterPolicy } from './trust-policy';
@@ -72,7 +72,7 @@ export function resolveIncomingContext(
   return {
     parent: parentFor(policy, extracted, sender, resolved.sampleRatio),
     links: policy === 'link' && sender !== undefined ? [{ context: sender }, ...(links ?? [])] : links,
-    workBase: workBaseFor(ambient, policy === 'parent' ? propagation.getBaggage(extracted) : undefined),
+    workBase: incomingWorkBase(policy, extracted, ambient),
     policy,
     signature,
     continued: sender !== undefined && continues(policy),
@@ -80,10 +80,14 @@ export function resolveIncomingContext(
 }
 
 /**
- * The ambient context with its baggage replaced by `baggage`, or removed. Removing baggage from a context
- * that holds none would copy it for nothing (every message, with no SDK at all), so it is returned as is.
+/**
+ * The `workBase` of {@link resolveIncomingContext} alone (the ambient context with the sender's baggage
+ * under `'parent'`, with none otherwise), for an adapter that needs the handler's context before it can
+ * start the span. `ambient` itself when it has nothing to change: removing baggage from a context that
+ * holds none would copy it for nothing (every message, with no SDK at all).
  */
-function workBaseFor(ambient: Context, baggage: Baggage | undefined): Context {
+export function incomingWorkBase(policy: IncomingPolicy, extracted: Context, ambient: Context): Context {
+  const baggage = policy === 'parent' ? propagation.getBaggage(extracted) : undefined;
   if (baggage !== undefined) return propagation.setBaggage(ambient, baggage);
   return propagation.getBaggage(ambient) === undefined ? ambient : propagation.deleteBaggage(ambient);
 }

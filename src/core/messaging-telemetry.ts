@@ -162,6 +162,13 @@ export interface ProcessParams<C, ProcessInfo> {
   readonly headers: C;
   /** When the broker (or producer) stamped the message, in ms since the epoch; enables time-in-queue. */
   readonly enqueueTimeMs?: number;
+  /**
+   * Leave the time-in-queue histogram to the adapter, which records it once with
+   * {@link MessagingTelemetry.recordTimeInQueue} when it may know better than `enqueueTimeMs` when the
+   * message became ready (a BullMQ job's delay, read by its processor wrapper). The span attribute is
+   * still set from `enqueueTimeMs`. Default `false`: recorded at span start.
+   */
+  readonly deferTimeInQueue?: boolean;
   /** The context active where the message arrived. Default: the active context. Linked, never a parent. */
   readonly ambient?: Context;
   /**
@@ -365,7 +372,10 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       params.destination,
       params.destinationTraits,
     );
-    const timeInQueueMs = this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
+    const timeInQueueMs =
+      params.deferTimeInQueue === true
+        ? timeInQueue(params.enqueueTimeMs, Date.now())
+        : this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
     const extracted = extractMessageContext(params.carrier, params.headers, this.#reader);
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
@@ -429,6 +439,20 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   }
 
   /**
+   * Records the time-in-queue histogram of one message of `destination`, processed with
+   * `deferTimeInQueue`: from `readyAtMs` (when it became ready to be processed) to `receivedAtMs`.
+   * Returns the time in ms (never negative), or `undefined` without a usable `readyAtMs`.
+   */
+  recordTimeInQueue(
+    destination: string,
+    readyAtMs: number | undefined,
+    receivedAtMs: number,
+    operationName = 'process',
+  ): number | undefined {
+    return this.#recordArrival(this.#profile(operationName, 'process', destination), readyAtMs, receivedAtMs);
+  }
+
+  /**
    * Measures a message's time in queue, for the metric and the span attribute. Returns it in ms (never
    * negative), or `undefined` without a usable timestamp.
    */
@@ -437,11 +461,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     enqueueTimeMs: number | undefined,
     receivedAtMs: number,
   ): number | undefined {
-    if (enqueueTimeMs === undefined || !Number.isFinite(enqueueTimeMs) || enqueueTimeMs <= 0)
-      return undefined;
-    // Producer and broker clocks drift; a message "from the future" waited no time we can measure.
-    const timeInQueueMs = Math.max(0, receivedAtMs - enqueueTimeMs);
-    this.#metrics.recordTimeInQueue(profile.attributes, timeInQueueMs / 1000);
+    const timeInQueueMs = timeInQueue(enqueueTimeMs, receivedAtMs);
+    if (timeInQueueMs !== undefined)
+      this.#metrics.recordTimeInQueue(profile.attributes, timeInQueueMs / 1000);
     return timeInQueueMs;
   }
 
@@ -605,4 +627,11 @@ function endListener(
     case 'process':
       return (durationS, errorType) => metrics.recordProcess(attributes, durationS, errorType);
   }
+}
+
+/** Time in queue in ms (never negative), or `undefined` without a usable enqueue time. */
+function timeInQueue(enqueueTimeMs: number | undefined, receivedAtMs: number): number | undefined {
+  if (enqueueTimeMs === undefined || !Number.isFinite(enqueueTimeMs) || enqueueTimeMs <= 0) return undefined;
+  // Producer and broker clocks drift; a message "from the future" waited no time we can measure.
+  return Math.max(0, receivedAtMs - enqueueTimeMs);
 }
