@@ -1,0 +1,10 @@
+/**
+ * Mixed fleet, B3 multi-header (`-Dotel.propagators=b3multi` on the agent): tracebridge and the
+ * OpenTelemetry Java agent on the two sides of every Kafka, RabbitMQ and gRPC hop, both directions.
+ */
+import { javaAgentSuite } from '../../helpers/java-agent-suite';
+
+javaAgentSuite('OpenTelemetry Java agent, B3 multi-header', {
+  propagator: 'b3-multi',
+  agent: { propagators: 'b3multi', semconvMessaging: true },
+});
