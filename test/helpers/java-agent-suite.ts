@@ -105,6 +105,12 @@ interface SpanIds {
 
 const idsOf = (span: ReadableSpan): SpanIds => span.spanContext();
 
+/** A tracebridge -> Java message: tracebridge's PRODUCER span and the agent's CONSUMER span. */
+interface Hop {
+  readonly sent: ReadableSpan;
+  readonly received: TraceSpan;
+}
+
 /** Asserts the receiving side's span is in the sending span's trace, parented to it. */
 function assertParent(child: TraceSpan | ReadableSpan, parent: SpanIds, what: string): void {
   const traceId = 'spanContext' in child ? child.spanContext().traceId : child.traceId;
@@ -170,73 +176,87 @@ export function javaAgentSuite(title: string, options: JavaAgentSuiteOptions): v
       return queue;
     }
 
+    /** The agent's one span of `kind` for `topic`. */
+    function agentKafkaSpan(kind: 'PRODUCER' | 'CONSUMER', topic: string): Promise<TraceSpan> {
+      return peer.span(
+        `${kind} span of ${topic}`,
+        (s) => isMessaging(s, kind, 'kafka') && s.attributes['messaging.destination.name'] === topic,
+      );
+    }
+
+    /** The agent's one span of `kind` for `queue` (through the default exchange: the routing key). */
+    function agentAmqpSpan(kind: 'PRODUCER' | 'CONSUMER', queue: string): Promise<TraceSpan> {
+      return peer.span(
+        `${kind} span of ${queue}`,
+        (s) =>
+          isMessaging(s, kind, 'rabbitmq') &&
+          s.attributes['messaging.rabbitmq.destination.routing_key'] === queue,
+      );
+    }
+
     /** tracebridge sends one record; the agent's CONSUMER span for it, and tracebridge's PRODUCER span. */
-    async function kafkaToJava(): Promise<{ send: ReadableSpan; process: TraceSpan }> {
+    async function kafkaToJava(): Promise<Hop> {
       const [topic] = await kafka.createTopics(['javafleet-to-java']);
       const producer = traceProducer(await kafka.producer());
       await producer.send({ topic: topic!, messages: [{ value: 'from node' }] });
       const send = await nodeSpan(tracing, SpanKind.PRODUCER, `send ${topic}`);
       assert.equal(await peer.command(`kafka-consume ${topic}`), `kafka-consume ${topic} from_node`);
-      const process = await peer.span(
-        `CONSUMER span of ${topic}`,
-        (s) => isMessaging(s, 'CONSUMER', 'kafka') && s.attributes['messaging.destination.name'] === topic,
-      );
+      const process = await agentKafkaSpan('CONSUMER', topic!);
       // The agent's names are the older conventions', with or without
       // -Dotel.semconv-stability.opt-in=messaging (2.23.0 knows only `database` and `code` there).
       assert.equal(process.name, `${topic} process`);
       assert.equal(process.attributes['messaging.operation'], 'process');
-      return { send, process };
+      return { sent: send, received: process };
     }
 
     /** tracebridge publishes one message; the agent's CONSUMER span for it, and tracebridge's PRODUCER span. */
-    async function amqpToJava(): Promise<{ publish: ReadableSpan; process: TraceSpan }> {
+    async function amqpToJava(): Promise<Hop> {
       const queue = await freshQueue();
       const channel = traceChannel(await amqp.createChannel());
       channel.sendToQueue(queue, Buffer.from('from node'));
       const publish = await nodeSpan(tracing, SpanKind.PRODUCER, `publish ${queue}`);
       assert.equal(await peer.command(`amqp-consume ${queue}`), `amqp-consume ${queue} from_node`);
       await channel.close();
-      const process = await peer.span(
-        `CONSUMER span of ${queue}`,
-        (s) =>
-          isMessaging(s, 'CONSUMER', 'rabbitmq') &&
-          s.attributes['messaging.rabbitmq.destination.routing_key'] === queue,
-      );
+      const process = await agentAmqpSpan('CONSUMER', queue);
       assert.equal(process.name, `${queue} process`);
       assert.equal(process.attributes['messaging.destination.name'], '<default>');
-      return { publish, process };
+      return { sent: publish, received: process };
     }
 
-    if (!b3) {
-      it('Kafka: tracebridge producer -> Java consumer', TIMEOUT, async () => {
-        const { send, process } = await kafkaToJava();
-        assertParent(process, idsOf(send), 'the agent’s process span');
-      });
-    } else {
+    /**
+     * One tracebridge -> Java hop as tests: under W3C once; under B3 with OpenTelemetry JS's lowercase
+     * names (the agent starts a new trace) and with the agent's own spelling (it continues the trace).
+     */
+    function towardsJava(title: string, hop: () => Promise<Hop>): void {
+      if (!b3) {
+        it(title, TIMEOUT, async () => {
+          const { sent, received } = await hop();
+          assertParent(received, idsOf(sent), 'the agent’s process span');
+        });
+        return;
+      }
       it(
-        'Kafka: tracebridge producer -> Java consumer, x-b3-* as OpenTelemetry JS writes them: the agent starts a new trace',
+        `${title}, x-b3-* as OpenTelemetry JS writes them: the agent starts a new trace`,
         TIMEOUT,
         async () => {
-          const { send, process } = await kafkaToJava();
+          const { sent, received } = await hop();
           assert.notEqual(
-            process.traceId,
-            send.spanContext().traceId,
+            received.traceId,
+            sent.spanContext().traceId,
             'the agent does not read x-b3-traceid',
           );
-          assert.equal(process.parentSpanId, undefined, 'the agent’s process span is a root');
+          assert.equal(received.parentSpanId, undefined, 'the agent’s process span is a root');
         },
       );
-      it(
-        'Kafka: tracebridge producer -> Java consumer, X-B3-* as the agent spells them',
-        TIMEOUT,
-        async () => {
-          await withPropagator(javaSpelledB3(createPropagator('b3-multi')), 'b3-multi', async () => {
-            const { send, process } = await kafkaToJava();
-            assertParent(process, idsOf(send), 'the agent’s process span');
-          });
-        },
-      );
+      it(`${title}, X-B3-* as the agent spells them`, TIMEOUT, async () => {
+        await withPropagator(javaSpelledB3(createPropagator('b3-multi')), 'b3-multi', async () => {
+          const { sent, received } = await hop();
+          assertParent(received, idsOf(sent), 'the agent’s process span');
+        });
+      });
     }
+
+    towardsJava('Kafka: tracebridge producer -> Java consumer', kafkaToJava);
 
     it('Kafka: Java producer -> tracebridge consumer', TIMEOUT, async () => {
       const [topic] = await kafka.createTopics(['javafleet-from-java']);
@@ -251,46 +271,14 @@ export function javaAgentSuite(title: string, options: JavaAgentSuiteOptions): v
       await waitUntil('the record from Java', () => headerNames.length === 1);
       assert.ok(headerNames[0]!.includes(agentTraceHeader), `the agent writes ${agentTraceHeader}`);
       await consumer.stop();
-      const send = await peer.span(
-        `PRODUCER span of ${topic}`,
-        (s) => isMessaging(s, 'PRODUCER', 'kafka') && s.attributes['messaging.destination.name'] === topic,
-      );
+      const send = await agentKafkaSpan('PRODUCER', topic!);
       assert.equal(send.name, `${topic} publish`);
       assert.equal(send.attributes['messaging.operation'], 'publish');
       const process = await nodeSpan(tracing, SpanKind.CONSUMER, `process ${topic}`);
       assertParent(process, send, 'tracebridge’s process span');
     });
 
-    if (!b3) {
-      it('RabbitMQ: tracebridge publisher -> Java consumer', TIMEOUT, async () => {
-        const { publish, process } = await amqpToJava();
-        assertParent(process, idsOf(publish), 'the agent’s process span');
-      });
-    } else {
-      it(
-        'RabbitMQ: tracebridge publisher -> Java consumer, x-b3-* as OpenTelemetry JS writes them: the agent starts a new trace',
-        TIMEOUT,
-        async () => {
-          const { publish, process } = await amqpToJava();
-          assert.notEqual(
-            process.traceId,
-            publish.spanContext().traceId,
-            'the agent does not read x-b3-traceid',
-          );
-          assert.equal(process.parentSpanId, undefined, 'the agent’s process span is a root');
-        },
-      );
-      it(
-        'RabbitMQ: tracebridge publisher -> Java consumer, X-B3-* as the agent spells them',
-        TIMEOUT,
-        async () => {
-          await withPropagator(javaSpelledB3(createPropagator('b3-multi')), 'b3-multi', async () => {
-            const { publish, process } = await amqpToJava();
-            assertParent(process, idsOf(publish), 'the agent’s process span');
-          });
-        },
-      );
-    }
+    towardsJava('RabbitMQ: tracebridge publisher -> Java consumer', amqpToJava);
 
     it('RabbitMQ: Java publisher -> tracebridge consumer', TIMEOUT, async () => {
       const queue = await freshQueue();
@@ -306,12 +294,7 @@ export function javaAgentSuite(title: string, options: JavaAgentSuiteOptions): v
       assert.ok(headerNames[0]!.includes(agentTraceHeader), `the agent writes ${agentTraceHeader}`);
       const process = await nodeSpan(tracing, SpanKind.CONSUMER, `process ${queue}`);
       await channel.close();
-      const publish = await peer.span(
-        `PRODUCER span of ${queue}`,
-        (s) =>
-          isMessaging(s, 'PRODUCER', 'rabbitmq') &&
-          s.attributes['messaging.rabbitmq.destination.routing_key'] === queue,
-      );
+      const publish = await agentAmqpSpan('PRODUCER', queue);
       assert.equal(publish.name, '<default> publish');
       assertParent(process, publish, 'tracebridge’s process span');
     });

@@ -94,6 +94,8 @@ export async function startJavaPeer(options: JavaPeerOptions): Promise<JavaPeer>
   );
 
   const spans: TraceSpan[] = [];
+  // Failed in `span`, not in the stream's listener, where a throw would take the whole test process down.
+  const problems: string[] = [];
   const stderrTail: string[] = [];
   const replies: string[] = [];
   let waiting: ((line: string | undefined) => void) | undefined;
@@ -108,7 +110,7 @@ export async function startJavaPeer(options: JavaPeerOptions): Promise<JavaPeer>
     }
     // The exporter logs one ResourceSpans per line; the reader takes export requests.
     const parsed = parseOtlpJson(`{"resourceSpans":[${line.slice(at + SPANS_MARKER.length)}]}`);
-    assert.deepEqual(parsed.problems, [], 'the agent’s OTLP JSON reads without problems');
+    problems.push(...parsed.problems.map((p) => JSON.stringify(p)));
     spans.push(...parsed.spans);
   });
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -166,6 +168,7 @@ export async function startJavaPeer(options: JavaPeerOptions): Promise<JavaPeer>
     async span(what, matches) {
       const deadline = Date.now() + COMMAND_MS;
       for (;;) {
+        assert.deepEqual(problems, [], 'the agent’s OTLP JSON reads without problems');
         const found = spans.filter(matches);
         assert.ok(found.length <= 1, `java peer: expected one ${what}, found ${found.length}`);
         if (found.length === 1) return found[0]!;
