@@ -14,8 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { SpanKind } from '@opentelemetry/api';
-import { propagation } from '@opentelemetry/api';
+import { propagation, SpanKind } from '@opentelemetry/api';
 import type { Context, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import * as amqplib from 'amqplib';
