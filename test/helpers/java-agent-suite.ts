@@ -9,16 +9,17 @@
  * case-sensitive, it looks up `X-B3-TraceId` and never `x-b3-traceid`, which OpenTelemetry JS's B3
  * propagator writes. Under B3 the tracebridge -> Java messaging hops are therefore run twice: with the
  * plain propagator (the agent starts a new trace, asserted so that a change in the agent shows up here)
- * and with {@link javaSpelledB3}, which continues it.
+ * and with tracebridge's `withHeaderCasing(propagator, JAVA_B3_HEADER_CASING)`, which continues it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { propagation, SpanKind } from '@opentelemetry/api';
-import type { Context, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import type { TextMapPropagator } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import * as amqplib from 'amqplib';
 import { traceChannel } from '../../src/amqp/index';
+import { JAVA_B3_HEADER_CASING, withHeaderCasing } from '../../src/core/header-casing';
 import type { TraceSpan } from '../../src/cli/trace-span';
 import { grpcClientInterceptor, grpcServerInterceptor } from '../../src/grpc/index';
 import { traceConsumer, traceProducer } from '../../src/kafka/index';
@@ -56,32 +57,6 @@ const TIMEOUT = { timeout: 120_000 };
 export interface JavaAgentSuiteOptions {
   readonly propagator: Extract<PropagatorName, 'w3c' | 'b3-multi'>;
   readonly agent: JavaPeerOptions;
-}
-
-/** B3 multi-header names as the Java agent (and B3 outside JavaScript) spells them. */
-const JAVA_B3_NAMES: Readonly<Record<string, string>> = {
-  'x-b3-traceid': 'X-B3-TraceId',
-  'x-b3-spanid': 'X-B3-SpanId',
-  'x-b3-parentspanid': 'X-B3-ParentSpanId',
-  'x-b3-sampled': 'X-B3-Sampled',
-  'x-b3-flags': 'X-B3-Flags',
-};
-
-/**
- * `propagator`, writing B3's headers as `X-B3-TraceId` & co.: what a Node service registers to be read by
- * the Java agent over Kafka and AMQP. Extract is unchanged (tracebridge reads either spelling), and on
- * gRPC metadata, lowercase on the wire, the names come out as before.
- */
-export function javaSpelledB3(propagator: TextMapPropagator): TextMapPropagator {
-  return {
-    inject(context: Context, carrier: unknown, setter: TextMapSetter) {
-      propagator.inject(context, carrier, {
-        set: (target, key, value) => setter.set(target, JAVA_B3_NAMES[key] ?? key, value),
-      });
-    },
-    extract: (context, carrier, getter) => propagator.extract(context, carrier, getter),
-    fields: () => propagator.fields().map((field) => JAVA_B3_NAMES[field] ?? field),
-  };
 }
 
 /** Waits for the one span tracebridge exported of `kind` named `name`. */
@@ -248,10 +223,14 @@ export function javaAgentSuite(title: string, options: JavaAgentSuiteOptions): v
         },
       );
       it(`${title}, X-B3-* as the agent spells them`, TIMEOUT, async () => {
-        await withPropagator(javaSpelledB3(createPropagator('b3-multi')), 'b3-multi', async () => {
-          const { sent, received } = await hop();
-          assertParent(received, idsOf(sent), 'the agent’s process span');
-        });
+        await withPropagator(
+          withHeaderCasing(createPropagator('b3-multi'), JAVA_B3_HEADER_CASING),
+          'b3-multi',
+          async () => {
+            const { sent, received } = await hop();
+            assertParent(received, idsOf(sent), 'the agent’s process span');
+          },
+        );
       });
     }
 
