@@ -54,10 +54,10 @@ export interface AmqpTracingOptions {
    */
   readonly originMaxAgeMs?: number;
   /**
-   * `'duplicate'`: spans also carry the older attribute names the contrib amqplib instrumentation and the
-   * OpenTelemetry Java agent emit by default (`messaging.operation`,
-   * `messaging.destination`, `messaging.destination_kind`, `messaging.rabbitmq.routing_key`,
-   * `messaging.message_id`, `messaging.conversation_id`), next to the current ones. Default: a
+   * `'duplicate'`: spans also carry the older attribute names the contrib amqplib instrumentation emits by
+   * default (`messaging.destination`, `messaging.destination_kind`, `messaging.rabbitmq.routing_key`,
+   * `messaging.message_id`, `messaging.conversation_id`) and v1.24's `messaging.operation`, which the
+   * OpenTelemetry Java agent emits, next to the current ones. Default: a
    * `tracebridge/instrumentation` class's setting (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`), else
    * `'stable'`. See {@link SemconvStability}.
    */

@@ -6,7 +6,8 @@
  * Where each name comes from (checked against the installed packages, see the unit test):
  * - the messaging conventions up to v1.24, which the Java agent (2.x) emits by default:
  *   `messaging.operation`, `messaging.client_id`, `messaging.kafka.consumer.group`,
- *   `messaging.kafka.message.offset`, `messaging.kafka.destination.partition`;
+ *   `messaging.kafka.message.offset`; and v1.24's `messaging.kafka.destination.partition`, which the 1.x
+ *   agent emitted (2.x emits the current `messaging.destination.partition.id`);
  * - the older names `@opentelemetry/instrumentation-amqplib` still emits by default:
  *   `messaging.destination`, `messaging.destination_kind`, `messaging.rabbitmq.routing_key`,
  *   `messaging.message_id`, `messaging.conversation_id`.

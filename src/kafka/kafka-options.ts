@@ -39,9 +39,10 @@ export interface KafkaTracingOptions {
    */
   readonly recordMessageKeys?: boolean;
   /**
-   * `'duplicate'`: spans also carry the older attribute names the contrib kafkajs instrumentation and the
-   * OpenTelemetry Java agent emit by default (`messaging.operation`,
-   * `messaging.kafka.consumer.group`, `messaging.kafka.message.offset`, `messaging.kafka.destination.partition`), next to the current ones. Default: a
+   * `'duplicate'`: spans also carry the older attribute names of the messaging conventions v1.24, which the
+   * OpenTelemetry Java agent emits by default (`messaging.operation`, `messaging.kafka.consumer.group`,
+   * `messaging.kafka.message.offset`, and the 1.x agent's `messaging.kafka.destination.partition`), next to
+   * the current ones (which the contrib kafkajs instrumentation emits). Default: a
    * `tracebridge/instrumentation` class's setting (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`), else
    * `'stable'`. See {@link SemconvStability}.
    */
