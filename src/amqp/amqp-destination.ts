@@ -3,7 +3,13 @@
  * of destinations whose names are made up at runtime (reply queues), which must stay out of span names.
  * @see https://opentelemetry.io/docs/specs/semconv/messaging/rabbitmq/
  */
+import type { Span } from '@opentelemetry/api';
 import type { DestinationTraits } from '../core/destination-traits';
+import {
+  ATTR_LEGACY_MESSAGING_DESTINATION,
+  ATTR_LEGACY_MESSAGING_DESTINATION_KIND,
+  LEGACY_DESTINATION_KIND_TOPIC,
+} from '../core/legacy-attributes';
 
 /** The name the conventions give the default (nameless) exchange when nothing else names the destination. */
 export const DEFAULT_EXCHANGE_NAME = 'amq.default';
@@ -66,4 +72,13 @@ export function publishDestinationTraits(
 /** The traits of a delivery's destination: consumed from direct reply-to or a server-named queue. */
 export function consumeDestinationTraits(queue: string): DestinationTraits | undefined {
   return queueTraits(queue);
+}
+
+/**
+ * With `semconvStability: 'duplicate'`: the destination as the contrib amqplib instrumentation records it on
+ * publish and consume spans, the exchange as given (`''` for the default exchange) and the kind `topic`.
+ */
+export function describeLegacyDestination(span: Span, exchange: string): void {
+  span.setAttribute(ATTR_LEGACY_MESSAGING_DESTINATION, exchange);
+  span.setAttribute(ATTR_LEGACY_MESSAGING_DESTINATION_KIND, LEGACY_DESTINATION_KIND_TOPIC);
 }

@@ -17,7 +17,7 @@ import {
 import type { SettleOutcome } from '../core/settle-outcome';
 import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
-import { consumeDestination, consumeDestinationTraits } from './amqp-destination';
+import { consumeDestination, consumeDestinationTraits, describeLegacyDestination } from './amqp-destination';
 import type { AmqpConsumeCallback, AmqpMessage } from './amqp-types';
 import { readDeliveryAttempt } from './delivery-attempt';
 import { enqueueTimeMs } from './message-timestamp';
@@ -162,7 +162,11 @@ function startDelivery(
       carrier: amqpHeadersCarrier,
       headers: properties.headers,
       enqueueTimeMs: enqueueTimeMs(properties.timestamp),
-      describe: (span) => describeDelivery(span, message),
+      describe: (span) => {
+        describeDelivery(span, message);
+        if (config.telemetry.semconvStability === 'duplicate')
+          describeLegacyDestination(span, nameOf(fields.exchange));
+      },
       info: { queue: names.queue, message, operation },
     });
   } catch (error) {

@@ -9,7 +9,7 @@ import {
 import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
 import type { AmqpHeaders } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
-import { publishDestination, publishDestinationTraits } from './amqp-destination';
+import { describeLegacyDestination, publishDestination, publishDestinationTraits } from './amqp-destination';
 import type { AmqpPublishOptions } from './amqp-types';
 import { timestampNowSeconds } from './message-timestamp';
 
@@ -38,7 +38,11 @@ export function tracePublish(
     destination: publishDestination(nameOf(exchange), nameOf(routingKey)),
     destinationTraits: publishDestinationTraits(nameOf(exchange), nameOf(routingKey)),
     operationName: 'publish',
-    describe: (span) => describePublish(span, routingKey, options),
+    describe: (span) => {
+      describePublish(span, routingKey, options);
+      if (config.telemetry.semconvStability === 'duplicate')
+        describeLegacyDestination(span, nameOf(exchange));
+    },
     info: { exchange, routingKey, content, options },
   });
   // The caller's options may be a Proxy or have throwing getters: they then go out as given, untraced.

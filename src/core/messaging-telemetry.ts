@@ -36,6 +36,8 @@ import {
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from './semantic-attributes';
 import { incomingOrDefault, instrumentationDefaults } from './instrumentation-defaults';
+import { LegacyNames, resolveSemconvStability } from './semconv-stability';
+import type { SemconvStability } from './semconv-stability';
 import { createIncomingPolicyResolver } from './trust-policy';
 import type {
   IncomingOption,
@@ -75,6 +77,13 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
    * recorded and the hop counts as a new origin. Default: 7 days.
    */
   readonly originMaxAgeMs?: number;
+  /**
+   * `'duplicate'`: spans also carry the older attribute names the contrib instrumentations and the Java
+   * agent emit by default (`messaging.operation`, `messaging.kafka.consumer.group`, ...). Default: what a
+   * `tracebridge/instrumentation` class set (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`), else
+   * `'stable'`. See {@link SemconvStability}.
+   */
+  readonly semconvStability?: SemconvStability;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: (span: Span, info: SendInfo) => void;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
@@ -213,6 +222,11 @@ interface OperationProfile {
   readonly operationType: MessagingOperationType;
   /** Sampling-relevant attributes, given at span start; also the metrics' attributes. Frozen. */
   readonly attributes: Attributes;
+  /**
+   * What spans start with: `attributes`, plus the older names in `'duplicate'` mode (metrics keep the
+   * current names only). The same object as `attributes` in `'stable'` mode.
+   */
+  readonly spanAttributes: Attributes;
   /** The policy for the destination's own name; an explicit `incomingSubject` is resolved instead. */
   readonly policy: ResolvedIncomingPolicy;
   /**
@@ -249,6 +263,8 @@ const DEFAULT_KIND: Readonly<Record<MessagingOperationType, SpanKind>> = {
 export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   /** The `messaging.system` of every span and metric this telemetry records. */
   readonly system: string;
+  /** Whether spans also carry the older attribute names; decided once, at construction. */
+  readonly semconvStability: SemconvStability;
   readonly #tracer: Tracer;
   readonly #metrics: MessagingMetrics;
   readonly #policyFor: IncomingPolicyResolver;
@@ -261,9 +277,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #sendHookName: string;
   readonly #processHookName: string;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
+  /** Only in `'duplicate'` mode: `'stable'` spans pay nothing for the older names. */
+  readonly #legacy: LegacyNames | undefined;
 
   /**
-   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` or `signing` option.
+   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming`, `signing` or
+   * `semconvStability` option.
    * An option not given falls back to what a `tracebridge/instrumentation` class set for this `system`,
    * then to the globally registered provider (or the `'parent'` policy).
    */
@@ -273,6 +292,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#sendHookName = config.hookNames?.send ?? 'sendHook';
     this.#processHookName = config.hookNames?.process ?? 'processHook';
     const defaults = instrumentationDefaults(config.system);
+    this.semconvStability = resolveSemconvStability(
+      `${config.system} tracing`,
+      config.semconvStability,
+      config.system,
+    );
+    this.#legacy = this.semconvStability === 'duplicate' ? new LegacyNames(config.system) : undefined;
     this.#policyFor = createIncomingPolicyResolver(
       incomingOrDefault(config.incoming, config.system),
       config.incomingRuleShape,
@@ -319,7 +344,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (profile.namePerSpan && params.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
-      callHook('describe', params.describe, span);
+      callHook('describe', params.describe, this.#described(span));
       callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     return new MessagingSpan(
@@ -342,7 +367,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       { kind: SpanKind.INTERNAL, attributes: { [ATTR_MESSAGING_SYSTEM]: this.system } },
       parent,
     );
-    if (span.isRecording()) callHook('describe', params.describe, span);
+    if (span.isRecording()) callHook('describe', params.describe, this.#described(span));
     return new MessagingSpan(span, trace.setSpan(parent, span));
   }
 
@@ -433,7 +458,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (policy.policy !== 'ignore') {
         safely('linking a batch span', () => span.addLinks(batch.messageLinks()), span);
       }
-      callHook('describe', params.describe, span);
+      callHook('describe', params.describe, this.#described(span));
     }
     return batch;
   }
@@ -502,7 +527,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (message.timeInQueueMs !== undefined)
         span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
       recordIncomingAttributes(span, incoming);
-      callHook('describe', message.describe, span);
+      callHook('describe', message.describe, this.#described(span));
       callHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     return new MessagingSpan(
@@ -525,12 +550,17 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     return subject === undefined ? profile.policy : this.#policyFor(subject);
   }
 
+  /** The span an adapter's `describe` writes to: one that also writes the older names, in `'duplicate'` mode. */
+  #described(span: Span): Span {
+    return this.#legacy === undefined ? span : this.#legacy.view(span);
+  }
+
   /** One options object per span: this runs for every message. */
   #startSpan(profile: OperationProfile, kind: SpanKind, links: Link[] | undefined, parent: Context): Span {
     return startSpanSafely(
       this.#tracer,
       profile.spanName,
-      { kind, links, attributes: profile.attributes },
+      { kind, links, attributes: profile.spanAttributes },
       parent,
     );
   }
@@ -559,6 +589,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         traits,
         this.#policyFor,
         this.#metrics,
+        this.#legacy,
       );
       byDestination.set(key, profile);
     }
@@ -591,6 +622,7 @@ function createProfile(
   traits: DestinationTraits | undefined,
   policyFor: IncomingPolicyResolver,
   metrics: MessagingMetrics,
+  legacy: LegacyNames | undefined,
 ): OperationProfile {
   const attributes: Attributes = {
     [ATTR_MESSAGING_SYSTEM]: system,
@@ -606,6 +638,7 @@ function createProfile(
     namePerSpan: traits !== undefined,
     operationType,
     attributes,
+    spanAttributes: legacy === undefined ? attributes : legacy.startAttributes(attributes, operationType),
     policy: policyFor({ name: stableName ?? '' }),
     onEnd: metrics.live ? endListener(metrics, operationType, attributes) : undefined,
   };
