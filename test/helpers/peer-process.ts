@@ -9,6 +9,13 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { waitUntil } from './kafka-fixture';
 
+/**
+ * The header a message carries to tell an OpenTracing peer which reference its processing span starts
+ * with: `child-of` (the `childOf` option, the default), `child-of-reference` or `follows-from` (an entry in
+ * `references`).
+ */
+export const PEER_REFERENCE_HEADER = 'x-peer-reference';
+
 /** A span the peer finished, as its own tracer recorded it (ids as 32 and 16 lowercase hex digits). */
 export interface PeerSpan {
   readonly name: string;
