@@ -10,15 +10,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { traceChannel } from '../../../src/amqp/index';
 import { grpcClientInterceptor, grpcServerInterceptor } from '../../../src/grpc/index';
 import { traceConsumer, traceProducer } from '../../../src/kafka/index';
 import { AMQP_CLIENTS, openFixture } from '../../helpers/amqp-broker';
 import type { AmqpFixture } from '../../helpers/amqp-broker';
-import { startKafkaFixture, waitUntil } from '../../helpers/kafka-fixture';
+import { startKafkaFixture } from '../../helpers/kafka-fixture';
 import type { KafkaFixture } from '../../helpers/kafka-fixture';
 import { ordersClient, placeOrder, startOrdersServer } from '../../helpers/orders-fixture';
+import { assertChildOfPeer, assertPeerChildOf, exportedSpan } from '../../helpers/peer-assertions';
 import { startPeer } from '../../helpers/peer-process';
 import type { PeerProcess, PeerSpan } from '../../helpers/peer-process';
 import { setupTracing, TRACE_HEADER } from '../../helpers/tracing';
@@ -38,19 +38,6 @@ const FLEETS = {
   'b3-multi': { 'X-B3-TraceId': TRACE_ID, 'X-B3-SpanId': SPAN_ID, 'X-B3-Sampled': '1' },
 } as const;
 
-/** Asserts the peer's span continues tracebridge's `sender` span: same trace, parented to it. */
-function assertPeerChildOf(received: PeerSpan, sender: ReadableSpan): void {
-  assert.equal(received.traceId, sender.spanContext().traceId, `${received.name}: trace id`);
-  assert.equal(received.parentSpanId, sender.spanContext().spanId, `${received.name}: parent span id`);
-}
-
-/** Asserts tracebridge's `received` span continues the peer's `sender` span. */
-function assertChildOfPeer(received: ReadableSpan, sender: PeerSpan): void {
-  assert.equal(received.spanContext().traceId, sender.traceId, `${received.name}: trace id`);
-  assert.equal(received.parentSpanContext?.spanId, sender.spanId, `${received.name}: parent span id`);
-  assert.equal(received.parentSpanContext?.isRemote, true, `${received.name}: remote parent`);
-}
-
 /** Asserts the peer received `destination`'s message with context in the format under test. */
 function assertOnTheWire(peer: PeerProcess, destination: string, propagator: keyof typeof FLEETS): void {
   const delivery = peer.deliveries.find((d) => d.destination === destination);
@@ -58,12 +45,6 @@ function assertOnTheWire(peer: PeerProcess, destination: string, propagator: key
     delivery !== undefined && TRACE_HEADER[propagator] in delivery.headers,
     `${TRACE_HEADER[propagator]} on the wire: ${JSON.stringify(delivery?.headers)}`,
   );
-}
-
-/** Waits for the one span tracebridge exported named `name` with `kind`. */
-async function exported(tracing: TestTracing, name: string, kind: SpanKind): Promise<ReadableSpan> {
-  await waitUntil(`tracebridge's span ${name}`, () => tracing.spans().some((s) => s.name === name));
-  return tracing.span(name, kind);
 }
 
 /**
@@ -108,7 +89,7 @@ for (const [propagator, foreignCaseHeaders] of Object.entries(FLEETS)) {
         const producer = traceProducer(await kafka.producer());
         await producer.send({ topic: topic!, messages: [{ value: 'order' }] });
 
-        const send = await exported(tracing, `send ${topic}`, SpanKind.PRODUCER);
+        const send = await exportedSpan(tracing, `send ${topic}`, SpanKind.PRODUCER);
         const processed = await peer.span(
           'contrib kafkajs consumer',
           contribSpan(CONTRIB_KAFKAJS, SpanKind.CONSUMER, topic),
@@ -123,7 +104,7 @@ for (const [propagator, foreignCaseHeaders] of Object.entries(FLEETS)) {
         const consumer = traceConsumer(await kafka.consumer([topic!]));
         await consumer.run({ eachMessage: async () => undefined });
 
-        const processed = await exported(tracing, `process ${topic}`, SpanKind.CONSUMER);
+        const processed = await exportedSpan(tracing, `process ${topic}`, SpanKind.CONSUMER);
         await consumer.stop();
         const sent = await peer.span(
           'contrib kafkajs producer',
@@ -160,7 +141,7 @@ for (const [propagator, foreignCaseHeaders] of Object.entries(FLEETS)) {
         const channel = traceChannel(await amqp.connection.createChannel());
         channel.sendToQueue(queue, Buffer.from('order'));
 
-        const publish = await exported(tracing, `publish ${queue}`, SpanKind.PRODUCER);
+        const publish = await exportedSpan(tracing, `publish ${queue}`, SpanKind.PRODUCER);
         const processed = await peer.span(
           'contrib amqplib consumer',
           contribSpan(CONTRIB_AMQPLIB, SpanKind.CONSUMER, queue),
@@ -178,12 +159,15 @@ for (const [propagator, foreignCaseHeaders] of Object.entries(FLEETS)) {
         });
         await peer.call('amqp-publish', { queue });
 
-        const processed = await exported(tracing, `process ${queue}`, SpanKind.CONSUMER);
+        const processed = await exportedSpan(tracing, `process ${queue}`, SpanKind.CONSUMER);
         const published = await peer.span(
           'contrib amqplib publisher',
           contribSpan(CONTRIB_AMQPLIB, SpanKind.PRODUCER, queue),
         );
         assertChildOfPeer(processed, published);
+        // What the README's side-by-side names say about contrib's publish span.
+        assert.equal(published.name, 'publish <default>');
+        assert.equal(published.attributes['messaging.rabbitmq.routing_key'], queue);
         await channel.close();
       });
 

@@ -13,8 +13,9 @@ import { traceChannel } from '../../../src/amqp/index';
 import { traceConsumer } from '../../../src/kafka/index';
 import { AMQP_CLIENTS, openFixture } from '../../helpers/amqp-broker';
 import type { AmqpFixture } from '../../helpers/amqp-broker';
-import { startKafkaFixture, waitUntil } from '../../helpers/kafka-fixture';
+import { startKafkaFixture } from '../../helpers/kafka-fixture';
 import type { KafkaFixture } from '../../helpers/kafka-fixture';
+import { exportedSpan } from '../../helpers/peer-assertions';
 import { setupTracing } from '../../helpers/tracing';
 import type { PropagatorName, TestTracing } from '../../helpers/tracing';
 
@@ -53,9 +54,9 @@ for (const { propagator, headers } of CAPITALISED) {
       await plain.send({ topic, messages: [{ value: 'order', headers: { ...headers } }] });
       const consumer = traceConsumer(await kafka.consumer([topic]));
       await consumer.run({ eachMessage: async () => undefined });
-      await waitUntil('the process span', () => tracing.spans().some((s) => s.name === `process ${topic}`));
+      const processed = await exportedSpan(tracing, `process ${topic}`, SpanKind.CONSUMER);
       await consumer.stop();
-      assertContinued(tracing.span(`process ${topic}`, SpanKind.CONSUMER));
+      assertContinued(processed);
     });
 
     it('RabbitMQ', TIMEOUT, async () => {
@@ -65,9 +66,9 @@ for (const { propagator, headers } of CAPITALISED) {
         if (message !== null) channel.ack(message);
       });
       amqp.admin.sendToQueue(queue, Buffer.from('order'), { headers: { ...headers } });
-      await waitUntil('the process span', () => tracing.spans().some((s) => s.name === `process ${queue}`));
+      const processed = await exportedSpan(tracing, `process ${queue}`, SpanKind.CONSUMER);
       await channel.close();
-      assertContinued(tracing.span(`process ${queue}`, SpanKind.CONSUMER));
+      assertContinued(processed);
     });
   });
 }

@@ -16,8 +16,9 @@ import { traceChannel } from '../../../src/amqp/index';
 import { traceConsumer, traceProducer } from '../../../src/kafka/index';
 import { AMQP_CLIENTS, openFixture } from '../../helpers/amqp-broker';
 import type { AmqpFixture } from '../../helpers/amqp-broker';
-import { startKafkaFixture, waitUntil } from '../../helpers/kafka-fixture';
+import { startKafkaFixture } from '../../helpers/kafka-fixture';
 import type { KafkaFixture } from '../../helpers/kafka-fixture';
+import { assertChildOfPeer, assertPeerChildOf, exportedSpan } from '../../helpers/peer-assertions';
 import { PEER_REFERENCE_HEADER, startPeer } from '../../helpers/peer-process';
 import type { PeerProcess, PeerSpan } from '../../helpers/peer-process';
 import { setupTracing, TRACE_HEADER } from '../../helpers/tracing';
@@ -66,18 +67,6 @@ const PEERS: Readonly<Record<'jaeger' | 'shim', OpenTracingPeer>> = {
   },
 };
 
-/** Waits for the one span tracebridge exported named `name` with `kind`. */
-async function exported(tracing: TestTracing, name: string, kind: SpanKind): Promise<ReadableSpan> {
-  await waitUntil(`tracebridge's span ${name}`, () => tracing.spans().some((s) => s.name === name));
-  return tracing.span(name, kind);
-}
-
-/** Asserts the peer's `received` span is parented to `sender` in its trace. */
-function assertPeerChildOf(received: PeerSpan, sender: ReadableSpan): void {
-  assert.equal(received.traceId, sender.spanContext().traceId, `${received.name}: trace id`);
-  assert.equal(received.parentSpanId, sender.spanContext().spanId, `${received.name}: parent span id`);
-}
-
 /** Asserts `received` starts a trace of its own, with one link to `sender` of reference type `type`. */
 function assertPeerLinkedTo(received: PeerSpan, sender: ReadableSpan, type: string): void {
   assert.notEqual(received.traceId, sender.spanContext().traceId, `${received.name}: a trace of its own`);
@@ -105,13 +94,6 @@ function assertReference(
     [[type, sender.spanContext().traceId, sender.spanContext().spanId]],
     `${received.name}: the reference is kept`,
   );
-}
-
-/** Asserts tracebridge's `received` span continues the peer's `sender` span. */
-function assertChildOfPeer(received: ReadableSpan, sender: PeerSpan): void {
-  assert.equal(received.spanContext().traceId, sender.traceId, `${received.name}: trace id`);
-  assert.equal(received.parentSpanContext?.spanId, sender.spanId, `${received.name}: parent span id`);
-  assert.equal(received.parentSpanContext?.isRemote, true, `${received.name}: remote parent`);
 }
 
 for (const [name, expected] of Object.entries(PEERS)) {
@@ -143,7 +125,7 @@ for (const [name, expected] of Object.entries(PEERS)) {
           topic,
           messages: [{ value: label, headers: { [PEER_REFERENCE_HEADER]: reference } }],
         });
-        return exported(tracing, `send ${topic}`, SpanKind.PRODUCER);
+        return exportedSpan(tracing, `send ${topic}`, SpanKind.PRODUCER);
       };
 
       before(async () => {
@@ -218,7 +200,7 @@ for (const [name, expected] of Object.entries(PEERS)) {
         await peer.call('kafka-send', { topic, label: topic });
         const consumer: Consumer = traceConsumer(await kafka.consumer([topic]));
         await consumer.run({ eachMessage: async () => undefined });
-        const processed = await exported(tracing, `process ${topic}`, SpanKind.CONSUMER);
+        const processed = await exportedSpan(tracing, `process ${topic}`, SpanKind.CONSUMER);
         await consumer.stop();
         assertChildOfPeer(processed, await peer.span(`send ${topic}`, named(`send ${topic}`)));
         const padded = processed.spanContext().traceId.startsWith('0'.repeat(16));
@@ -234,7 +216,7 @@ for (const [name, expected] of Object.entries(PEERS)) {
         await peer.call('amqp-consume', { queue });
         const channel = traceChannel(await amqp.connection.createChannel());
         channel.sendToQueue(queue, Buffer.from(queue), { headers: { [PEER_REFERENCE_HEADER]: 'child-of' } });
-        const published = await exported(tracing, `publish ${queue}`, SpanKind.PRODUCER);
+        const published = await exportedSpan(tracing, `publish ${queue}`, SpanKind.PRODUCER);
         assertPeerChildOf(await peer.span(`process ${queue}`, named(`process ${queue}`)), published);
         await channel.close();
       },
@@ -250,7 +232,7 @@ for (const [name, expected] of Object.entries(PEERS)) {
           if (message !== null) channel.ack(message);
         });
         await peer.call('amqp-publish', { queue, label: queue });
-        const processed = await exported(tracing, `process ${queue}`, SpanKind.CONSUMER);
+        const processed = await exportedSpan(tracing, `process ${queue}`, SpanKind.CONSUMER);
         assertChildOfPeer(processed, await peer.span(`send ${queue}`, named(`send ${queue}`)));
         await channel.close();
       },

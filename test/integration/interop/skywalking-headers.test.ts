@@ -17,6 +17,7 @@ import { AMQP_CLIENTS, openFixture } from '../../helpers/amqp-broker';
 import type { AmqpFixture } from '../../helpers/amqp-broker';
 import { startKafkaFixture, waitUntil } from '../../helpers/kafka-fixture';
 import type { KafkaFixture } from '../../helpers/kafka-fixture';
+import { exportedSpan } from '../../helpers/peer-assertions';
 import { ordersClient, placeOrder, startOrdersServer } from '../../helpers/orders-fixture';
 import { assertChildOf, setupTracing } from '../../helpers/tracing';
 import type { TestTracing } from '../../helpers/tracing';
@@ -65,12 +66,12 @@ describe('SkyWalking sw8 headers pass through tracebridge untouched', () => {
     const consumer = traceConsumer(await kafka.consumer([topic]));
     const received: KafkaMessage[] = [];
     await consumer.run({ eachMessage: async ({ message }) => void received.push(message) });
-    await waitUntil('the process span', () => tracing.spans().some((s) => s.name === `process ${topic}`));
+    const processed = await exportedSpan(tracing, `process ${topic}`, SpanKind.CONSUMER);
     await consumer.stop();
 
     for (const [key, value] of Object.entries(SKYWALKING_HEADERS))
       assert.equal(received[0]!.headers?.[key]?.toString(), value, `${key} unchanged`);
-    assertChildOf(tracing.span(`process ${topic}`, SpanKind.CONSUMER), tracing.span(`send ${topic}`));
+    assertChildOf(processed, tracing.span(`send ${topic}`));
   });
 
   it('RabbitMQ: the consumer gets the sw8 headers as published', TIMEOUT, async () => {
@@ -84,13 +85,13 @@ describe('SkyWalking sw8 headers pass through tracebridge untouched', () => {
     });
     channel.sendToQueue(queue, Buffer.from('order'), { headers: { ...SKYWALKING_HEADERS } });
     await waitUntil('the delivery', () => received.length === 1);
-    await waitUntil('the process span', () => tracing.spans().some((s) => s.name === `process ${queue}`));
+    const processed = await exportedSpan(tracing, `process ${queue}`, SpanKind.CONSUMER);
     await channel.close();
 
     const headers = received[0]!.properties.headers ?? {};
     for (const [key, value] of Object.entries(SKYWALKING_HEADERS))
       assert.equal(headers[key], value, `${key} unchanged`);
-    assertChildOf(tracing.span(`process ${queue}`, SpanKind.CONSUMER), tracing.span(`publish ${queue}`));
+    assertChildOf(processed, tracing.span(`publish ${queue}`));
   });
 
   it('gRPC: the handler gets the sw8 metadata as sent', TIMEOUT, async () => {
