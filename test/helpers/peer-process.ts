@@ -80,6 +80,9 @@ export interface PeerProcess {
   stop(): Promise<void>;
 }
 
+/** How long a peer may take to close its clients once told to stop. */
+const STOP_GRACE_MS = 15_000;
+
 /** Forks `script` (TypeScript, through tsx) with `args` and waits until it says it is ready. */
 export async function startPeer(script: string, args: readonly string[]): Promise<PeerProcess> {
   const child: ChildProcess = fork(script, [...args], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
@@ -133,7 +136,10 @@ export async function startPeer(script: string, args: readonly string[]): Promis
     async stop() {
       if (exited) return;
       child.disconnect();
+      // A peer whose client hangs on disconnect must not hang the suite's after-hook: it is killed.
+      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exit;
+      clearTimeout(killer);
     },
   };
   await peer.call('ready');

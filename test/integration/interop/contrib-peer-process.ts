@@ -47,6 +47,8 @@ servePeer(
       await consumer.connect();
       await consumer.subscribe({ topic: topic!, fromBeginning: true });
       await consumer.run({
+        // Reported inside eachMessage, before the contrib span ends as it returns: the test, which waits
+        // for the span, has the delivery by then (IPC keeps the order).
         eachMessage: async ({ topic: from, message }) =>
           reportDelivery({
             destination: from,
