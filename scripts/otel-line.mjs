@@ -115,13 +115,14 @@ function installedProject(line) {
 function packTarball() {
   if (!existsSync(join(root, 'dist', 'index.js'))) fail('dist/ is not built: run `npm run build` first');
   const out = mkdtempSync(join(tmpdir(), 'tracebridge-otel-line-'));
+  // fail() exits at once, past any finally: the tarball's folder goes on exit, however the run ends.
+  process.on('exit', () => rmSync(out, { recursive: true, force: true }));
   const [packed] = JSON.parse(
     capture('npm pack', 'npm', ['pack', '--json', '--pack-destination', out], { cwd: root }),
   );
   return {
     file: join(out, packed.filename),
     version: packed.version,
-    cleanup: () => rmSync(out, { recursive: true, force: true }),
   };
 }
 
@@ -134,49 +135,37 @@ for (const line of lines)
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const tsx = import.meta.resolve('tsx');
 const tarball = packTarball();
-try {
-  for (const line of lines) {
-    const started = Date.now();
-    const node = LINES[line].node === null ? process.execPath : cachedNode(LINES[line].node);
-    const project = installedProject(line);
-    // npm keeps an installed tarball of the same name and version as it is; removed, it must install this one.
-    rmSync(join(project, 'node_modules', 'tracebridge'), { recursive: true, force: true });
-    capture(
-      `installing the tarball into the ${line} project`,
-      'npm',
-      [
-        'install',
-        '--no-save',
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        '--loglevel=error',
-        tarball.file,
-      ],
-      { cwd: project },
-    );
+for (const line of lines) {
+  const started = Date.now();
+  const node = LINES[line].node === null ? process.execPath : cachedNode(LINES[line].node);
+  const project = installedProject(line);
+  // npm keeps an installed tarball of the same name and version as it is; removed, it must install this one.
+  rmSync(join(project, 'node_modules', 'tracebridge'), { recursive: true, force: true });
+  capture(
+    `installing the tarball into the ${line} project`,
+    'npm',
+    ['install', '--no-save', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball.file],
+    { cwd: project },
+  );
 
-    const suite = join(project, 'suite');
-    rmSync(suite, { recursive: true, force: true });
-    mkdirSync(suite);
-    const suiteSource = join(root, 'test', 'compat', 'suite');
-    for (const name of readdirSync(suiteSource)) copyFileSync(join(suiteSource, name), join(suite, name));
-    copyFileSync(join(root, LINES[line].sdkLine), join(suite, 'sdk-line.ts'));
+  const suite = join(project, 'suite');
+  rmSync(suite, { recursive: true, force: true });
+  mkdirSync(suite);
+  const suiteSource = join(root, 'test', 'compat', 'suite');
+  for (const name of readdirSync(suiteSource)) copyFileSync(join(suiteSource, name), join(suite, name));
+  copyFileSync(join(root, LINES[line].sdkLine), join(suite, 'sdk-line.ts'));
 
-    const nodeVersion = capture('node --version', node, ['--version']).trim();
-    console.log(
-      `otel-line: ${line} line, Node.js ${nodeVersion}, tracebridge ${tarball.version}, in ${project}`,
-    );
-    run(`type-checking the suite against the ${line} types`, process.execPath, [tsc, '-p', suite]);
-    const tests = readdirSync(suite)
-      .filter((name) => name.endsWith('.test.ts'))
-      .sort();
-    run(`the ${line} suite`, node, ['--import', tsx, '--test', '--test-reporter=spec', ...tests], {
-      cwd: suite,
-      env: { ...process.env, TRACEBRIDGE_PACKED_VERSION: tarball.version },
-    });
-    console.log(`otel-line: ${line} line passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  }
-} finally {
-  tarball.cleanup();
+  const nodeVersion = capture('node --version', node, ['--version']).trim();
+  console.log(
+    `otel-line: ${line} line, Node.js ${nodeVersion}, tracebridge ${tarball.version}, in ${project}`,
+  );
+  run(`type-checking the suite against the ${line} types`, process.execPath, [tsc, '-p', suite]);
+  const tests = readdirSync(suite)
+    .filter((name) => name.endsWith('.test.ts'))
+    .sort();
+  run(`the ${line} suite`, node, ['--import', tsx, '--test', '--test-reporter=spec', ...tests], {
+    cwd: suite,
+    env: { ...process.env, TRACEBRIDGE_PACKED_VERSION: tarball.version },
+  });
+  console.log(`otel-line: ${line} line passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
