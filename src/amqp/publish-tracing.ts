@@ -9,6 +9,7 @@ import {
 import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
 import type { AmqpHeaders } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
+import type { AmqpPublishInfo } from './amqp-options';
 import { publishDestination, publishDestinationTraits } from './amqp-destination';
 import type { AmqpPublishOptions } from './amqp-types';
 import { timestampNowSeconds } from './message-timestamp';
@@ -38,7 +39,7 @@ export function tracePublish(
     destination: publishDestination(nameOf(exchange), nameOf(routingKey)),
     destinationTraits: publishDestinationTraits(nameOf(exchange), nameOf(routingKey)),
     operationName: 'publish',
-    describe: (span) => describePublish(span, routingKey, options),
+    describe: describePublish,
     info: { exchange, routingKey, content, options },
   });
   // The caller's options may be a Proxy or have throwing getters: they then go out as given, untraced.
@@ -106,7 +107,8 @@ export function nameOf(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function describePublish(span: Span, routingKey: string, options: AmqpPublishOptions | undefined): void {
+/** One function for every publish (what it describes comes as the span's info), not a closure over each. */
+function describePublish(span: Span, { routingKey, options }: AmqpPublishInfo): void {
   if (typeof routingKey === 'string' && routingKey !== '')
     span.setAttribute(ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, routingKey);
   const messageId: unknown = options?.messageId;
