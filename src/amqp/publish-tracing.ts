@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { stepFailed } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
@@ -11,11 +11,21 @@ import type { AmqpHeaders } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
 import type { AmqpPublishInfo } from './amqp-options';
 import { publishDestination, publishDestinationTraits } from './amqp-destination';
-import type { AmqpPublishOptions } from './amqp-types';
+import type { AmqpChannel, AmqpPublishOptions } from './amqp-types';
 import { timestampNowSeconds } from './message-timestamp';
 
-/** The one amqplib publish call a traced publish makes, with the options and trailing arguments to use. */
-export type PublishCall = (options: AmqpPublishOptions | undefined, rest: unknown[]) => unknown;
+/**
+ * The one amqplib publish call a traced publish makes on `target`, with the options and trailing arguments
+ * to use: one function per method, given what it publishes, rather than a closure over each message.
+ */
+export type PublishCall = (
+  target: AmqpChannel,
+  exchange: string,
+  routingKey: string,
+  content: Buffer,
+  options: AmqpPublishOptions | undefined,
+  rest: unknown[],
+) => unknown;
 
 /**
  * Publishes one message inside a PRODUCER span: the span's context goes into a copy of the message's
@@ -33,6 +43,7 @@ export function tracePublish(
   content: Buffer,
   options: AmqpPublishOptions | undefined,
   rest: unknown[],
+  target: AmqpChannel,
   call: PublishCall,
 ): unknown {
   const send = config.telemetry.startSend({
@@ -43,16 +54,18 @@ export function tracePublish(
     info: { exchange, routingKey, content, options },
   });
   // The caller's options may be a Proxy or have throwing getters: they then go out as given, untraced.
-  const outgoing = safely(
-    'adding trace context to the publish options',
-    () => outgoingOptions(send, options, config.setTimestamp),
-    options,
-  );
+  // Inline rather than through `safely`: this runs for every publish, and a closure each adds up.
+  let outgoing = options;
+  try {
+    outgoing = outgoingOptions(send, options, config.setTimestamp);
+  } catch (error) {
+    stepFailed('adding trace context to the publish options', error);
+  }
   const endsAtConfirm = confirms && (rest[0] === undefined || typeof rest[0] === 'function');
   const args = endsAtConfirm ? [confirmCallback(send, rest[0]), ...rest.slice(1)] : rest;
   let accepted: unknown;
   try {
-    accepted = call(outgoing, args);
+    accepted = call(target, exchange, routingKey, content, outgoing, args);
   } catch (error) {
     send.recordError(error);
     send.end();
