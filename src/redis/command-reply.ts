@@ -25,9 +25,7 @@ export function sendCommand(send: () => Promise<unknown>, within?: Context): Pro
 
 /**
  * `client.call(command, key, a, b)` sent with `within` active, as {@link sendCommand} does, without a
- * closure or an argument list of its own: for a command sent for every message (`XACK`). Give the name in
- * lowercase, as ioredis' own methods do: ioredis lowercases it for every command, which for an uppercase
- * name makes a new string each time.
+ * closure or an argument list of its own: for a command sent for every message (`XACK`).
  */
 export function callWithin(
   within: Context,

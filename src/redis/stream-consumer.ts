@@ -246,7 +246,7 @@ export class StreamJobRunner implements StreamConsumer {
     job: Job,
     fail: (error: unknown, job: Job) => void,
   ): Promise<boolean> {
-    return callWithin(span.context, this.#redis, 'xack', entry.key, this.group, entry.id).then(
+    return callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id).then(
       (acknowledged) => {
         if (Number(acknowledged) > 0) {
           this.#inFlight.settle(entry, ACK);

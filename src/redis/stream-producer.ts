@@ -55,9 +55,8 @@ export function streamProducer(redis: RedisCommandClient, options: StreamProduce
         info: { stream, fields },
       });
       const withContext = send.inject(redisStreamFieldsCarrier, fields);
-      // A lowercase name, as ioredis' own methods send: see `callWithin`.
       const reply = sendCommand(
-        () => redis.call('xadd', ...head, ...fieldArguments(withContext as StreamFieldsInput)),
+        () => redis.call('XADD', ...head, ...fieldArguments(withContext as StreamFieldsInput)),
         send.context,
       );
       endAtReply(send, reply, true);
