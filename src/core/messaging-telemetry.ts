@@ -1,6 +1,6 @@
 import {
   context,
-  isSpanContextValid,
+  INVALID_SPAN_CONTEXT,
   metrics,
   propagation,
   ROOT_CONTEXT,
@@ -586,13 +586,13 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
 }
 
 /**
- * `base` with `span` active in it, or `base` itself when `span` adds nothing to it: a span of a no-op
- * tracer with no trace to continue (no SDK, no inbound context) on a context that holds no span. There is
- * then no trace to propagate and no active span to hide, and `trace.setSpan` would copy the context for
- * every message for nothing.
+ * `base` with `span` active in it, or `base` itself when `span` adds nothing to it: the API's no-op span
+ * with no trace to continue (no SDK, no inbound context; `INVALID_SPAN_CONTEXT` itself, so no pattern is
+ * matched per message) on a context that holds no span. There is then no trace to propagate and no active
+ * span to hide, and `trace.setSpan` would copy the context for every message for nothing.
  */
 function contextWithSpan(base: Context, span: Span): Context {
-  if (trace.getSpan(base) === undefined && !isSpanContextValid(span.spanContext())) return base;
+  if (span.spanContext() === INVALID_SPAN_CONTEXT && trace.getSpan(base) === undefined) return base;
   return trace.setSpan(base, span);
 }
 
