@@ -16,6 +16,8 @@ export const DEFAULT_EXCHANGE_NAME = 'amq.default';
 
 /** The pseudo-queue of RabbitMQ's direct reply-to; replies are routed to `amq.rabbitmq.reply-to.<suffix>`. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+/** The prefix of the names the broker gives direct reply-to queues. */
+const DIRECT_REPLY_TO_PREFIX = `${DIRECT_REPLY_TO}.`;
 
 /**
  * The destination of a publish: `{exchange}:{routing key}` when both are non-empty, whichever one is when only
@@ -52,7 +54,7 @@ const DIRECT_REPLY_TO_TRAITS: DestinationTraits = Object.freeze({
 const SERVER_NAMED_TRAITS: DestinationTraits = Object.freeze({ temporary: true, anonymous: true });
 
 function queueTraits(queue: string): DestinationTraits | undefined {
-  if (queue === DIRECT_REPLY_TO || queue.startsWith(`${DIRECT_REPLY_TO}.`)) return DIRECT_REPLY_TO_TRAITS;
+  if (queue === DIRECT_REPLY_TO || queue.startsWith(DIRECT_REPLY_TO_PREFIX)) return DIRECT_REPLY_TO_TRAITS;
   if (queue.startsWith(SERVER_NAMED_QUEUE_PREFIX)) return SERVER_NAMED_TRAITS;
   return undefined;
 }

@@ -1,9 +1,18 @@
-import { context, metrics, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  metrics,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+} from '@opentelemetry/api';
 import type {
   Attributes,
   Context,
   MeterProvider,
   Span,
+  SpanOptions,
   Link,
   TextMapPropagator,
   Tracer,
@@ -138,8 +147,11 @@ export interface SendParams<SendInfo> {
    * conventions specify. Default: none.
    */
   readonly links?: Link[];
-  /** Adds transport-specific attributes; called only when the span is recording. */
-  readonly describe?: (span: Span) => void;
+  /**
+   * Adds transport-specific attributes; called only when the span is recording, with `info`, so that it
+   * can be one function made once rather than a closure over each message.
+   */
+  readonly describe?: (span: Span, info: SendInfo) => void;
   /** Handed to `sendHook`. */
   readonly info: SendInfo;
 }
@@ -195,8 +207,8 @@ export interface ProcessParams<C, ProcessInfo> {
    * by the operator). Default: none.
    */
   readonly consumerGroup?: string;
-  /** Adds transport-specific attributes; called only when the span is recording. */
-  readonly describe?: (span: Span) => void;
+  /** As for {@link SendParams.describe}: called only when the span is recording, with `info`. */
+  readonly describe?: (span: Span, info: ProcessInfo) => void;
   /** Handed to `processHook`. */
   readonly info: ProcessInfo;
 }
@@ -235,6 +247,8 @@ interface OperationProfile {
    * or no live meter), which also spares the span reading the clock.
    */
   readonly onEnd: SpanEndListener | undefined;
+  /** The span options of a span of the operation's default kind without links. Frozen. */
+  readonly startOptions: SpanOptions;
 }
 
 /** Bounds the per-destination caches; temporary reply queues could otherwise grow them forever. */
@@ -344,12 +358,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (profile.namePerSpan && params.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
-      callHook('describe', params.describe, this.#described(span));
+      callHook('describe', params.describe, this.#described(span), params.info);
       callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     return new MessagingSpan(
       span,
-      trace.setSpan(withIngressOrigin(parent, span), span),
+      contextWithSpan(withIngressOrigin(parent, span), span),
       this.#sendEndListener(profile, count),
       this.#writer,
     );
@@ -404,19 +418,15 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#metrics.recordConsumed(profile.attributes, 1);
     const extracted = extractMessageContext(params.carrier, params.headers, this.#reader);
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
+    // The params themselves describe the message: no object of its own per message.
     return this.#startConsumerSpan(
       profile,
       policy,
       params.kind,
       extracted,
       params.ambient ?? context.active(),
-      {
-        destination: params.destination,
-        timeInQueueMs,
-        consumerGroup: params.consumerGroup,
-        describe: params.describe,
-        info: params.info,
-      },
+      params,
+      timeInQueueMs,
     );
   }
 
@@ -447,7 +457,15 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const span = this.#startSpan(profile, SpanKind.CONSUMER, links, ROOT_CONTEXT);
     const batch = new MessagingBatch<C, ProcessInfo>(
       (extracted, messageAmbient, message) =>
-        this.#startConsumerSpan(profile, policy, undefined, extracted, messageAmbient, message),
+        this.#startConsumerSpan(
+          profile,
+          policy,
+          undefined,
+          extracted,
+          messageAmbient,
+          message,
+          message.timeInQueueMs,
+        ),
       new MessagingSpan(span, trace.setSpan(propagation.deleteBaggage(ambient), span), profile.onEnd),
       params.messages,
       timesInQueueMs,
@@ -503,12 +521,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     extracted: Context,
     ambient: Context,
     message: {
-      destination?: string;
-      timeInQueueMs: number | undefined;
-      consumerGroup?: string;
-      describe?: (span: Span) => void;
-      info: ProcessInfo;
+      readonly destination?: string;
+      readonly consumerGroup?: string;
+      readonly describe?: (span: Span, info: ProcessInfo) => void;
+      readonly info: ProcessInfo;
     },
+    timeInQueueMs: number | undefined,
   ): MessagingSpan {
     const verifier = this.#signing?.verifier;
     const incoming = resolveIncomingContext(
@@ -524,15 +542,14 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
-      if (message.timeInQueueMs !== undefined)
-        span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
+      if (timeInQueueMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, timeInQueueMs);
       recordIncomingAttributes(span, incoming);
-      callHook('describe', message.describe, this.#described(span));
+      callHook('describe', message.describe, this.#described(span), message.info);
       callHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     return new MessagingSpan(
       span,
-      trace.setSpan(withOrigin(workBase, origin), span),
+      contextWithSpan(withOrigin(workBase, origin), span),
       profile.onEnd,
       this.#writer,
     );
@@ -555,14 +572,16 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     return this.#legacy === undefined ? span : this.#legacy.view(span);
   }
 
-  /** One options object per span: this runs for every message. */
+  /**
+   * Without links and of the operation's own kind (nearly every span), with the profile's shared options:
+   * this runs for every message, and an options object each adds up.
+   */
   #startSpan(profile: OperationProfile, kind: SpanKind, links: Link[] | undefined, parent: Context): Span {
-    return startSpanSafely(
-      this.#tracer,
-      profile.spanName,
-      { kind, links, attributes: profile.spanAttributes },
-      parent,
-    );
+    const options =
+      links === undefined && kind === profile.startOptions.kind
+        ? profile.startOptions
+        : { kind, links, attributes: profile.spanAttributes };
+    return startSpanSafely(this.#tracer, profile.spanName, options, parent);
   }
 
   #profile(
@@ -595,6 +614,17 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return profile;
   }
+}
+
+/**
+ * `base` with `span` active in it, or `base` itself when `span` adds nothing to it: the API's no-op span
+ * with no trace to continue (no SDK, no inbound context; `INVALID_SPAN_CONTEXT` itself, so no pattern is
+ * matched per message) on a context that holds no span. There is then no trace to propagate and no active
+ * span to hide, and `trace.setSpan` would copy the context for every message for nothing.
+ */
+function contextWithSpan(base: Context, span: Span): Context {
+  if (span.spanContext() === INVALID_SPAN_CONTEXT && trace.getSpan(base) === undefined) return base;
+  return trace.setSpan(base, span);
 }
 
 /** Trust only goes down: a message's own policy never trusts more than its destination's. */
@@ -633,14 +663,17 @@ function createProfile(
   else if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
   const stableName = traits === undefined ? destination : traits.template;
   Object.freeze(attributes);
+  const spanAttributes =
+    legacy === undefined ? attributes : legacy.startAttributes(attributes, operationType);
   return {
     spanName: stableName === undefined ? operationName : `${operationName} ${stableName}`,
     namePerSpan: traits !== undefined,
     operationType,
     attributes,
-    spanAttributes: legacy === undefined ? attributes : legacy.startAttributes(attributes, operationType),
+    spanAttributes,
     policy: policyFor({ name: stableName ?? '' }),
     onEnd: metrics.live ? endListener(metrics, operationType, attributes) : undefined,
+    startOptions: Object.freeze({ kind: DEFAULT_KIND[operationType], attributes: spanAttributes }),
   };
 }
 
