@@ -1,6 +1,7 @@
 import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { ContextVerifier, SignatureCheck } from './context-signing';
+import { inboundOwnFields } from './own-fields';
 import { ATTR_TRACEBRIDGE_INCOMING_POLICY, ATTR_TRACEBRIDGE_TRUST_SIGNATURE } from './semantic-attributes';
 import { stricterPolicy } from './trust-policy';
 import type { IncomingPolicy, ResolvedIncomingPolicy } from './trust-policy';
@@ -62,7 +63,7 @@ export function resolveIncomingContext(
   let policy = resolved.policy;
   let signature: SignatureCheck | undefined;
   if (verification !== undefined && sender !== undefined && continues(policy)) {
-    signature = verification.verifier.check(extracted, sender);
+    signature = verification.verifier.check(inboundOwnFields(extracted)?.signature, sender);
     if (signature !== 'valid') {
       policy = stricterPolicy(policy, verification.verifier.unverified);
       verification.verifier.recordFailure(signature, verification.attributes);

@@ -23,8 +23,8 @@ import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
 import { EndToEndLatency } from './end-to-end-latency';
-import { originPropagator, withIngressOrigin, withOrigin } from './origin-time';
-import { ownPropagator } from './own-fields';
+import { withIngressOrigin, withOrigin } from './origin-time';
+import { ownFieldsReader, ownFieldsWriter } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
 import type { SpanEndListener } from './messaging-span';
 import {
@@ -288,8 +288,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#metrics = new MessagingMetrics(meter);
     this.#signing = createContextSigning(config.signing, meter);
     this.#endToEnd = new EndToEndLatency(meter, 'messaging', config.originMaxAgeMs);
-    this.#writer = ownPropagator(this.#signing?.signer, originPropagator);
-    this.#reader = ownPropagator(this.#signing?.verifier.reader, originPropagator);
+    this.#writer = ownFieldsWriter(this.#signing?.signer);
+    this.#reader = ownFieldsReader(this.#signing !== undefined);
   }
 
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
@@ -493,9 +493,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       verifier === undefined ? undefined : { verifier, attributes: profile.attributes },
     );
     const { parent, links, workBase } = incoming;
-    const origin = this.#endToEnd.arrive(extracted, incoming.continued);
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
-    this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
+    const origin = this.#endToEnd.arrive(extracted, incoming.continued, span);
+    if (origin !== undefined) this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
@@ -507,7 +507,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return new MessagingSpan(
       span,
-      trace.setSpan(withOrigin(workBase, origin), span),
+      trace.setSpan(origin === undefined ? workBase : withOrigin(workBase, origin), span),
       profile.onEnd,
       this.#writer,
     );

@@ -5,8 +5,7 @@ import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
 import { EndToEndLatency } from '../core/end-to-end-latency';
-import { originPropagator } from '../core/origin-time';
-import { ownPropagator } from '../core/own-fields';
+import { ownFieldsReader, ownFieldsWriter } from '../core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import { checkOptionTypes } from '../core/option-checks';
@@ -112,10 +111,7 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     requestHook: options.requestHook,
     responseHook: options.responseHook,
     signing,
-    ownFields: ownPropagator(
-      side === 'client' ? signing?.signer : signing?.verifier.reader,
-      originPropagator,
-    ),
+    ownFields: side === 'client' ? ownFieldsWriter(signing?.signer) : ownFieldsReader(signing !== undefined),
     endToEnd:
       side === 'server'
         ? new EndToEndLatency(meter, 'rpc', (options as GrpcServerInterceptorOptions).originMaxAgeMs)

@@ -1,7 +1,7 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
 import { callHook, logger, safely } from '../core/diagnostics';
-import { withIngressOrigin } from '../core/origin-time';
+import { withIngressOrigin, withOrigin } from '../core/origin-time';
 import { startSpanSafely } from '../core/start-span';
 import {
   ATTR_RPC_GRPC_STATUS_CODE,
@@ -235,6 +235,28 @@ export interface RpcStart {
   readonly links?: Link[];
   /** The context the span is set on for the call's work. Default: `parent`. */
   readonly workBase?: Context;
+  /**
+   * On the server: the context extracted from the call's metadata, whose origin the call's work carries
+   * on (when `continued`) and its end-to-end latency is recorded from. Default: none (a client call).
+   */
+  readonly inbound?: Context;
+  /** Whether the caller's trace is continued, so that its origin is believed (see `IncomingContext`). */
+  readonly continued?: boolean;
+}
+
+/**
+ * The context the call's span is set on, carrying its origin: on the server, the caller's (or a new one
+ * at this hop) once the span has started, with its end-to-end latency recorded; on the client, the
+ * origin of the work it is made in, or a new one when it is an ingress (made outside any consumer or
+ * server).
+ */
+function originBase(config: GrpcConfig, start: RpcStart, span: Span, attributes: Attributes): Context {
+  const base = start.workBase ?? start.parent;
+  if (config.endToEnd === undefined || start.inbound === undefined) return withIngressOrigin(base, span);
+  const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span);
+  if (origin === undefined) return base;
+  config.endToEnd.record(span, origin, attributes);
+  return withOrigin(base, origin);
 }
 
 /** Starts the CLIENT or SERVER span of one call. Never throws: a failing tracer yields a non-recording span. */
@@ -246,8 +268,7 @@ export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
     { kind: start.kind, attributes: profile.attributes, links: start.links },
     start.parent,
   );
-  // A client call made outside any consumer or server is an ingress: its context gets a new origin.
-  const base = withIngressOrigin(start.workBase ?? start.parent, span);
+  const base = originBase(config, start, span, profile.attributes);
   return new RpcSpan(config, span, trace.setSpan(base, span), {
     path: start.path,
     profile,

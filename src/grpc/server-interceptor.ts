@@ -2,7 +2,6 @@ import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
-import { withOrigin } from '../core/origin-time';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
 import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { markTraced } from '../core/traced-marker';
@@ -92,16 +91,16 @@ function startServerSpan(
     context.active(),
     verifier === undefined ? undefined : { verifier, attributes: methodAttributes(path) },
   );
-  const origin = config.endToEnd?.arrive(extracted, incoming.continued);
   const rpc = startRpcSpan(config, {
     path,
     streaming: methodDescriptor.requestStream || methodDescriptor.responseStream,
     kind: SpanKind.SERVER,
     parent: incoming.parent,
     links: incoming.links,
-    workBase: origin === undefined ? incoming.workBase : withOrigin(incoming.workBase, origin),
+    workBase: incoming.workBase,
+    inbound: extracted,
+    continued: incoming.continued,
   });
-  if (origin !== undefined) config.endToEnd?.record(rpc.span, origin, methodAttributes(path));
   if (rpc.span.isRecording()) {
     safely(
       'recording gRPC connection attributes',
