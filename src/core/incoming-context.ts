@@ -1,7 +1,6 @@
 import { isSpanContextValid, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { ContextVerifier, SignatureCheck } from './context-signing';
-import { inboundOwnFields } from './own-fields';
 import { ATTR_TRACEBRIDGE_INCOMING_POLICY, ATTR_TRACEBRIDGE_TRUST_SIGNATURE } from './semantic-attributes';
 import { stricterPolicy } from './trust-policy';
 import type { IncomingPolicy, ResolvedIncomingPolicy } from './trust-policy';
@@ -36,6 +35,8 @@ export interface IncomingVerification {
   readonly verifier: ContextVerifier;
   /** The failure metric's attributes: the destination's or the method's. */
   readonly attributes: Attributes;
+  /** The raw signature header that came with the context (see `InboundOwnFields`); `undefined`: none. */
+  readonly signature: string | undefined;
 }
 
 /**
@@ -63,7 +64,7 @@ export function resolveIncomingContext(
   let policy = resolved.policy;
   let signature: SignatureCheck | undefined;
   if (verification !== undefined && sender !== undefined && continues(policy)) {
-    signature = verification.verifier.check(inboundOwnFields(extracted)?.signature, sender);
+    signature = verification.verifier.check(verification.signature, sender);
     if (signature !== 'valid') {
       policy = stricterPolicy(policy, verification.verifier.unverified);
       verification.verifier.recordFailure(signature, verification.attributes);

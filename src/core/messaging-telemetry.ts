@@ -12,7 +12,6 @@ import type {
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { callHook, safely } from './diagnostics';
-import { extractMessageContext } from './extract-message-context';
 import { startSpanSafely } from './start-span';
 import { createContextSigning } from './context-signing';
 import type { ContextSigning, SigningOption } from './context-signing';
@@ -24,7 +23,8 @@ import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
 import { EndToEndLatency } from './end-to-end-latency';
 import { withIngressOrigin, withOrigin } from './origin-time';
-import { ownFieldsReader, ownFieldsWriter } from './own-fields';
+import { OwnFieldsReader, ownFieldsWriter } from './own-fields';
+import type { InboundOwnFields } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
 import type { SpanEndListener } from './messaging-span';
 import {
@@ -256,7 +256,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #endToEnd: EndToEndLatency;
   /** tracebridge's own fields, written on inject (signature, origin) and read on extract. */
   readonly #writer: TextMapPropagator;
-  readonly #reader: TextMapPropagator;
+  readonly #reader: OwnFieldsReader;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #sendHookName: string;
   readonly #processHookName: string;
@@ -289,7 +289,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#signing = createContextSigning(config.signing, meter);
     this.#endToEnd = new EndToEndLatency(meter, 'messaging', config.originMaxAgeMs);
     this.#writer = ownFieldsWriter(this.#signing?.signer);
-    this.#reader = ownFieldsReader(this.#signing !== undefined);
+    this.#reader = new OwnFieldsReader(this.#signing !== undefined);
   }
 
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
@@ -377,13 +377,15 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         ? timeInQueue(params.enqueueTimeMs, Date.now())
         : this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
-    const extracted = extractMessageContext(params.carrier, params.headers, this.#reader);
+    const extracted = this.#reader.read(params.carrier, params.headers);
+    const own = this.#reader.take();
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
     return this.#startConsumerSpan(
       profile,
       policy,
       params.kind,
       extracted,
+      own,
       params.ambient ?? context.active(),
       {
         destination: params.destination,
@@ -421,8 +423,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     // A batch starts its own trace: its messages may come from many traces, each of them linked.
     const span = this.#startSpan(profile, SpanKind.CONSUMER, links, ROOT_CONTEXT);
     const batch = new MessagingBatch<C, ProcessInfo>(
-      (extracted, messageAmbient, message) =>
-        this.#startConsumerSpan(profile, policy, undefined, extracted, messageAmbient, message),
+      (extracted, own, messageAmbient, message) =>
+        this.#startConsumerSpan(profile, policy, undefined, extracted, own, messageAmbient, message),
       new MessagingSpan(span, trace.setSpan(propagation.deleteBaggage(ambient), span), profile.onEnd),
       params.messages,
       timesInQueueMs,
@@ -476,6 +478,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     resolved: ResolvedIncomingPolicy,
     kind: SpanKind | undefined,
     extracted: Context,
+    own: InboundOwnFields | undefined,
     ambient: Context,
     message: {
       destination?: string;
@@ -490,11 +493,13 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       resolved,
       extracted,
       ambient,
-      verifier === undefined ? undefined : { verifier, attributes: profile.attributes },
+      verifier === undefined
+        ? undefined
+        : { verifier, attributes: profile.attributes, signature: own?.signature },
     );
     const { parent, links, workBase } = incoming;
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
-    const origin = this.#endToEnd.arrive(extracted, incoming.continued, span);
+    const origin = this.#endToEnd.arrive(own, incoming.continued, span);
     if (origin !== undefined) this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)

@@ -1,6 +1,7 @@
-import { createContextKey } from '@opentelemetry/api';
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import type { ContextCarrier } from '../propagation/context-carrier';
 import { SIGNATURE_HEADER } from './context-signing';
+import { extractMessageContext } from './extract-message-context';
 import { ORIGIN_HEADER, originWriter } from './origin-time';
 
 /**
@@ -12,8 +13,9 @@ export const OWN_FIELDS: readonly string[] = [SIGNATURE_HEADER, ORIGIN_HEADER];
 
 /**
  * What one extract found in tracebridge's own fields, as raw text, neither parsed nor trusted yet: the
- * pipeline origin and, where signing is configured, the signature. One value in the extracted context
- * for both, so a message costs one context copy for them (none when it carries neither).
+ * pipeline origin and, where signing is configured, the signature. Handed from the extract to the code
+ * that decides on the context beside it, not set on the extracted context: a context value costs a copy
+ * of the whole context per message, this one small object only when a message carries such a field.
  */
 export class InboundOwnFields {
   /** The first `tracebridge-origin` value, unparsed (see `parseOrigin`). */
@@ -27,42 +29,56 @@ export class InboundOwnFields {
   }
 }
 
-const INBOUND_OWN_FIELDS_KEY = createContextKey('tracebridge inbound own fields');
-
-/** The own fields an extract found in a message or call; `undefined` when it carried none. */
-export function inboundOwnFields(extracted: Context): InboundOwnFields | undefined {
-  const found = extracted.getValue(INBOUND_OWN_FIELDS_KEY);
-  return found instanceof InboundOwnFields ? found : undefined;
-}
-
 /**
  * The one reader of tracebridge's own fields, run by a carrier after the global propagator with the same
  * bounded getter (see `CarrierReading`: each value within its size bound, the first usable one of a
- * repeated field). It reads the origin and, with `signatures`, the signature, and sets both on the
- * extracted context as one {@link InboundOwnFields}; nothing is parsed here: the origin only when a span,
- * a metric or a downstream send wants it, the signature only where a policy would continue the context.
+ * repeated field): one read of the origin and, with `signatures`, one of the signature, nothing parsed
+ * (the origin only when a span, a metric or a downstream send wants it, the signature only where a policy
+ * would continue the context).
  *
- * @param signatures - whether the signature is read: only where a verifier is configured.
+ * Use {@link extract} through `read`, then {@link take} what it found: extraction is synchronous, so what
+ * one read found is taken before any other read can start. The extracted context itself is returned
+ * unchanged by this reader.
  */
-export function ownFieldsReader(signatures: boolean): TextMapPropagator {
-  return signatures ? READ_BOTH : READ_ORIGIN;
-}
+export class OwnFieldsReader implements TextMapPropagator {
+  readonly #signatures: boolean;
+  #found: InboundOwnFields | undefined;
 
-function readerOf(signatures: boolean): TextMapPropagator {
-  return {
-    inject() {},
-    extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
-      const origin = firstString(getter.get(carrier, ORIGIN_HEADER));
-      const signature = signatures ? firstString(getter.get(carrier, SIGNATURE_HEADER)) : undefined;
-      if (origin === undefined && signature === undefined) return ctx;
-      return ctx.setValue(INBOUND_OWN_FIELDS_KEY, new InboundOwnFields(origin, signature));
-    },
-    fields: () => (signatures ? [...OWN_FIELDS] : [ORIGIN_HEADER]),
-  };
-}
+  /** @param signatures - whether the signature is read: only where a verifier is configured. */
+  constructor(signatures: boolean) {
+    this.#signatures = signatures;
+  }
 
-const READ_ORIGIN = readerOf(false);
-const READ_BOTH = readerOf(true);
+  /**
+   * Extracts `headers` through `carrier` onto the root context with this reader (see
+   * `extractMessageContext`); what the own fields held is then {@link take}n.
+   */
+  read<C>(carrier: ContextCarrier<C>, headers: C): Context {
+    this.#found = undefined;
+    return extractMessageContext(carrier, headers, this);
+  }
+
+  /** What the last {@link read} found in the own fields, once; `undefined` when it found neither field. */
+  take(): InboundOwnFields | undefined {
+    const found = this.#found;
+    this.#found = undefined;
+    return found;
+  }
+
+  inject(): void {}
+
+  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+    const origin = firstString(getter.get(carrier, ORIGIN_HEADER));
+    const signature = this.#signatures ? firstString(getter.get(carrier, SIGNATURE_HEADER)) : undefined;
+    this.#found =
+      origin === undefined && signature === undefined ? undefined : new InboundOwnFields(origin, signature);
+    return ctx;
+  }
+
+  fields(): string[] {
+    return this.#signatures ? [...OWN_FIELDS] : [ORIGIN_HEADER];
+  }
+}
 
 /** A getter's answer as one string: the first of an array (carriers' getters already pick the first valid). */
 function firstString(value: string | string[] | undefined): string | undefined {

@@ -5,7 +5,7 @@ import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
 import { EndToEndLatency } from '../core/end-to-end-latency';
-import { ownFieldsReader, ownFieldsWriter } from '../core/own-fields';
+import { OwnFieldsReader, ownFieldsWriter } from '../core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import { checkOptionTypes } from '../core/option-checks';
@@ -40,8 +40,10 @@ export interface GrpcConfig {
   readonly responseHook: ((span: Span, info: GrpcResponseInfo) => void) | undefined;
   /** The signer (client) and verifier (server); `undefined` without a `signing` option. */
   readonly signing: ContextSigning | undefined;
-  /** tracebridge's own fields: the client writes them (signature, origin), the server reads them. */
-  readonly ownFields: TextMapPropagator;
+  /** tracebridge's own fields the client writes (signature, origin). */
+  readonly ownFieldsWriter: TextMapPropagator;
+  /** The server's reader of the own fields (origin, and the signature when verifying). */
+  readonly ownFieldsReader: OwnFieldsReader;
   /** The server's end-to-end latency since the caller's pipeline origin; `undefined` on the client. */
   readonly endToEnd: EndToEndLatency | undefined;
   isIgnored(path: string): boolean;
@@ -111,7 +113,8 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     requestHook: options.requestHook,
     responseHook: options.responseHook,
     signing,
-    ownFields: side === 'client' ? ownFieldsWriter(signing?.signer) : ownFieldsReader(signing !== undefined),
+    ownFieldsWriter: ownFieldsWriter(signing?.signer),
+    ownFieldsReader: new OwnFieldsReader(signing !== undefined),
     endToEnd:
       side === 'server'
         ? new EndToEndLatency(meter, 'rpc', (options as GrpcServerInterceptorOptions).originMaxAgeMs)

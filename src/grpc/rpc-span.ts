@@ -2,6 +2,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
 import { callHook, logger, safely } from '../core/diagnostics';
 import { withIngressOrigin, withOrigin } from '../core/origin-time';
+import type { InboundOwnFields } from '../core/own-fields';
 import { startSpanSafely } from '../core/start-span';
 import {
   ATTR_RPC_GRPC_STATUS_CODE,
@@ -236,10 +237,10 @@ export interface RpcStart {
   /** The context the span is set on for the call's work. Default: `parent`. */
   readonly workBase?: Context;
   /**
-   * On the server: the context extracted from the call's metadata, whose origin the call's work carries
-   * on (when `continued`) and its end-to-end latency is recorded from. Default: none (a client call).
+   * On the server: what tracebridge's own fields in the call's metadata held, whose origin the call's
+   * work carries on (when `continued`) and its end-to-end latency is recorded from. Default: none.
    */
-  readonly inbound?: Context;
+  readonly inbound?: InboundOwnFields;
   /** Whether the caller's trace is continued, so that its origin is believed (see `IncomingContext`). */
   readonly continued?: boolean;
 }
@@ -252,7 +253,7 @@ export interface RpcStart {
  */
 function originBase(config: GrpcConfig, start: RpcStart, span: Span, attributes: Attributes): Context {
   const base = start.workBase ?? start.parent;
-  if (config.endToEnd === undefined || start.inbound === undefined) return withIngressOrigin(base, span);
+  if (config.endToEnd === undefined) return withIngressOrigin(base, span);
   const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span);
   if (origin === undefined) return base;
   config.endToEnd.record(span, origin, attributes);

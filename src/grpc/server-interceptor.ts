@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { context, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
@@ -84,12 +84,15 @@ function startServerSpan(
   metadata: grpc.Metadata,
 ): RpcSpan {
   const verifier = config.signing?.verifier;
-  const extracted = grpcMetadataCarrier.extract(ROOT_CONTEXT, metadata, config.ownFields);
+  const extracted = config.ownFieldsReader.read(grpcMetadataCarrier, metadata);
+  const own = config.ownFieldsReader.take();
   const incoming = resolveIncomingContext(
     policy,
     extracted,
     context.active(),
-    verifier === undefined ? undefined : { verifier, attributes: methodAttributes(path) },
+    verifier === undefined
+      ? undefined
+      : { verifier, attributes: methodAttributes(path), signature: own?.signature },
   );
   const rpc = startRpcSpan(config, {
     path,
@@ -98,7 +101,7 @@ function startServerSpan(
     parent: incoming.parent,
     links: incoming.links,
     workBase: incoming.workBase,
-    inbound: extracted,
+    inbound: own,
     continued: incoming.continued,
   });
   if (rpc.span.isRecording()) {
