@@ -498,8 +498,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         : { verifier, attributes: profile.attributes, signature: own?.signature },
     );
     const { parent, links, workBase } = incoming;
+    const arrivedAtMs = Date.now();
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
-    const origin = this.#endToEnd.arrive(own, incoming.continued, span);
+    const origin = this.#endToEnd.arrive(own, incoming.continued, span, arrivedAtMs);
     if (origin !== undefined) this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)

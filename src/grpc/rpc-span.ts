@@ -251,10 +251,16 @@ export interface RpcStart {
  * origin of the work it is made in, or a new one when it is an ingress (made outside any consumer or
  * server).
  */
-function originBase(config: GrpcConfig, start: RpcStart, span: Span, attributes: Attributes): Context {
+function originBase(
+  config: GrpcConfig,
+  start: RpcStart,
+  span: Span,
+  arrivedAtMs: number,
+  attributes: Attributes,
+): Context {
   const base = start.workBase ?? start.parent;
   if (config.endToEnd === undefined) return withIngressOrigin(base, span);
-  const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span);
+  const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span, arrivedAtMs);
   if (origin === undefined) return base;
   config.endToEnd.record(span, origin, attributes);
   return withOrigin(base, origin);
@@ -263,13 +269,15 @@ function originBase(config: GrpcConfig, start: RpcStart, span: Span, attributes:
 /** Starts the CLIENT or SERVER span of one call. Never throws: a failing tracer yields a non-recording span. */
 export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
   const profile = profileOf(start.path);
+  // A server's new origin is its arrival, read before its span starts (never later than the span's start).
+  const arrivedAtMs = config.endToEnd === undefined ? 0 : Date.now();
   const span = startSpanSafely(
     config.tracer,
     profile.name.spanName,
     { kind: start.kind, attributes: profile.attributes, links: start.links },
     start.parent,
   );
-  const base = originBase(config, start, span, profile.attributes);
+  const base = originBase(config, start, span, arrivedAtMs, profile.attributes);
   return new RpcSpan(config, span, trace.setSpan(base, span), {
     path: start.path,
     profile,

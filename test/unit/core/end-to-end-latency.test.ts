@@ -108,7 +108,10 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
 
   it('no origin for a span that neither records nor propagates, without a live histogram', () => {
     const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined);
-    assert.equal(latency.arrive(undefined, true, trace.wrapSpanContext(INVALID_SPAN_CONTEXT)), undefined);
+    assert.equal(
+      latency.arrive(undefined, true, trace.wrapSpanContext(INVALID_SPAN_CONTEXT), Date.now()),
+      undefined,
+    );
   });
 
   it('an unsampled span with a valid context keeps the origin, for the sends its work makes', () => {
@@ -116,8 +119,8 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
     const reader = new OwnFieldsReader(false);
     reader.read(kafkaHeadersCarrier, { [ORIGIN]: originHeader(Date.now() - 1000, 3) });
     const own = reader.take();
-    assert.equal(latency.arrive(own, true, validSpan)?.inbound()?.hops, 3);
-    assert.equal(latency.arrive(own, false, validSpan)?.inbound(), undefined, 'not believed');
+    assert.equal(latency.arrive(own, true, validSpan, Date.now())?.inbound()?.hops, 3);
+    assert.equal(latency.arrive(own, false, validSpan, Date.now())?.inbound(), undefined, 'not believed');
   });
 
   it('with no SDK at all, an inbound trace’s origin travels on one hop further', () => {
