@@ -16,14 +16,13 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { createContextKey, isSpanContextValid, trace, TraceFlags, ValueType } from '@opentelemetry/api';
+import { isSpanContextValid, trace, TraceFlags, ValueType } from '@opentelemetry/api';
 import type {
   Attributes,
   Context,
   Counter,
   Meter,
   SpanContext,
-  TextMapGetter,
   TextMapPropagator,
   TextMapSetter,
 } from '@opentelemetry/api';
@@ -102,7 +101,6 @@ export type SignatureFailure =
 /** The outcome of checking one inbound context: `'valid'` or why not. */
 export type SignatureCheck = 'valid' | SignatureFailure;
 
-const RAW_SIGNATURE_KEY = createContextKey('tracebridge inbound signature header');
 const VERSION_PREFIX = 'v1:';
 const MAC_LABEL = 'tracebridge-signature/v1';
 const MAC_BYTES = 32;
@@ -199,8 +197,8 @@ function mac(key: KeyObject, keyId: string, createdAtMs: string, spanContext: Sp
 }
 
 /**
- * Signs on inject; on extract, keeps the raw signature header in the context for the verifier. Run by a
- * carrier after the global propagator, with the same getter and setter.
+ * Signs on inject, run by a carrier after the global propagator with the same setter. What arrives is
+ * read with the origin by the own fields' reader (`own-fields.ts`), so this propagator extracts nothing.
  */
 class SignaturePropagator implements TextMapPropagator {
   readonly #keyId: string;
@@ -219,25 +217,14 @@ class SignaturePropagator implements TextMapPropagator {
     setter.set(carrier, SIGNATURE_HEADER, `${VERSION_PREFIX}${this.#keyId}:${createdAtMs}:${signature}`);
   }
 
-  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
-    return signatureReader.extract(ctx, carrier, getter);
+  extract(ctx: Context): Context {
+    return ctx;
   }
 
   fields(): string[] {
     return [SIGNATURE_HEADER];
   }
 }
-
-/** The extract half alone: what consumers and servers run. */
-const signatureReader: TextMapPropagator = {
-  inject() {},
-  extract(ctx, carrier, getter) {
-    const raw = getter.get(carrier, SIGNATURE_HEADER);
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    return typeof value === 'string' ? ctx.setValue(RAW_SIGNATURE_KEY, value) : ctx;
-  },
-  fields: () => [SIGNATURE_HEADER],
-};
 
 /** A parsed, well-formed signature header; nothing verified yet. */
 interface ParsedSignature {
@@ -266,8 +253,6 @@ export function parseSignature(value: string): ParsedSignature | undefined {
 
 /** Checks inbound contexts against the configured keys and freshness window. */
 export class ContextVerifier {
-  /** The reader carriers run to pick the signature header up with the context. */
-  readonly reader: TextMapPropagator = signatureReader;
   /** The policy an unverified context falls back to. */
   readonly unverified: 'link' | 'ignore';
   readonly #keys: ReadonlyMap<string, KeyObject>;
@@ -297,13 +282,12 @@ export class ContextVerifier {
   }
 
   /**
-   * Whether the signature that came with `extracted` (through {@link reader}) is valid for its span
-   * context, now. The MAC is compared in constant time.
+   * Whether `signature`, the raw header that came with a context (see `InboundOwnFields`), is valid for
+   * its span context, now. The MAC is compared in constant time.
    */
-  check(extracted: Context, spanContext: SpanContext, nowMs = Date.now()): SignatureCheck {
-    const raw = extracted.getValue(RAW_SIGNATURE_KEY);
-    if (typeof raw !== 'string') return 'missing';
-    const parsed = parseSignature(raw);
+  check(signature: string | undefined, spanContext: SpanContext, nowMs = Date.now()): SignatureCheck {
+    if (signature === undefined) return 'missing';
+    const parsed = parseSignature(signature);
     if (parsed === undefined) return 'malformed';
     const key = this.#keys.get(parsed.keyId);
     if (key === undefined) return 'unknown_key';

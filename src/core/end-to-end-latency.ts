@@ -1,8 +1,9 @@
-import { ValueType } from '@opentelemetry/api';
-import type { Attributes, Context, Histogram, Meter, Span } from '@opentelemetry/api';
+import { isSpanContextValid, ValueType } from '@opentelemetry/api';
+import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
 import { safely } from './diagnostics';
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
-import { DEFAULT_ORIGIN_MAX_AGE_MS, OriginSlot, rawInboundOrigin } from './origin-time';
+import { DEFAULT_ORIGIN_MAX_AGE_MS, OriginSlot } from './origin-time';
+import type { InboundOwnFields } from './own-fields';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_TRACEBRIDGE_HOPS,
@@ -76,12 +77,27 @@ export class EndToEndLatency {
   }
 
   /**
-   * The origin of the work a message or call starts: the sender's, when its trace is continued (the
-   * trust policy is `'parent'` or `'continue'` and, under signing, the context verified), else a new
-   * origin at this hop. The header is not parsed yet.
+   * The origin of the work a message or call starts, once its span has started: the sender's (in the
+   * `inbound` own fields the extract found), when its trace is continued (the trust policy is `'parent'`
+   * or `'continue'` and, under signing, the context verified), else a new origin at this hop. The header
+   * is not parsed yet. `arrivedAtMs` is read before the span starts: a new origin is never later than
+   * the span's own start.
+   *
+   * `undefined` when nothing can need it: `span` does not record, no histogram is live, and its span
+   * context is not valid, so nothing this work sends carries an origin either (no SDK and no inbound
+   * trace). A span with a valid context gets one even when nothing records here: the origin travels on
+   * with every send, hop count and all, for a later hop that samples or has metrics.
    */
-  arrive(extracted: Context, continued: boolean): OriginSlot {
-    return new OriginSlot(continued ? rawInboundOrigin(extracted) : undefined, Date.now(), this.#maxAgeMs);
+  arrive(
+    inbound: InboundOwnFields | undefined,
+    continued: boolean,
+    span: Span,
+    arrivedAtMs: number,
+  ): OriginSlot | undefined {
+    if (this.#histogram === undefined && !span.isRecording() && !isSpanContextValid(span.spanContext()))
+      return undefined;
+    const raw = continued ? inbound?.origin : undefined;
+    return new OriginSlot(raw, arrivedAtMs, this.#maxAgeMs);
   }
 
   /**

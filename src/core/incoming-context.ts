@@ -35,6 +35,8 @@ export interface IncomingVerification {
   readonly verifier: ContextVerifier;
   /** The failure metric's attributes: the destination's or the method's. */
   readonly attributes: Attributes;
+  /** The raw signature header that came with the context (see `InboundOwnFields`); `undefined`: none. */
+  readonly signature: string | undefined;
 }
 
 /**
@@ -62,7 +64,7 @@ export function resolveIncomingContext(
   let policy = resolved.policy;
   let signature: SignatureCheck | undefined;
   if (verification !== undefined && sender !== undefined && continues(policy)) {
-    signature = verification.verifier.check(extracted, sender);
+    signature = verification.verifier.check(verification.signature, sender);
     if (signature !== 'valid') {
       policy = stricterPolicy(policy, verification.verifier.unverified);
       verification.verifier.recordFailure(signature, verification.attributes);

@@ -1,8 +1,9 @@
 import { ROOT_CONTEXT, isSpanContextValid, trace } from '@opentelemetry/api';
-import type { Context, Link, Span, TextMapPropagator } from '@opentelemetry/api';
+import type { Context, Link, Span } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import type { MessagingSpan } from './messaging-span';
 import { extractMessageContext } from './extract-message-context';
+import type { InboundOwnFields, OwnFieldsReader } from './own-fields';
 
 /** One message of a batch, as the adapter describes it to the core. */
 export interface BatchMessage<C, ProcessInfo> {
@@ -21,6 +22,7 @@ export interface BatchMessage<C, ProcessInfo> {
 /** What a per-message span needs beyond its extracted context: how to start it, per the batch's policy. */
 export type StartMessageSpan<ProcessInfo> = (
   extracted: Context,
+  own: InboundOwnFields | undefined,
   ambient: Context,
   message: {
     timeInQueueMs: number | undefined;
@@ -43,7 +45,9 @@ export class MessagingBatch<C, ProcessInfo> {
   readonly #messages: readonly BatchMessage<C, ProcessInfo>[];
   readonly #timesInQueueMs: readonly (number | undefined)[];
   readonly #extracted: (Context | undefined)[];
-  readonly #reader: TextMapPropagator | undefined;
+  /** What each message's own fields held, made on the first message that has any. */
+  #own: (InboundOwnFields | undefined)[] | undefined;
+  readonly #reader: OwnFieldsReader | undefined;
 
   /** @internal Created by `MessagingTelemetry.startBatch`. */
   constructor(
@@ -51,7 +55,7 @@ export class MessagingBatch<C, ProcessInfo> {
     scope: MessagingSpan,
     messages: readonly BatchMessage<C, ProcessInfo>[],
     timesInQueueMs: readonly (number | undefined)[],
-    reader?: TextMapPropagator,
+    reader?: OwnFieldsReader,
   ) {
     this.#reader = reader;
     this.#startMessageSpan = startMessageSpan;
@@ -79,7 +83,8 @@ export class MessagingBatch<C, ProcessInfo> {
   processMessage<T>(index: number, work: () => T): T {
     const message = this.#messages[index];
     if (message === undefined) return work();
-    const span = this.#startMessageSpan(this.#contextOf(index), this.scope.context, {
+    const extracted = this.#contextOf(index);
+    const span = this.#startMessageSpan(extracted, this.#own?.[index], this.scope.context, {
       timeInQueueMs: this.#timesInQueueMs[index],
       consumerGroup: message.consumerGroup,
       describe: message.describe,
@@ -107,10 +112,16 @@ export class MessagingBatch<C, ProcessInfo> {
     let extracted = this.#extracted[index];
     if (extracted === undefined) {
       const message = this.#messages[index];
-      extracted =
-        message === undefined
-          ? ROOT_CONTEXT
-          : extractMessageContext(message.carrier, message.headers, this.#reader);
+      if (message === undefined) {
+        extracted = ROOT_CONTEXT;
+      } else if (this.#reader === undefined) {
+        extracted = extractMessageContext(message.carrier, message.headers);
+      } else {
+        extracted = this.#reader.read(message.carrier, message.headers);
+        const own = this.#reader.take();
+        if (own !== undefined)
+          (this.#own ??= new Array<InboundOwnFields | undefined>(this.#messages.length))[index] = own;
+      }
       this.#extracted[index] = extracted;
     }
     return extracted;

@@ -21,7 +21,6 @@ import type {
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { callHook, safely } from './diagnostics';
-import { extractMessageContext } from './extract-message-context';
 import { startSpanSafely } from './start-span';
 import { createContextSigning } from './context-signing';
 import type { ContextSigning, SigningOption } from './context-signing';
@@ -32,8 +31,9 @@ import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
 import { EndToEndLatency } from './end-to-end-latency';
-import { originPropagator, withIngressOrigin, withOrigin } from './origin-time';
-import { ownPropagator } from './own-fields';
+import { withIngressOrigin, withOrigin } from './origin-time';
+import { OwnFieldsReader, ownFieldsWriter } from './own-fields';
+import type { InboundOwnFields } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
 import type { SpanEndListener } from './messaging-span';
 import {
@@ -286,7 +286,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #endToEnd: EndToEndLatency;
   /** tracebridge's own fields, written on inject (signature, origin) and read on extract. */
   readonly #writer: TextMapPropagator;
-  readonly #reader: TextMapPropagator;
+  readonly #reader: OwnFieldsReader;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #sendHookName: string;
   readonly #processHookName: string;
@@ -327,8 +327,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#metrics = new MessagingMetrics(meter);
     this.#signing = createContextSigning(config.signing, meter);
     this.#endToEnd = new EndToEndLatency(meter, 'messaging', config.originMaxAgeMs);
-    this.#writer = ownPropagator(this.#signing?.signer, originPropagator);
-    this.#reader = ownPropagator(this.#signing?.verifier.reader, originPropagator);
+    this.#writer = ownFieldsWriter(this.#signing?.signer);
+    this.#reader = new OwnFieldsReader(this.#signing !== undefined);
   }
 
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
@@ -416,7 +416,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         ? timeInQueue(params.enqueueTimeMs, Date.now())
         : this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
-    const extracted = extractMessageContext(params.carrier, params.headers, this.#reader);
+    const extracted = this.#reader.read(params.carrier, params.headers);
+    const own = this.#reader.take();
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
     // The params themselves describe the message: no object of its own per message.
     return this.#startConsumerSpan(
@@ -424,6 +425,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       policy,
       params.kind,
       extracted,
+      own,
       params.ambient ?? context.active(),
       params,
       timeInQueueMs,
@@ -456,12 +458,13 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     // A batch starts its own trace: its messages may come from many traces, each of them linked.
     const span = this.#startSpan(profile, SpanKind.CONSUMER, links, ROOT_CONTEXT);
     const batch = new MessagingBatch<C, ProcessInfo>(
-      (extracted, messageAmbient, message) =>
+      (extracted, own, messageAmbient, message) =>
         this.#startConsumerSpan(
           profile,
           policy,
           undefined,
           extracted,
+          own,
           messageAmbient,
           message,
           message.timeInQueueMs,
@@ -519,6 +522,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     resolved: ResolvedIncomingPolicy,
     kind: SpanKind | undefined,
     extracted: Context,
+    own: InboundOwnFields | undefined,
     ambient: Context,
     message: {
       readonly destination?: string;
@@ -533,12 +537,15 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       resolved,
       extracted,
       ambient,
-      verifier === undefined ? undefined : { verifier, attributes: profile.attributes },
+      verifier === undefined
+        ? undefined
+        : { verifier, attributes: profile.attributes, signature: own?.signature },
     );
     const { parent, links, workBase } = incoming;
-    const origin = this.#endToEnd.arrive(extracted, incoming.continued);
+    const arrivedAtMs = Date.now();
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
-    this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
+    const origin = this.#endToEnd.arrive(own, incoming.continued, span, arrivedAtMs);
+    if (origin !== undefined) this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
@@ -549,7 +556,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return new MessagingSpan(
       span,
-      contextWithSpan(withOrigin(workBase, origin), span),
+      contextWithSpan(origin === undefined ? workBase : withOrigin(workBase, origin), span),
       profile.onEnd,
       this.#writer,
     );

@@ -16,7 +16,7 @@
  * 1, and each hop's own sends carry its count plus one.
  */
 import { createContextKey, isSpanContextValid, trace } from '@opentelemetry/api';
-import type { Context, Span, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import type { Context, Span, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 
 /** The header (metadata key, stream field, envelope header) the origin travels in. */
 export const ORIGIN_HEADER = 'tracebridge-origin';
@@ -35,7 +35,11 @@ export const ORIGIN_CLOCK_SKEW_MS = 60 * 1000;
 
 /** Hop counts stop growing here: six digits, the most the format accepts. */
 const MAX_HOPS = 999_999;
-const ORIGIN_PATTERN = /^v1:([0-9]{1,15}):([1-9][0-9]{0,5})$/;
+const VERSION_PREFIX = 'v1:';
+/** Digits of the origin time: up to 15 (ms since the epoch have 13 until the year 2286). */
+const MAX_TIME_DIGITS = 15;
+/** Digits of the hop count: up to 6, no leading zero. */
+const MAX_HOP_DIGITS = 6;
 
 /** A pipeline origin: when it started (ms since the epoch) and the hop the current work is at (0 there). */
 export interface Origin {
@@ -44,7 +48,6 @@ export interface Origin {
 }
 
 const ORIGIN_KEY = createContextKey('tracebridge pipeline origin');
-const RAW_ORIGIN_KEY = createContextKey('tracebridge inbound origin header');
 
 /** The text of `origin` as it travels to the next hop. */
 export function formatOrigin(origin: Origin): string {
@@ -52,29 +55,50 @@ export function formatOrigin(origin: Origin): string {
 }
 
 /**
- * Parses an inbound origin header in time linear in its length, after refusing anything longer than
- * {@link ORIGIN_MAX_LENGTH}. `undefined` when it is malformed, more than the clock-skew allowance in the
+ * Parses an inbound origin header in one scan of its characters (no RegExp, no substrings), after
+ * refusing anything longer than {@link ORIGIN_MAX_LENGTH}: `v1:`, 1 to 15 digits, `:`, 1 to 6 digits
+ * without a leading zero. `undefined` when it is malformed, more than the clock-skew allowance in the
  * future of `nowMs`, or older than `maxAgeMs`.
  */
 export function parseOrigin(value: string, nowMs: number, maxAgeMs: number): Origin | undefined {
-  if (value.length > ORIGIN_MAX_LENGTH) return undefined;
-  const match = ORIGIN_PATTERN.exec(value);
-  if (match === null) return undefined;
-  const originMs = Number(match[1]);
+  if (value.length > ORIGIN_MAX_LENGTH || !value.startsWith(VERSION_PREFIX)) return undefined;
+  let i = VERSION_PREFIX.length;
+  let originMs = 0;
+  const timeStart = i;
+  for (; i < value.length && isDigit(value.charCodeAt(i)); i++) originMs = originMs * 10 + digit(value, i);
+  const timeDigits = i - timeStart;
+  if (timeDigits === 0 || timeDigits > MAX_TIME_DIGITS || value.charCodeAt(i) !== 0x3a) return undefined;
+  const hopsStart = ++i;
+  if (value.charCodeAt(hopsStart) === 0x30) return undefined;
+  let hops = 0;
+  for (; i < value.length && isDigit(value.charCodeAt(i)); i++) hops = hops * 10 + digit(value, i);
+  const hopDigits = i - hopsStart;
+  if (hopDigits === 0 || hopDigits > MAX_HOP_DIGITS || i !== value.length) return undefined;
   if (originMs <= 0 || originMs > nowMs + ORIGIN_CLOCK_SKEW_MS || nowMs - originMs > maxAgeMs)
     return undefined;
-  return { originMs, hops: Number(match[2]) };
+  return { originMs, hops };
+}
+
+function isDigit(charCode: number): boolean {
+  return charCode >= 0x30 && charCode <= 0x39;
+}
+
+function digit(value: string, index: number): number {
+  return value.charCodeAt(index) - 0x30;
 }
 
 /**
  * The origin of the work running in a context, resolved at most once: an inbound header is parsed only
- * when a recording span, a live histogram or a downstream send needs it. Until then it is the raw text.
+ * when a recording span, a live histogram or a downstream send needs it, and the text a downstream send
+ * carries is made once per hop, however many messages the work sends. Until then it is the raw text.
+ * One is made per hop only when something may need it (see `EndToEndLatency.arrive`).
  */
 export class OriginSlot {
   readonly #raw: string | undefined;
   readonly #arrivedAtMs: number;
   readonly #maxAgeMs: number;
   #inbound: Origin | null | undefined;
+  #outbound: string | undefined;
 
   /**
    * @param raw - the trusted inbound header, or `undefined` when this hop is a new origin.
@@ -100,6 +124,12 @@ export class OriginSlot {
     return this.inbound() ?? { originMs: this.#arrivedAtMs, hops: 0 };
   }
 
+  /** The header downstream sends carry ({@link current} one hop on), formatted once. */
+  outbound(): string {
+    this.#outbound ??= formatOrigin(this.current());
+    return this.#outbound;
+  }
+
   /** When the work at this hop started, in ms since the epoch. */
   get arrivedAtMs(): number {
     return this.#arrivedAtMs;
@@ -111,22 +141,20 @@ export function withOrigin(ctx: Context, slot: OriginSlot): Context {
   return ctx.setValue(ORIGIN_KEY, slot);
 }
 
-/** The inbound origin header an extract found in a message or call, unparsed. */
-export function rawInboundOrigin(extracted: Context): string | undefined {
-  const raw = extracted.getValue(RAW_ORIGIN_KEY);
-  return typeof raw === 'string' ? raw : undefined;
-}
-
 /**
  * `base` carrying an origin, for the context a send or a client call injects: `base` itself when it
  * already carries one (the work of a consumer or server, or of an earlier send), else a new origin at
  * this ingress. The ingress rule: the start time of the span active in `base` (an HTTP server span the
  * application's instrumentation started, read by shape, as only SDK spans expose it), else the start of
- * `span` (the send itself). Nothing is added when `span` has no valid context: then nothing propagates.
+ * `span` (the send itself). Nothing is added when `span` has no valid context (then nothing propagates),
+ * nor when `base` has no active span: the origin is then `span`'s own start, which {@link originWriter}
+ * reads off the injected context itself, so the common send outside any span copies no context for it.
  */
 export function withIngressOrigin(base: Context, span: Span): Context {
-  if (base.getValue(ORIGIN_KEY) !== undefined || !isSpanContextValid(span.spanContext())) return base;
-  const startMs = startTimeMs(trace.getSpan(base)) ?? startTimeMs(span) ?? Date.now();
+  if (base.getValue(ORIGIN_KEY) !== undefined) return base;
+  const active = trace.getSpan(base);
+  if (active === undefined || !isSpanContextValid(span.spanContext())) return base;
+  const startMs = startTimeMs(active) ?? startTimeMs(span) ?? Date.now();
   return withOrigin(base, new OriginSlot(undefined, startMs, DEFAULT_ORIGIN_MAX_AGE_MS));
 }
 
@@ -137,32 +165,33 @@ export function withIngressOrigin(base: Context, span: Span): Context {
 function startTimeMs(span: Span | undefined): number | undefined {
   const startTime = (span as { readonly startTime?: unknown } | undefined)?.startTime;
   if (!Array.isArray(startTime) || startTime.length !== 2) return undefined;
-  const [seconds, nanos] = startTime as unknown[];
+  const seconds: unknown = startTime[0];
+  const nanos: unknown = startTime[1];
   if (typeof seconds !== 'number' || typeof nanos !== 'number') return undefined;
   const ms = seconds * 1000 + nanos / 1e6;
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /**
- * Writes the origin of the injected context, next to the trace context, with the same setter; reads an
- * inbound one into the extracted context, unparsed. Nothing is written for a context without a valid
- * span context: the origin travels with the trace, sampled or not (a later hop may sample).
+ * Writes the origin of the injected context, next to the trace context, with the same setter: the
+ * context's slot (an inbound origin one hop on, or this hop's), else the start of the span active in it
+ * (the send itself, at an ingress). Nothing is written for a context without a valid span context: the
+ * origin travels with the trace, sampled or not (a later hop may sample). Inject only: what arrives is
+ * read with the signature by the own fields' reader (`own-fields.ts`).
  */
-export const originPropagator: TextMapPropagator = {
+export const originWriter: TextMapPropagator = {
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
-    const spanContext = trace.getSpanContext(ctx);
-    if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+    const activeSpan = trace.getSpan(ctx);
+    if (activeSpan === undefined || !isSpanContextValid(activeSpan.spanContext())) return;
     const slot = ctx.getValue(ORIGIN_KEY);
-    const origin =
+    setter.set(
+      carrier,
+      ORIGIN_HEADER,
       slot instanceof OriginSlot
-        ? slot.current()
-        : { originMs: startTimeMs(trace.getSpan(ctx)) ?? Date.now(), hops: 0 };
-    setter.set(carrier, ORIGIN_HEADER, formatOrigin(origin));
+        ? slot.outbound()
+        : formatOrigin({ originMs: startTimeMs(activeSpan) ?? Date.now(), hops: 0 }),
+    );
   },
-  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
-    const raw = getter.get(carrier, ORIGIN_HEADER);
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    return typeof value === 'string' ? ctx.setValue(RAW_ORIGIN_KEY, value) : ctx;
-  },
+  extract: (ctx: Context) => ctx,
   fields: () => [ORIGIN_HEADER],
 };

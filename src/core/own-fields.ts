@@ -1,6 +1,8 @@
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import type { ContextCarrier } from '../propagation/context-carrier';
 import { SIGNATURE_HEADER } from './context-signing';
-import { ORIGIN_HEADER } from './origin-time';
+import { extractMessageContext } from './extract-message-context';
+import { ORIGIN_HEADER, originWriter } from './origin-time';
 
 /**
  * The headers (metadata keys, stream fields, envelope headers) of tracebridge's own, beside the
@@ -10,19 +12,93 @@ import { ORIGIN_HEADER } from './origin-time';
 export const OWN_FIELDS: readonly string[] = [SIGNATURE_HEADER, ORIGIN_HEADER];
 
 /**
- * One propagator running each of tracebridge's own (the signer or signature reader, the origin) after
- * the global one, in order, with the carrier's getter and setter: carriers take one such `also`.
+ * What one extract found in tracebridge's own fields, as raw text, neither parsed nor trusted yet: the
+ * pipeline origin and, where signing is configured, the signature. Handed from the extract to the code
+ * that decides on the context beside it, not set on the extracted context: a context value costs a copy
+ * of the whole context per message, this one small object only when a message carries such a field.
  */
-export function ownPropagator(...members: readonly (TextMapPropagator | undefined)[]): TextMapPropagator {
-  const present = members.filter((m): m is TextMapPropagator => m !== undefined);
-  if (present.length === 1) return present[0]!;
+export class InboundOwnFields {
+  /** The first `tracebridge-origin` value, unparsed (see `parseOrigin`). */
+  readonly origin: string | undefined;
+  /** The first `tracebridge-signature` value, unparsed (see `parseSignature`); read only when verifying. */
+  readonly signature: string | undefined;
+
+  constructor(origin: string | undefined, signature: string | undefined) {
+    this.origin = origin;
+    this.signature = signature;
+  }
+}
+
+/**
+ * The one reader of tracebridge's own fields, run by a carrier after the global propagator with the same
+ * bounded getter (see `CarrierReading`: each value within its size bound, the first usable one of a
+ * repeated field): one read of the origin and, with `signatures`, one of the signature, nothing parsed
+ * (the origin only when a span, a metric or a downstream send wants it, the signature only where a policy
+ * would continue the context).
+ *
+ * Use {@link extract} through `read`, then {@link take} what it found: extraction is synchronous, so what
+ * one read found is taken before any other read can start. The extracted context itself is returned
+ * unchanged by this reader.
+ */
+export class OwnFieldsReader implements TextMapPropagator {
+  readonly #signatures: boolean;
+  #found: InboundOwnFields | undefined;
+
+  /** @param signatures - whether the signature is read: only where a verifier is configured. */
+  constructor(signatures: boolean) {
+    this.#signatures = signatures;
+  }
+
+  /**
+   * Extracts `headers` through `carrier` onto the root context with this reader (see
+   * `extractMessageContext`); what the own fields held is then {@link take}n.
+   */
+  read<C>(carrier: ContextCarrier<C>, headers: C): Context {
+    this.#found = undefined;
+    return extractMessageContext(carrier, headers, this);
+  }
+
+  /** What the last {@link read} found in the own fields, once; `undefined` when it found neither field. */
+  take(): InboundOwnFields | undefined {
+    const found = this.#found;
+    this.#found = undefined;
+    return found;
+  }
+
+  inject(): void {}
+
+  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+    const origin = firstString(getter.get(carrier, ORIGIN_HEADER));
+    const signature = this.#signatures ? firstString(getter.get(carrier, SIGNATURE_HEADER)) : undefined;
+    this.#found =
+      origin === undefined && signature === undefined ? undefined : new InboundOwnFields(origin, signature);
+    return ctx;
+  }
+
+  fields(): string[] {
+    return this.#signatures ? [...OWN_FIELDS] : [ORIGIN_HEADER];
+  }
+}
+
+/** A getter's answer as one string: the first of an array (carriers' getters already pick the first valid). */
+function firstString(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+/**
+ * The one writer of tracebridge's own fields, run by a carrier after the global propagator with the same
+ * setter: the signature (when `signer` is given) and the origin, each written only for a context with a
+ * valid span context.
+ */
+export function ownFieldsWriter(signer: TextMapPropagator | undefined): TextMapPropagator {
+  if (signer === undefined) return originWriter;
   return {
     inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
-      for (const member of present) member.inject(ctx, carrier, setter);
+      signer.inject(ctx, carrier, setter);
+      originWriter.inject(ctx, carrier, setter);
     },
-    extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
-      return present.reduce((extracted, member) => member.extract(extracted, carrier, getter), ctx);
-    },
-    fields: () => present.flatMap((member) => member.fields()),
+    extract: (ctx: Context) => ctx,
+    fields: () => [...OWN_FIELDS],
   };
 }

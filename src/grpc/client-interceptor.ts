@@ -38,7 +38,11 @@ export function grpcClientInterceptor(options: GrpcClientInterceptorOptions = {}
     const next = context.with(rpc.context, () => nextCall(callOptions));
     const call: grpc.InterceptingCall = new config.grpc.InterceptingCall(next, {
       start: (metadata, listener, start) => {
-        const outgoing = grpcMetadataCarrier.inject(rpc.context, metadata, config.ownFields) as grpc.Metadata;
+        const outgoing = grpcMetadataCarrier.inject(
+          rpc.context,
+          metadata,
+          config.ownFieldsWriter,
+        ) as grpc.Metadata;
         rpc.started(outgoing);
         start(outgoing, {
           onReceiveMetadata: (received, nextMetadata) => {

@@ -5,8 +5,7 @@ import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
 import { EndToEndLatency } from '../core/end-to-end-latency';
-import { originPropagator } from '../core/origin-time';
-import { ownPropagator } from '../core/own-fields';
+import { OwnFieldsReader, ownFieldsWriter } from '../core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import { checkOptionTypes } from '../core/option-checks';
@@ -42,8 +41,10 @@ export interface GrpcConfig {
   readonly responseHook: ((span: Span, info: GrpcResponseInfo) => void) | undefined;
   /** The signer (client) and verifier (server); `undefined` without a `signing` option. */
   readonly signing: ContextSigning | undefined;
-  /** tracebridge's own fields: the client writes them (signature, origin), the server reads them. */
-  readonly ownFields: TextMapPropagator;
+  /** tracebridge's own fields the client writes (signature, origin). */
+  readonly ownFieldsWriter: TextMapPropagator;
+  /** The server's reader of the own fields (origin, and the signature when verifying). */
+  readonly ownFieldsReader: OwnFieldsReader;
   /** The server's end-to-end latency since the caller's pipeline origin; `undefined` on the client. */
   readonly endToEnd: EndToEndLatency | undefined;
   isIgnored(path: string): boolean;
@@ -118,10 +119,8 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     requestHook: options.requestHook,
     responseHook: options.responseHook,
     signing,
-    ownFields: ownPropagator(
-      side === 'client' ? signing?.signer : signing?.verifier.reader,
-      originPropagator,
-    ),
+    ownFieldsWriter: ownFieldsWriter(signing?.signer),
+    ownFieldsReader: new OwnFieldsReader(signing !== undefined),
     endToEnd:
       side === 'server'
         ? new EndToEndLatency(meter, 'rpc', (options as GrpcServerInterceptorOptions).originMaxAgeMs)

@@ -1,7 +1,8 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
 import { callHook, logger, safely } from '../core/diagnostics';
-import { withIngressOrigin } from '../core/origin-time';
+import { withIngressOrigin, withOrigin } from '../core/origin-time';
+import type { InboundOwnFields } from '../core/own-fields';
 import { startSpanSafely } from '../core/start-span';
 import {
   ATTR_RPC_GRPC_STATUS_CODE,
@@ -235,19 +236,48 @@ export interface RpcStart {
   readonly links?: Link[];
   /** The context the span is set on for the call's work. Default: `parent`. */
   readonly workBase?: Context;
+  /**
+   * On the server: what tracebridge's own fields in the call's metadata held, whose origin the call's
+   * work carries on (when `continued`) and its end-to-end latency is recorded from. Default: none.
+   */
+  readonly inbound?: InboundOwnFields;
+  /** Whether the caller's trace is continued, so that its origin is believed (see `IncomingContext`). */
+  readonly continued?: boolean;
+}
+
+/**
+ * The context the call's span is set on, carrying its origin: on the server, the caller's (or a new one
+ * at this hop) once the span has started, with its end-to-end latency recorded; on the client, the
+ * origin of the work it is made in, or a new one when it is an ingress (made outside any consumer or
+ * server).
+ */
+function originBase(
+  config: GrpcConfig,
+  start: RpcStart,
+  span: Span,
+  arrivedAtMs: number,
+  attributes: Attributes,
+): Context {
+  const base = start.workBase ?? start.parent;
+  if (config.endToEnd === undefined) return withIngressOrigin(base, span);
+  const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span, arrivedAtMs);
+  if (origin === undefined) return base;
+  config.endToEnd.record(span, origin, attributes);
+  return withOrigin(base, origin);
 }
 
 /** Starts the CLIENT or SERVER span of one call. Never throws: a failing tracer yields a non-recording span. */
 export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
   const profile = profileOf(start.path);
+  // A server's new origin is its arrival, read before its span starts (never later than the span's start).
+  const arrivedAtMs = config.endToEnd === undefined ? 0 : Date.now();
   const span = startSpanSafely(
     config.tracer,
     profile.name.spanName,
     { kind: start.kind, attributes: profile.attributes, links: start.links },
     start.parent,
   );
-  // A client call made outside any consumer or server is an ingress: its context gets a new origin.
-  const base = withIngressOrigin(start.workBase ?? start.parent, span);
+  const base = originBase(config, start, span, arrivedAtMs, profile.attributes);
   return new RpcSpan(config, span, trace.setSpan(base, span), {
     path: start.path,
     profile,

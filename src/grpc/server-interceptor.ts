@@ -1,8 +1,7 @@
-import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { context, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
-import { withOrigin } from '../core/origin-time';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
 import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { markTraced } from '../core/traced-marker';
@@ -85,23 +84,26 @@ function startServerSpan(
   metadata: grpc.Metadata,
 ): RpcSpan {
   const verifier = config.signing?.verifier;
-  const extracted = grpcMetadataCarrier.extract(ROOT_CONTEXT, metadata, config.ownFields);
+  const extracted = config.ownFieldsReader.read(grpcMetadataCarrier, metadata);
+  const own = config.ownFieldsReader.take();
   const incoming = resolveIncomingContext(
     policy,
     extracted,
     context.active(),
-    verifier === undefined ? undefined : { verifier, attributes: methodAttributes(path) },
+    verifier === undefined
+      ? undefined
+      : { verifier, attributes: methodAttributes(path), signature: own?.signature },
   );
-  const origin = config.endToEnd?.arrive(extracted, incoming.continued);
   const rpc = startRpcSpan(config, {
     path,
     streaming: methodDescriptor.requestStream || methodDescriptor.responseStream,
     kind: SpanKind.SERVER,
     parent: incoming.parent,
     links: incoming.links,
-    workBase: origin === undefined ? incoming.workBase : withOrigin(incoming.workBase, origin),
+    workBase: incoming.workBase,
+    inbound: own,
+    continued: incoming.continued,
   });
-  if (origin !== undefined) config.endToEnd?.record(rpc.span, origin, methodAttributes(path));
   if (rpc.span.isRecording()) {
     safely(
       'recording gRPC connection attributes',

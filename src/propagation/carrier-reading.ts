@@ -4,6 +4,9 @@ import { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, hasHeaderRule } from './header-
 /** The index of a carrier without a name in another case than lowercase: shared, never written. */
 const NO_FOLDED_NAMES: ReadonlyMap<string, string> = new Map();
 
+/** The names of tracebridge's own fields (`tracebridge-origin`, `tracebridge-signature`) start so. */
+const OWN_FIELD_PREFIX = 'tracebridge-';
+
 /**
  * The getter one extract runs with: the transport's getter, bounded in the work a hostile carrier can
  * cause, and optionally tolerant of header-name case.
@@ -17,6 +20,9 @@ const NO_FOLDED_NAMES: ReadonlyMap<string, string> = new Map();
  *   under the first name equal to it ignoring case (`X-B3-TraceId` for `x-b3-traceid`). One index of the
  *   carrier's names is built on the first such miss and reused for every later one: linear in the number
  *   of headers, never a scan per field asked for.
+ * - tracebridge's own fields (`tracebridge-*`) are read under their exact name alone (no index is built
+ *   for them), within the size bound of every value (see `selectHeaderValue`), and never count against
+ *   the budget of the fields above.
  *
  * A new reading is made for every extract: its budget and index belong to one carrier.
  */
@@ -37,6 +43,9 @@ export class CarrierReading<C> implements TextMapGetter<C> {
   }
 
   get(carrier: C, key: string): string | string[] | undefined {
+    // tracebridge's own fields are written by tracebridge alone, in lowercase: one exact lookup, no index
+    // of the carrier's names for another casing, and outside the budget of the fields a propagator finds.
+    if (key.startsWith(OWN_FIELD_PREFIX)) return this.#getter.get(carrier, key);
     if (hasHeaderRule(key)) return this.#lookup(carrier, key);
     if (this.#unruledReads >= BAGGAGE_MAX_MEMBERS) return undefined;
     this.#unruledReads++;

@@ -14,6 +14,7 @@ import {
 } from '../../../src/core/context-signing';
 import type { ContextSigning, SigningOption } from '../../../src/core/context-signing';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../../../src/core/errors';
+import { OwnFieldsReader } from '../../../src/core/own-fields';
 import { createHeaderRecordCarrier } from '../../../src/propagation/header-record-carrier';
 import { PROPAGATOR_NAMES, setupTracing } from '../../helpers/tracing';
 import type { TestTracing } from '../../helpers/tracing';
@@ -41,10 +42,11 @@ function signedHeaders(by: ContextSigning, ctx: Context = senderContext): Record
 }
 
 function check(by: ContextSigning, headers: Record<string, unknown>, nowMs?: number): string {
-  const extracted = carrier.extract(ROOT_CONTEXT, headers, by.verifier.reader);
+  const reader = new OwnFieldsReader(true);
+  const extracted = reader.read(carrier, headers);
   const spanContext = trace.getSpanContext(extracted);
   assert.ok(spanContext !== undefined, 'the propagator extracted a span context');
-  return by.verifier.check(extracted, spanContext, nowMs);
+  return by.verifier.check(reader.take()?.signature, spanContext, nowMs);
 }
 
 describe('context signing', () => {

@@ -5,7 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { SpanKind } from '@opentelemetry/api';
+import {
+  createNoopMeter,
+  INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
+  SpanKind,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
+import { EndToEndLatency } from '../../../src/core/end-to-end-latency';
+import { OwnFieldsReader } from '../../../src/core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../../../src/core/errors';
 import { MessagingTelemetry } from '../../../src/core/messaging-telemetry';
 import type { MessagingTelemetryOptions } from '../../../src/core/messaging-telemetry';
@@ -87,5 +96,51 @@ describe('end-to-end latency in the messaging core', () => {
         String(bad),
       );
     }
+  });
+});
+
+describe('end-to-end latency: what a hop keeps when nothing records', () => {
+  const validSpan = trace.wrapSpanContext({
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.NONE,
+  });
+
+  it('no origin for a span that neither records nor propagates, without a live histogram', () => {
+    const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined);
+    assert.equal(
+      latency.arrive(undefined, true, trace.wrapSpanContext(INVALID_SPAN_CONTEXT), Date.now()),
+      undefined,
+    );
+  });
+
+  it('an unsampled span with a valid context keeps the origin, for the sends its work makes', () => {
+    const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined);
+    const reader = new OwnFieldsReader(false);
+    reader.read(kafkaHeadersCarrier, { [ORIGIN]: originHeader(Date.now() - 1000, 3) });
+    const own = reader.take();
+    assert.equal(latency.arrive(own, true, validSpan, Date.now())?.inbound()?.hops, 3);
+    assert.equal(latency.arrive(own, false, validSpan, Date.now())?.inbound(), undefined, 'not believed');
+  });
+
+  it('with no SDK at all, an inbound trace’s origin travels on one hop further', () => {
+    const t = telemetry({ tracerProvider: new ProxyTracerProvider() });
+    const originMs = Date.now() - 2000;
+    let sent: KafkaHeaders | undefined;
+    t.process(
+      {
+        destination: 'orders',
+        carrier: kafkaHeadersCarrier,
+        headers: fromOutsider(originHeader(originMs, 4)),
+        info: 'm',
+      },
+      () => {
+        const send = t.startSend({ operationName: 'send', destination: 'next', info: undefined });
+        sent = send.inject(kafkaHeadersCarrier, {});
+        send.end();
+      },
+    );
+    assert.equal(sent?.[ORIGIN], originHeader(originMs, 5));
+    assert.equal(tracing.spans().length, 0, 'no SDK span was made');
   });
 });

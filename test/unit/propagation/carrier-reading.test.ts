@@ -10,12 +10,13 @@ import type { Context, TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator } from '@opentelemetry/core';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import { MessagingTelemetry } from '../../../src/core/messaging-telemetry';
+import { OwnFieldsReader } from '../../../src/core/own-fields';
 import { amqpHeadersCarrier } from '../../../src/propagation/amqp-headers-carrier';
 import { createContextCarrier } from '../../../src/propagation/context-carrier';
 import { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS } from '../../../src/propagation/header-limits';
 import { kafkaHeadersCarrier } from '../../../src/propagation/kafka-headers-carrier';
 import type { KafkaHeaders } from '../../../src/propagation/kafka-headers-carrier';
-import { setupTracing } from '../../helpers/tracing';
+import { createPropagator, setupTracing } from '../../helpers/tracing';
 import type { TestTracing } from '../../helpers/tracing';
 
 const TRACE_ID = '80f198ee56343ba864fe8b2a57d3eff7';
@@ -213,5 +214,55 @@ describe('extract: header names match exactly first, then ignoring case', () => 
     const spanContext = trace.getSpanContext(kafkaHeadersCarrier.extract(ROOT_CONTEXT, counted));
     assert.equal(spanContext?.spanId, SPAN_ID);
     assert.equal(listings, 1);
+  });
+});
+
+describe("extract: tracebridge's own fields are read under their exact name, outside the budget", () => {
+  let tracing: TestTracing;
+  before(() => (tracing = setupTracing('w3c')));
+  after(() => tracing.shutdown());
+
+  const ORIGIN = `v1:${Date.now() - 1000}:2`;
+
+  it("a miss lists none of the carrier's names; another casing is not read", () => {
+    const headers = { 'Tracebridge-Origin': ORIGIN, traceparent: `00-${TRACE_ID}-${SPAN_ID}-01` };
+    let listings = 0;
+    const counted = new Proxy(headers, {
+      ownKeys(target) {
+        listings++;
+        return Reflect.ownKeys(target);
+      },
+    });
+    // No propagator: the own fields are the only ones asked for.
+    propagation.disable();
+    try {
+      const reader = new OwnFieldsReader(true);
+      reader.read(kafkaHeadersCarrier, counted);
+      assert.equal(reader.take(), undefined, 'tracebridge writes its fields in lowercase only');
+      assert.equal(listings, 0);
+    } finally {
+      usePropagator(createPropagator('w3c'));
+    }
+  });
+
+  it('after 10,000 uberctx-* headers have spent the budget, the origin and signature are still read', () => {
+    usePropagator(new JaegerPropagator());
+    try {
+      const headers: Record<string, string> = {
+        'uber-trace-id': `${TRACE_ID}:${SPAN_ID}:0:1`,
+        'tracebridge-origin': ORIGIN,
+        'tracebridge-signature': 'v1:k:1:x',
+      };
+      for (let i = 0; i < 10_000; i++) headers[`uberctx-k${i}`] = 'v';
+      const reader = new OwnFieldsReader(true);
+      const extracted = reader.read(kafkaHeadersCarrier, headers);
+      assert.equal(trace.getSpanContext(extracted)?.spanId, SPAN_ID);
+      assert.ok((propagation.getBaggage(extracted)?.getAllEntries().length ?? 0) <= BAGGAGE_MAX_MEMBERS);
+      const found = reader.take();
+      assert.equal(found?.origin, ORIGIN);
+      assert.equal(found?.signature, 'v1:k:1:x');
+    } finally {
+      usePropagator(createPropagator('w3c'));
+    }
   });
 });
