@@ -13,9 +13,9 @@ export type DefaultsScope = 'kafka' | 'rabbitmq' | 'redis' | 'grpc';
  * `setTracerProvider`, `setMeterProvider`, `setConfig`); an option given to a wrapper always wins.
  */
 export interface InstrumentationDefaults {
-  readonly tracerProvider?: TracerProvider;
-  readonly meterProvider?: MeterProvider;
-  readonly incoming?: IncomingOption;
+  readonly tracerProvider?: TracerProvider | undefined;
+  readonly meterProvider?: MeterProvider | undefined;
+  readonly incoming?: IncomingOption | undefined;
 }
 
 const NONE: InstrumentationDefaults = Object.freeze({});
