@@ -113,7 +113,8 @@ describe('next to @opentelemetry/instrumentation-ioredis', () => {
   });
 
   it("XACK is a child of the stream worker's process span; its blocking reads are in no span", async () => {
-    const worker = streamWorker(redis.duplicate(), {
+    const reader = redis.duplicate();
+    const worker = streamWorker(reader, {
       stream: key,
       group: 'g',
       consumer: 'w',
@@ -127,6 +128,7 @@ describe('next to @opentelemetry/instrumentation-ioredis', () => {
       await waitFor(() => tracing.spans().some((s) => s.name.toUpperCase() === 'XACK'), 'the XACK span');
     } finally {
       await worker.stop();
+      reader.disconnect();
     }
     assertChildOf(commandSpan('XACK'), tracing.span(`process ${key}`, SpanKind.CONSUMER));
     // The instrumentation makes a span only for a command sent inside one (`requireParentSpan`, its
