@@ -41,12 +41,10 @@ export interface WaterfallOptions {
 }
 
 /** The defaults of {@link WaterfallOptions}. */
-export const DEFAULT_WATERFALL_OPTIONS: Readonly<{ width: number; color: boolean }> = Object.freeze(
-  {
-    width: 100,
-    color: false,
-  },
-);
+export const DEFAULT_WATERFALL_OPTIONS: Readonly<{ width: number; color: boolean }> = Object.freeze({
+  width: 100,
+  color: false,
+});
 
 /** Kinds on a narrow line. */
 const COMPACT_KINDS: Readonly<Record<SpanKindName, string>> = {

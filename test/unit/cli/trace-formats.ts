@@ -35,7 +35,11 @@ export function asReadableSpan(span: TraceSpan): ReadableSpan {
     ...(span.parentSpanId === undefined
       ? {}
       : {
-          parentSpanContext: { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED },
+          parentSpanContext: {
+            traceId: span.traceId,
+            spanId: span.parentSpanId,
+            traceFlags: TraceFlags.SAMPLED,
+          },
         }),
     startTime: hrTime(span.startTimeUnixNano),
     endTime: hrTime(span.endTimeUnixNano),
