@@ -3,6 +3,7 @@
  * and prints their tables and the issue-13 target ratios under each.
  *
  * - `--quick`: fewer operations per run and fewer rounds (the whole suite in a few minutes);
+ * - `--rounds=N`: N timed rounds per workload instead of its own count (with `--quick`: quick runs, more of them);
  * - `--only=a,b`: only the variants of those exact names (as the tables print them), for profiling one;
  * - `heap`: not a timed table but a check that the heap stays flat over a million traced jobs.
  *
@@ -44,9 +45,17 @@ function parseArguments(argv: readonly string[]): { names: string[]; options: Be
   const only = argv.find((a) => a.startsWith('--only='));
   const wanted = only === undefined ? undefined : new Set(only.slice('--only='.length).split(','));
   const names = argv.filter((a) => !a.startsWith('--'));
+  const roundsArgument = argv.find((a) => a.startsWith('--rounds='));
+  const rounds = roundsArgument === undefined ? undefined : Number(roundsArgument.slice('--rounds='.length));
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0))
+    throw new Error(`--rounds takes a positive whole number, not ${JSON.stringify(roundsArgument)}`);
   return {
     names: names.length > 0 ? names : Object.keys(WORKLOADS),
-    options: { quick: argv.includes('--quick'), include: (name) => wanted === undefined || wanted.has(name) },
+    options: {
+      quick: argv.includes('--quick'),
+      include: (name) => wanted === undefined || wanted.has(name),
+      ...(rounds === undefined ? {} : { rounds }),
+    },
   };
 }
 
@@ -64,7 +73,7 @@ async function main(): Promise<void> {
     if ('check' in module) {
       console.log(await module.check(options));
     } else {
-      const result = await runWorkload(module.workload(options));
+      const result = await runWorkload(module.workload(options), options.rounds);
       console.log(formatTable(result));
       if (module.summary !== undefined) console.log(module.summary(result));
     }

@@ -11,6 +11,8 @@ import { measureAllocation } from './allocation';
 export interface BenchOptions {
   /** Fewer operations per run and fewer rounds: a first look, not a measurement to quote alone. */
   readonly quick: boolean;
+  /** `--rounds=N`: this many timed rounds instead of the workload's own count (more rounds, a tighter spread). */
+  readonly rounds?: number;
   /** Whether the variant of that name runs (`--only` lists exact names; default: every variant). */
   readonly include: (name: string) => boolean;
 }
@@ -96,8 +98,8 @@ async function timeRun(
 }
 
 /** Runs `workload` interleaved and returns per-variant medians and ratios against the first variant. */
-export async function runWorkload(workload: Workload): Promise<WorkloadResult> {
-  const rounds = workload.rounds ?? 7;
+export async function runWorkload(workload: Workload, roundsOverride?: number): Promise<WorkloadResult> {
+  const rounds = roundsOverride ?? workload.rounds ?? 7;
   const samples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
   const cpuSamples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
   const byteSamples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));

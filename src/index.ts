@@ -59,6 +59,9 @@ export type {
   IncomingSubject,
 } from './core/trust-policy';
 export { DEFAULT_INCOMING_POLICY } from './core/trust-policy';
+export type { SemconvStability } from './core/semconv-stability';
 export type { SignatureFailure, SigningKey, SigningOption } from './core/context-signing';
 export { DEFAULT_SIGNATURE_MAX_AGE_MS, SIGNATURE_HEADER } from './core/context-signing';
 export { DEFAULT_ORIGIN_MAX_AGE_MS, ORIGIN_CLOCK_SKEW_MS, ORIGIN_HEADER } from './core/origin-time';
+export type { HeaderCasing } from './core/header-casing';
+export { JAVA_B3_HEADER_CASING, withHeaderCasing } from './core/header-casing';

@@ -29,6 +29,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
     consumeHook: 'function',
     setTimestamp: 'boolean',
     maxPendingSettles: 'positive integer',
+    semconvStability: 'string',
   });
   const resolved = { ...DEFAULT_AMQP_TRACING_OPTIONS, ...options };
   return {
@@ -41,6 +42,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       incomingRuleShape: 'amqp',
       signing: resolved.signing,
       originMaxAgeMs: resolved.originMaxAgeMs,
+      semconvStability: resolved.semconvStability,
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
       hookNames: { send: 'publishHook', process: 'consumeHook' },

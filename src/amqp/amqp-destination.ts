@@ -3,13 +3,21 @@
  * of destinations whose names are made up at runtime (reply queues), which must stay out of span names.
  * @see https://opentelemetry.io/docs/specs/semconv/messaging/rabbitmq/
  */
+import type { Span } from '@opentelemetry/api';
 import type { DestinationTraits } from '../core/destination-traits';
+import {
+  ATTR_LEGACY_MESSAGING_DESTINATION,
+  ATTR_LEGACY_MESSAGING_DESTINATION_KIND,
+  LEGACY_DESTINATION_KIND_TOPIC,
+} from '../core/legacy-attributes';
 
 /** The name the conventions give the default (nameless) exchange when nothing else names the destination. */
 export const DEFAULT_EXCHANGE_NAME = 'amq.default';
 
 /** The pseudo-queue of RabbitMQ's direct reply-to; replies are routed to `amq.rabbitmq.reply-to.<suffix>`. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+/** The prefix of the names the broker gives direct reply-to queues. */
+const DIRECT_REPLY_TO_PREFIX = `${DIRECT_REPLY_TO}.`;
 
 /**
  * The destination of a publish: `{exchange}:{routing key}` when both are non-empty, whichever one is when only
@@ -46,7 +54,7 @@ const DIRECT_REPLY_TO_TRAITS: DestinationTraits = Object.freeze({
 const SERVER_NAMED_TRAITS: DestinationTraits = Object.freeze({ temporary: true, anonymous: true });
 
 function queueTraits(queue: string): DestinationTraits | undefined {
-  if (queue === DIRECT_REPLY_TO || queue.startsWith(`${DIRECT_REPLY_TO}.`)) return DIRECT_REPLY_TO_TRAITS;
+  if (queue === DIRECT_REPLY_TO || queue.startsWith(DIRECT_REPLY_TO_PREFIX)) return DIRECT_REPLY_TO_TRAITS;
   if (queue.startsWith(SERVER_NAMED_QUEUE_PREFIX)) return SERVER_NAMED_TRAITS;
   return undefined;
 }
@@ -66,4 +74,13 @@ export function publishDestinationTraits(
 /** The traits of a delivery's destination: consumed from direct reply-to or a server-named queue. */
 export function consumeDestinationTraits(queue: string): DestinationTraits | undefined {
   return queueTraits(queue);
+}
+
+/**
+ * With `semconvStability: 'duplicate'`: the destination as the contrib amqplib instrumentation records it on
+ * publish and consume spans, the exchange as given (`''` for the default exchange) and the kind `topic`.
+ */
+export function describeLegacyDestination(span: Span, exchange: string): void {
+  span.setAttribute(ATTR_LEGACY_MESSAGING_DESTINATION, exchange);
+  span.setAttribute(ATTR_LEGACY_MESSAGING_DESTINATION_KIND, LEGACY_DESTINATION_KIND_TOPIC);
 }

@@ -1,6 +1,7 @@
 import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import { DEFAULT_MAX_PENDING_SETTLES } from '../core/settle-registry';
 import type { SigningOption } from '../core/context-signing';
+import type { SemconvStability } from '../core/semconv-stability';
 import type { IncomingOption } from '../core/trust-policy';
 import type { AmqpMessage, AmqpPublishOptions } from './amqp-types';
 
@@ -52,6 +53,15 @@ export interface AmqpTracingOptions {
    * no end-to-end latency is recorded and the hop counts as a new origin. Default: 7 days.
    */
   readonly originMaxAgeMs?: number;
+  /**
+   * `'duplicate'`: spans also carry the older attribute names the contrib amqplib instrumentation emits by
+   * default (`messaging.destination`, `messaging.destination_kind`, `messaging.rabbitmq.routing_key`,
+   * `messaging.message_id`, `messaging.conversation_id`) and v1.24's `messaging.operation`, which the
+   * OpenTelemetry Java agent emits, next to the current ones. Default: a
+   * `tracebridge/instrumentation` class's setting (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`), else
+   * `'stable'`. See {@link SemconvStability}.
+   */
+  readonly semconvStability?: SemconvStability;
   /** Called for every recording publish span; a throw is logged and ignored. Default: none. */
   readonly publishHook?: (span: Span, info: AmqpPublishInfo) => void;
   /** Called for every recording process or receive span; a throw is logged and ignored. Default: none. */

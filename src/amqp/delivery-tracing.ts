@@ -17,7 +17,8 @@ import {
 import type { SettleOutcome } from '../core/settle-outcome';
 import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
-import { consumeDestination, consumeDestinationTraits } from './amqp-destination';
+import type { AmqpConsumeInfo } from './amqp-options';
+import { consumeDestination, consumeDestinationTraits, describeLegacyDestination } from './amqp-destination';
 import type { AmqpConsumeCallback, AmqpMessage } from './amqp-types';
 import { readDeliveryAttempt } from './delivery-attempt';
 import { enqueueTimeMs } from './message-timestamp';
@@ -57,11 +58,11 @@ export function traceConsumer(
     }
     const span = startDelivery(config, names, message, 'process');
     if (span === undefined) return onMessage(message);
-    if (noAck) return span.runUnawaited(() => onMessage(message), true);
+    if (noAck) return span.runUnawaitedWith(onMessage, message, true);
     const fields = message.fields;
     consumerTag = typeof fields.consumerTag === 'string' ? fields.consumerTag : consumerTag;
     config.tracker.track(consumerTag, fields.deliveryTag, span);
-    return span.runUnawaited(() => onMessage(message), false);
+    return span.runUnawaitedWith(onMessage, message, false);
   };
 }
 
@@ -162,7 +163,8 @@ function startDelivery(
       carrier: amqpHeadersCarrier,
       headers: properties.headers,
       enqueueTimeMs: enqueueTimeMs(properties.timestamp),
-      describe: (span) => describeDelivery(span, message),
+      describe:
+        config.telemetry.semconvStability === 'duplicate' ? describeDeliveryAlsoLegacy : describeDelivery,
       info: { queue: names.queue, message, operation },
     });
   } catch (error) {
@@ -171,7 +173,14 @@ function startDelivery(
   }
 }
 
-function describeDelivery(span: Span, message: AmqpMessage): void {
+/** One function for every delivery (the message comes as the span's info), not a closure over each. */
+/** {@link describeDelivery}, plus the older names of the destination (`semconvStability: 'duplicate'`). */
+function describeDeliveryAlsoLegacy(span: Span, info: AmqpConsumeInfo): void {
+  describeDelivery(span, info);
+  describeLegacyDestination(span, nameOf(info.message.fields.exchange));
+}
+
+function describeDelivery(span: Span, { message }: AmqpConsumeInfo): void {
   const { fields, properties } = message;
   if (typeof fields.routingKey === 'string' && fields.routingKey !== '')
     span.setAttribute(ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, fields.routingKey);

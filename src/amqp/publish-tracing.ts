@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { stepFailed } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
@@ -9,12 +9,23 @@ import {
 import { amqpHeadersCarrier } from '../propagation/amqp-headers-carrier';
 import type { AmqpHeaders } from '../propagation/amqp-headers-carrier';
 import type { AmqpChannelConfig } from './amqp-config';
-import { publishDestination, publishDestinationTraits } from './amqp-destination';
-import type { AmqpPublishOptions } from './amqp-types';
+import type { AmqpPublishInfo } from './amqp-options';
+import { describeLegacyDestination, publishDestination, publishDestinationTraits } from './amqp-destination';
+import type { AmqpChannel, AmqpPublishOptions } from './amqp-types';
 import { timestampNowSeconds } from './message-timestamp';
 
-/** The one amqplib publish call a traced publish makes, with the options and trailing arguments to use. */
-export type PublishCall = (options: AmqpPublishOptions | undefined, rest: unknown[]) => unknown;
+/**
+ * The one amqplib publish call a traced publish makes on `target`, with the options and trailing arguments
+ * to use: one function per method, given what it publishes, rather than a closure over each message.
+ */
+export type PublishCall = (
+  target: AmqpChannel,
+  exchange: string,
+  routingKey: string,
+  content: Buffer,
+  options: AmqpPublishOptions | undefined,
+  rest: unknown[],
+) => unknown;
 
 /**
  * Publishes one message inside a PRODUCER span: the span's context goes into a copy of the message's
@@ -32,26 +43,29 @@ export function tracePublish(
   content: Buffer,
   options: AmqpPublishOptions | undefined,
   rest: unknown[],
+  target: AmqpChannel,
   call: PublishCall,
 ): unknown {
   const send = config.telemetry.startSend({
     destination: publishDestination(nameOf(exchange), nameOf(routingKey)),
     destinationTraits: publishDestinationTraits(nameOf(exchange), nameOf(routingKey)),
     operationName: 'publish',
-    describe: (span) => describePublish(span, routingKey, options),
+    describe: config.telemetry.semconvStability === 'duplicate' ? describePublishAlsoLegacy : describePublish,
     info: { exchange, routingKey, content, options },
   });
   // The caller's options may be a Proxy or have throwing getters: they then go out as given, untraced.
-  const outgoing = safely(
-    'adding trace context to the publish options',
-    () => outgoingOptions(send, options, config.setTimestamp),
-    options,
-  );
+  // Inline rather than through `safely`: this runs for every publish, and a closure each adds up.
+  let outgoing = options;
+  try {
+    outgoing = outgoingOptions(send, options, config.setTimestamp);
+  } catch (error) {
+    stepFailed('adding trace context to the publish options', error);
+  }
   const endsAtConfirm = confirms && (rest[0] === undefined || typeof rest[0] === 'function');
   const args = endsAtConfirm ? [confirmCallback(send, rest[0]), ...rest.slice(1)] : rest;
   let accepted: unknown;
   try {
-    accepted = call(outgoing, args);
+    accepted = call(target, exchange, routingKey, content, outgoing, args);
   } catch (error) {
     send.recordError(error);
     send.end();
@@ -106,7 +120,14 @@ export function nameOf(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function describePublish(span: Span, routingKey: string, options: AmqpPublishOptions | undefined): void {
+/** One function for every publish (what it describes comes as the span's info), not a closure over each. */
+/** {@link describePublish}, plus the older names of the destination (`semconvStability: 'duplicate'`). */
+function describePublishAlsoLegacy(span: Span, info: AmqpPublishInfo): void {
+  describePublish(span, info);
+  describeLegacyDestination(span, nameOf(info.exchange));
+}
+
+function describePublish(span: Span, { routingKey, options }: AmqpPublishInfo): void {
   if (typeof routingKey === 'string' && routingKey !== '')
     span.setAttribute(ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, routingKey);
   const messageId: unknown = options?.messageId;

@@ -9,6 +9,7 @@ import type { AmqpChannel, AmqpConsumeCallback, AmqpPublishOptions } from './amq
 import type { DeliveryTracker } from './delivery-tracker';
 import { traceCancel, traceConsumer, traceGet } from './delivery-tracing';
 import { tracePublish } from './publish-tracing';
+import type { PublishCall } from './publish-tracing';
 import { nackOutcome, rejectOutcome, SETTLED, settleDelivery } from './settle-tracing';
 
 /** The methods a traced channel intercepts; everything else is the channel's own. */
@@ -104,18 +105,9 @@ function tracedMethods(
       content: Buffer,
       options?: AmqpPublishOptions,
       ...rest: unknown[]
-    ) =>
-      tracePublish(config, confirms, exchange, routingKey, content, options, rest, (outgoing, args) =>
-        args.length === 0
-          ? target.publish(exchange, routingKey, content, outgoing)
-          : callWith(target, 'publish', [exchange, routingKey, content, outgoing, ...args]),
-      ),
+    ) => tracePublish(config, confirms, exchange, routingKey, content, options, rest, target, callPublish),
     sendToQueue: (queue: string, content: Buffer, options?: AmqpPublishOptions, ...rest: unknown[]) =>
-      tracePublish(config, confirms, '', queue, content, options, rest, (outgoing, args) =>
-        args.length === 0
-          ? target.sendToQueue(queue, content, outgoing)
-          : callWith(target, 'sendToQueue', [queue, content, outgoing, ...args]),
-      ),
+      tracePublish(config, confirms, '', queue, content, options, rest, target, callSendToQueue),
     consume: (
       queue: string,
       onMessage: AmqpConsumeCallback,
@@ -164,6 +156,18 @@ function tracedMethods(
   };
   return methods;
 }
+
+/** amqplib's `publish`, directly when there are no trailing arguments (see {@link callWith}). */
+const callPublish: PublishCall = (target, exchange, routingKey, content, outgoing, args) =>
+  args.length === 0
+    ? target.publish(exchange, routingKey, content, outgoing)
+    : callWith(target, 'publish', [exchange, routingKey, content, outgoing, ...args]);
+
+/** amqplib's `sendToQueue` (`routingKey` is the queue), as {@link callPublish}. */
+const callSendToQueue: PublishCall = (target, _exchange, queue, content, outgoing, args) =>
+  args.length === 0
+    ? target.sendToQueue(queue, content, outgoing)
+    : callWith(target, 'sendToQueue', [queue, content, outgoing, ...args]);
 
 /**
  * Calls the channel's own method with the channel as `this` (the methods above call it directly, with no

@@ -1,4 +1,5 @@
 import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import type { SemconvStability } from '../core/semconv-stability';
 import type { IncomingOption } from '../core/trust-policy';
 
 /** What `sendHook` is told about a job being added (its id is not known yet when the span starts). */
@@ -28,6 +29,11 @@ export interface BullmqTelemetryOptions {
    * or `{ default, rules: [{ destination: 'queue' | /regexp/, policy }] }`.
    */
   readonly incoming?: IncomingOption;
+  /**
+   * `'duplicate'`: spans also carry the older messaging attribute names (`messaging.operation`), next to
+   * the current ones. Default: `'stable'`. See {@link SemconvStability}.
+   */
+  readonly semconvStability?: SemconvStability;
   /** Called on every recording `send`/`create` span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: (span: Span, info: BullmqSendInfo) => void;
   /** Called on every recording `process` span; a throw is logged and ignored. Default: none. */

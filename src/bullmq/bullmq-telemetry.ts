@@ -40,6 +40,7 @@ export function bullmqTelemetry(options: BullmqTelemetryOptions = {}): BullmqTel
     sendHook: 'function',
     processHook: 'function',
     jobMetrics: 'boolean',
+    semconvStability: 'string',
   });
   const resolved = { ...DEFAULT_BULLMQ_TELEMETRY_OPTIONS, ...options };
   const telemetry = new MessagingTelemetry<BullmqSendInfo, BullmqProcessInfo>({
@@ -47,6 +48,7 @@ export function bullmqTelemetry(options: BullmqTelemetryOptions = {}): BullmqTel
     tracerProvider: resolved.tracerProvider,
     meterProvider: resolved.meterProvider,
     incoming: incoming ?? resolved.incoming,
+    semconvStability: resolved.semconvStability,
     sendHook: resolved.sendHook,
     processHook: resolved.processHook,
   });

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Context, TextMapPropagator } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
-import { safely } from './diagnostics';
+import { stepFailed } from './diagnostics';
 
 /**
  * Reads the context a message carries, onto the root context (never onto the consumer's own context, so
@@ -15,9 +15,11 @@ export function extractMessageContext<C>(
   headers: C,
   also?: TextMapPropagator,
 ): Context {
-  return safely(
-    `extracting from ${carrier.name}`,
-    () => carrier.extract(ROOT_CONTEXT, headers, also),
-    ROOT_CONTEXT,
-  );
+  // Inline rather than through `safely`: this runs for every message, and a closure each adds up.
+  try {
+    return carrier.extract(ROOT_CONTEXT, headers, also);
+  } catch (error) {
+    stepFailed(`extracting from ${carrier.name}`, error);
+    return ROOT_CONTEXT;
+  }
 }

@@ -1,4 +1,5 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import type { SemconvStability } from './semconv-stability';
 import type { IncomingOption } from './trust-policy';
 
 /**
@@ -9,13 +10,15 @@ export type DefaultsScope = 'kafka' | 'rabbitmq' | 'redis' | 'grpc';
 
 /**
  * What a wrapper created without the corresponding option uses instead of the globally registered
- * provider or the `'parent'` policy. Set by the `tracebridge/instrumentation` classes (their
+ * provider, the `'parent'` policy or the `'stable'` names. Set by the `tracebridge/instrumentation` classes (their
  * `setTracerProvider`, `setMeterProvider`, `setConfig`); an option given to a wrapper always wins.
  */
 export interface InstrumentationDefaults {
   readonly tracerProvider?: TracerProvider | undefined;
   readonly meterProvider?: MeterProvider | undefined;
   readonly incoming?: IncomingOption | undefined;
+  /** The `semconvStability` of wrappers created without one. */
+  readonly semconvStability?: SemconvStability | undefined;
 }
 
 const NONE: InstrumentationDefaults = Object.freeze({});

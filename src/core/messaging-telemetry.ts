@@ -1,9 +1,18 @@
-import { context, metrics, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  metrics,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+} from '@opentelemetry/api';
 import type {
   Attributes,
   Context,
   MeterProvider,
   Span,
+  SpanOptions,
   Link,
   TextMapPropagator,
   Tracer,
@@ -36,6 +45,8 @@ import {
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from './semantic-attributes';
 import { incomingOrDefault, instrumentationDefaults } from './instrumentation-defaults';
+import { LegacyNames, resolveSemconvStability } from './semconv-stability';
+import type { SemconvStability } from './semconv-stability';
 import { createIncomingPolicyResolver } from './trust-policy';
 import type {
   IncomingOption,
@@ -75,6 +86,13 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
    * recorded and the hop counts as a new origin. Default: 7 days.
    */
   readonly originMaxAgeMs?: number | undefined;
+  /**
+   * `'duplicate'`: spans also carry the older attribute names the contrib instrumentations and the Java
+   * agent emit by default (`messaging.operation`, `messaging.kafka.consumer.group`, ...). Default: what a
+   * `tracebridge/instrumentation` class set (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`), else
+   * `'stable'`. See {@link SemconvStability}.
+   */
+  readonly semconvStability?: SemconvStability | undefined;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: ((span: Span, info: SendInfo) => void) | undefined;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
@@ -129,8 +147,11 @@ export interface SendParams<SendInfo> {
    * conventions specify. Default: none.
    */
   readonly links?: Link[] | undefined;
-  /** Adds transport-specific attributes; called only when the span is recording. */
-  readonly describe?: ((span: Span) => void) | undefined;
+  /**
+   * Adds transport-specific attributes; called only when the span is recording, with `info`, so that it
+   * can be one function made once rather than a closure over each message.
+   */
+  readonly describe?: ((span: Span, info: SendInfo) => void) | undefined;
   /** Handed to `sendHook`. */
   readonly info: SendInfo;
 }
@@ -186,8 +207,8 @@ export interface ProcessParams<C, ProcessInfo> {
    * by the operator). Default: none.
    */
   readonly consumerGroup?: string | undefined;
-  /** Adds transport-specific attributes; called only when the span is recording. */
-  readonly describe?: ((span: Span) => void) | undefined;
+  /** As for {@link SendParams.describe}: called only when the span is recording, with `info`. */
+  readonly describe?: ((span: Span, info: ProcessInfo) => void) | undefined;
   /** Handed to `processHook`. */
   readonly info: ProcessInfo;
 }
@@ -213,6 +234,11 @@ interface OperationProfile {
   readonly operationType: MessagingOperationType;
   /** Sampling-relevant attributes, given at span start; also the metrics' attributes. Frozen. */
   readonly attributes: Attributes;
+  /**
+   * What spans start with: `attributes`, plus the older names in `'duplicate'` mode (metrics keep the
+   * current names only). The same object as `attributes` in `'stable'` mode.
+   */
+  readonly spanAttributes: Attributes;
   /** The policy for the destination's own name; an explicit `incomingSubject` is resolved instead. */
   readonly policy: ResolvedIncomingPolicy;
   /**
@@ -221,6 +247,8 @@ interface OperationProfile {
    * or no live meter), which also spares the span reading the clock.
    */
   readonly onEnd: SpanEndListener | undefined;
+  /** The span options of a span of the operation's default kind without links. Frozen. */
+  readonly startOptions: SpanOptions;
 }
 
 /** Bounds the per-destination caches; temporary reply queues could otherwise grow them forever. */
@@ -249,6 +277,8 @@ const DEFAULT_KIND: Readonly<Record<MessagingOperationType, SpanKind>> = {
 export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   /** The `messaging.system` of every span and metric this telemetry records. */
   readonly system: string;
+  /** Whether spans also carry the older attribute names; decided once, at construction. */
+  readonly semconvStability: SemconvStability;
   readonly #tracer: Tracer;
   readonly #metrics: MessagingMetrics;
   readonly #policyFor: IncomingPolicyResolver;
@@ -261,9 +291,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #sendHookName: string;
   readonly #processHookName: string;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
+  /** Only in `'duplicate'` mode: `'stable'` spans pay nothing for the older names. */
+  readonly #legacy: LegacyNames | undefined;
 
   /**
-   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming` or `signing` option.
+   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming`, `signing` or
+   * `semconvStability` option.
    * An option not given falls back to what a `tracebridge/instrumentation` class set for this `system`,
    * then to the globally registered provider (or the `'parent'` policy).
    */
@@ -273,6 +306,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#sendHookName = config.hookNames?.send ?? 'sendHook';
     this.#processHookName = config.hookNames?.process ?? 'processHook';
     const defaults = instrumentationDefaults(config.system);
+    this.semconvStability = resolveSemconvStability(
+      `${config.system} tracing`,
+      config.semconvStability,
+      config.system,
+    );
+    this.#legacy = this.semconvStability === 'duplicate' ? new LegacyNames(config.system) : undefined;
     this.#policyFor = createIncomingPolicyResolver(
       incomingOrDefault(config.incoming, config.system),
       config.incomingRuleShape,
@@ -322,12 +361,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (profile.namePerSpan && params.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
-      callHook('describe', params.describe, span);
+      callHook('describe', params.describe, this.#described(span), params.info);
       callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     return new MessagingSpan(
       span,
-      trace.setSpan(withIngressOrigin(parent, span), span),
+      contextWithSpan(withIngressOrigin(parent, span), span),
       this.#sendEndListener(profile, count),
       this.#writer,
     );
@@ -345,7 +384,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       { kind: SpanKind.INTERNAL, attributes: { [ATTR_MESSAGING_SYSTEM]: this.system } },
       parent,
     );
-    if (span.isRecording()) callHook('describe', params.describe, span);
+    if (span.isRecording()) callHook('describe', params.describe, this.#described(span));
     return new MessagingSpan(span, trace.setSpan(parent, span));
   }
 
@@ -382,19 +421,15 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#metrics.recordConsumed(profile.attributes, 1);
     const extracted = extractMessageContext(params.carrier, params.headers, this.#reader);
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
+    // The params themselves describe the message: no object of its own per message.
     return this.#startConsumerSpan(
       profile,
       policy,
       params.kind,
       extracted,
       params.ambient ?? context.active(),
-      {
-        destination: params.destination,
-        timeInQueueMs,
-        consumerGroup: params.consumerGroup,
-        describe: params.describe,
-        info: params.info,
-      },
+      params,
+      timeInQueueMs,
     );
   }
 
@@ -425,7 +460,15 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const span = this.#startSpan(profile, SpanKind.CONSUMER, links, ROOT_CONTEXT);
     const batch = new MessagingBatch<C, ProcessInfo>(
       (extracted, messageAmbient, message) =>
-        this.#startConsumerSpan(profile, policy, undefined, extracted, messageAmbient, message),
+        this.#startConsumerSpan(
+          profile,
+          policy,
+          undefined,
+          extracted,
+          messageAmbient,
+          message,
+          message.timeInQueueMs,
+        ),
       new MessagingSpan(span, trace.setSpan(propagation.deleteBaggage(ambient), span), profile.onEnd),
       params.messages,
       timesInQueueMs,
@@ -436,7 +479,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (policy.policy !== 'ignore') {
         safely('linking a batch span', () => span.addLinks(batch.messageLinks()), span);
       }
-      callHook('describe', params.describe, span);
+      callHook('describe', params.describe, this.#described(span));
     }
     return batch;
   }
@@ -481,12 +524,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     extracted: Context,
     ambient: Context,
     message: {
-      destination?: string;
-      timeInQueueMs: number | undefined;
-      consumerGroup?: string | undefined;
-      describe?: ((span: Span) => void) | undefined;
-      info: ProcessInfo;
+      readonly destination?: string | undefined;
+      readonly consumerGroup?: string | undefined;
+      readonly describe?: ((span: Span, info: ProcessInfo) => void) | undefined;
+      readonly info: ProcessInfo;
     },
+    timeInQueueMs: number | undefined,
   ): MessagingSpan {
     const verifier = this.#signing?.verifier;
     const incoming = resolveIncomingContext(
@@ -502,15 +545,14 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
-      if (message.timeInQueueMs !== undefined)
-        span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, message.timeInQueueMs);
+      if (timeInQueueMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, timeInQueueMs);
       recordIncomingAttributes(span, incoming);
-      callHook('describe', message.describe, span);
+      callHook('describe', message.describe, this.#described(span), message.info);
       callHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     return new MessagingSpan(
       span,
-      trace.setSpan(withOrigin(workBase, origin), span),
+      contextWithSpan(withOrigin(workBase, origin), span),
       profile.onEnd,
       this.#writer,
     );
@@ -528,17 +570,24 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     return subject === undefined ? profile.policy : this.#policyFor(subject);
   }
 
-  /** One options object per span: this runs for every message. */
+  /** The span an adapter's `describe` writes to: one that also writes the older names, in `'duplicate'` mode. */
+  #described(span: Span): Span {
+    return this.#legacy === undefined ? span : this.#legacy.view(span);
+  }
+
+  /**
+   * Without links and of the operation's own kind (nearly every span), with the profile's shared options:
+   * this runs for every message, and an options object each adds up.
+   */
   #startSpan(profile: OperationProfile, kind: SpanKind, links: Link[] | undefined, parent: Context): Span {
-    return startSpanSafely(
-      this.#tracer,
-      profile.spanName,
-      // Without links the option is left out, not `undefined`: SpanOptions says an absent list that way.
+    // Without links the option is left out, not `undefined`: SpanOptions says an absent list that way.
+    const options =
       links === undefined
-        ? { kind, attributes: profile.attributes }
-        : { kind, links, attributes: profile.attributes },
-      parent,
-    );
+        ? kind === profile.startOptions.kind
+          ? profile.startOptions
+          : { kind, attributes: profile.spanAttributes }
+        : { kind, links, attributes: profile.spanAttributes };
+    return startSpanSafely(this.#tracer, profile.spanName, options, parent);
   }
 
   #profile(
@@ -565,11 +614,23 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         traits,
         this.#policyFor,
         this.#metrics,
+        this.#legacy,
       );
       byDestination.set(key, profile);
     }
     return profile;
   }
+}
+
+/**
+ * `base` with `span` active in it, or `base` itself when `span` adds nothing to it: the API's no-op span
+ * with no trace to continue (no SDK, no inbound context; `INVALID_SPAN_CONTEXT` itself, so no pattern is
+ * matched per message) on a context that holds no span. There is then no trace to propagate and no active
+ * span to hide, and `trace.setSpan` would copy the context for every message for nothing.
+ */
+function contextWithSpan(base: Context, span: Span): Context {
+  if (span.spanContext() === INVALID_SPAN_CONTEXT && trace.getSpan(base) === undefined) return base;
+  return trace.setSpan(base, span);
 }
 
 /** Trust only goes down: a message's own policy never trusts more than its destination's. */
@@ -597,6 +658,7 @@ function createProfile(
   traits: DestinationTraits | undefined,
   policyFor: IncomingPolicyResolver,
   metrics: MessagingMetrics,
+  legacy: LegacyNames | undefined,
 ): OperationProfile {
   const attributes: Attributes = {
     [ATTR_MESSAGING_SYSTEM]: system,
@@ -607,13 +669,17 @@ function createProfile(
   else if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
   const stableName = traits === undefined ? destination : traits.template;
   Object.freeze(attributes);
+  const spanAttributes =
+    legacy === undefined ? attributes : legacy.startAttributes(attributes, operationType);
   return {
     spanName: stableName === undefined ? operationName : `${operationName} ${stableName}`,
     namePerSpan: traits !== undefined,
     operationType,
     attributes,
+    spanAttributes,
     policy: policyFor({ name: stableName ?? '' }),
     onEnd: metrics.live ? endListener(metrics, operationType, attributes) : undefined,
+    startOptions: Object.freeze({ kind: DEFAULT_KIND[operationType], attributes: spanAttributes }),
   };
 }
 

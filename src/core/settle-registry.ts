@@ -13,6 +13,9 @@ export interface SettleRegistryOptions {
   readonly maxPending?: number | undefined;
 }
 
+/** The key of no delivery: see `SettleRegistry`'s map. */
+const KEEPER: unique symbol = Symbol('tracebridge settle registry keeper');
+
 /** Default of {@link SettleRegistryOptions.maxPending}. */
 export const DEFAULT_MAX_PENDING_SETTLES = 10_000;
 
@@ -25,7 +28,12 @@ export const DEFAULT_MAX_PENDING_SETTLES = 10_000;
  * the channel or consumer goes away and the adapter calls {@link releaseAll}. No timers guess.
  */
 export class SettleRegistry<K> {
-  readonly #pending = new Map<K, MessagingSpan>();
+  /**
+   * The pending spans, and {@link KEEPER}: held for good, so that the map never empties. A consumer that
+   * settles each delivery as it comes holds one at a time, and V8 shrinks (reallocates) a map that a
+   * delete leaves with fewer entries than a quarter of its capacity: for every delivery, without it.
+   */
+  readonly #pending = new Map<K | typeof KEEPER, MessagingSpan | undefined>([[KEEPER, undefined]]);
   readonly #maxPending: number;
   /** One log line for the first eviction, then at most one a minute with the count (and at release). */
   readonly #evictions: AggregatedWarning;
@@ -51,7 +59,7 @@ export class SettleRegistry<K> {
 
   /** Deliveries tracked and not yet settled. */
   get size(): number {
-    return this.#pending.size;
+    return this.#pending.size - 1;
   }
 
   /** Holds `span` until the delivery `key` is settled. A span already held under `key` is evicted first. */
@@ -61,7 +69,7 @@ export class SettleRegistry<K> {
       this.#pending.delete(key);
       previous.settle({ kind: 'evicted', reason: 'a new delivery arrived with the same key' });
     }
-    if (this.#pending.size >= this.#maxPending) this.#evictOldest();
+    if (this.size >= this.#maxPending) this.#evictOldest();
     this.#pending.set(key, span);
   }
 
@@ -98,7 +106,7 @@ export class SettleRegistry<K> {
   settleWhere(predicate: (key: K) => boolean, outcome: SettleOutcome): number {
     let settled = 0;
     for (const [key, span] of this.#pending) {
-      if (!predicate(key)) continue;
+      if (span === undefined || key === KEEPER || !predicate(key)) continue;
       this.#pending.delete(key);
       span.settle(outcome);
       settled++;
@@ -112,8 +120,10 @@ export class SettleRegistry<K> {
    * settled any more. Returns how many were released.
    */
   releaseAll(outcome: SettleOutcome): number {
-    const spans = [...this.#pending.values()];
+    const spans: MessagingSpan[] = [];
+    for (const span of this.#pending.values()) if (span !== undefined) spans.push(span);
     this.#pending.clear();
+    this.#pending.set(KEEPER, undefined);
     for (const span of spans) span.settle(outcome);
     this.#evictions.flush();
     return spans.length;
@@ -125,11 +135,12 @@ export class SettleRegistry<K> {
   }
 
   #evictOldest(): void {
-    const oldest = this.#pending.entries().next();
-    if (oldest.done === true) return;
-    const [key, span] = oldest.value;
-    this.#pending.delete(key);
-    this.#evictions.record();
-    span.settle({ kind: 'evicted', reason: `more than ${this.#maxPending} unsettled deliveries` });
+    for (const [key, span] of this.#pending) {
+      if (span === undefined || key === KEEPER) continue;
+      this.#pending.delete(key);
+      this.#evictions.record();
+      span.settle({ kind: 'evicted', reason: `more than ${this.#maxPending} unsettled deliveries` });
+      return;
+    }
   }
 }

@@ -10,6 +10,7 @@ import { ownPropagator } from '../core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import { checkOptionTypes } from '../core/option-checks';
+import { checkSemconvStability } from '../core/semconv-stability';
 import type { OptionType } from '../core/option-checks';
 import {
   METRIC_RPC_CLIENT_CALL_DURATION,
@@ -62,6 +63,7 @@ const CLIENT_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
   responseHook: 'function',
   grpc: 'object',
   signing: 'object',
+  semconvStability: 'string',
 };
 
 /** Every option of `GrpcServerInterceptorOptions`. */
@@ -75,6 +77,10 @@ const SERVER_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
 export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide): GrpcConfig {
   if (side === 'client') checkOptionTypes('grpcClientInterceptor', options, CLIENT_OPTION_TYPES);
   else checkOptionTypes('grpcServerInterceptor', options, SERVER_OPTION_TYPES);
+  checkSemconvStability(
+    side === 'client' ? 'grpcClientInterceptor' : 'grpcServerInterceptor',
+    options.semconvStability,
+  );
   const grpc = loadGrpc(options.grpc);
   const defaults = instrumentationDefaults('grpc');
   const meter = (options.meterProvider ?? defaults.meterProvider ?? metrics.getMeterProvider()).getMeter(

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import type { SigningOption } from '../core/context-signing';
+import type { SemconvStability } from '../core/semconv-stability';
 import type { IncomingOption } from '../core/trust-policy';
 
 /** The grpc-js classes the interceptors build on; pass your own copy's module as `grpc` if needed. */
@@ -60,6 +61,14 @@ export interface GrpcInterceptorOptions {
    * finds from tracebridge. Pass yours when your application bundles or pins a different copy.
    */
   readonly grpc?: GrpcModule;
+  /**
+   * Accepted (and checked) like every adapter's, so that one setting covers them all; gRPC spans are the
+   * same under both values. The RPC names tracebridge emits are already those the contrib grpc
+   * instrumentation and the Java agent emit by default (`rpc.system`, `rpc.service`, `rpc.method`,
+   * `rpc.grpc.status_code`, `server.address`, `server.port`): there are no older ones to add. Default:
+   * `'stable'`. See {@link SemconvStability}.
+   */
+  readonly semconvStability?: SemconvStability;
 }
 
 /** Options of `grpcClientInterceptor`. */

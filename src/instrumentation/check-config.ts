@@ -1,5 +1,5 @@
-import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { checkOptionTypes } from '../core/option-checks';
+import { checkSemconvStability } from '../core/semconv-stability';
 import { createIncomingPolicyResolver } from '../core/trust-policy';
 import type { TracebridgeInstrumentationConfig, TracebridgeTransportConfig } from './instrumentation-config';
 
@@ -9,8 +9,6 @@ const TRANSPORT_OPTION_TYPES = {
   unpatchContrib: 'boolean',
   semconvStability: 'string',
 } as const;
-
-const SEMCONV_VALUES: ReadonlySet<unknown> = new Set(['stable', 'duplicate']);
 
 /**
  * Validates one transport's configuration, at construction and at every `setConfig`: a wrong option is a
@@ -23,12 +21,7 @@ export function checkTransportConfig(where: string, config: TracebridgeTransport
   checkOptionTypes(where, rest, TRANSPORT_OPTION_TYPES);
   if (incoming !== undefined)
     createIncomingPolicyResolver(incoming as TracebridgeTransportConfig['incoming']);
-  if (config.semconvStability !== undefined && !SEMCONV_VALUES.has(config.semconvStability)) {
-    throw new TracebridgeConfigError(
-      TracebridgeErrorCode.InvalidOption,
-      `${where}: option \`semconvStability\` must be 'stable' or 'duplicate', got ${JSON.stringify(config.semconvStability)}`,
-    );
-  }
+  checkSemconvStability(where, config.semconvStability);
 }
 
 /** Validates the bundle's configuration: its own transport fields, then each transport's. */

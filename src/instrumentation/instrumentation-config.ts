@@ -2,14 +2,16 @@
  * Public configuration types of `tracebridge/instrumentation`. Every field is optional; each default is
  * stated with the field, and the environment variable that sets it, when there is one.
  */
+import type { SemconvStability } from '../core/semconv-stability';
 import type { IncomingOption } from '../core/trust-policy';
 
 /**
  * Which messaging conventions tracebridge's spans follow. `'stable'`: the current ones only.
  * `'duplicate'` (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`): also the older names the contrib
- * instrumentations emit. Read and reported by `getConfig()`; the older names are not emitted yet.
+ * instrumentations and the Java agent emit by default. Wrappers created without their own
+ * `semconvStability` option use the instrumentation's. The same type as the adapters' option.
  */
-export type MessagingSemconvStability = 'stable' | 'duplicate';
+export type MessagingSemconvStability = SemconvStability;
 
 /** The configuration of one transport's instrumentation (Kafka, RabbitMQ, gRPC or Redis). */
 export interface TracebridgeTransportConfig {

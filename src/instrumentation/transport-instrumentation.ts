@@ -49,7 +49,8 @@ export abstract class TransportInstrumentation extends InstrumentationBase<Resol
 
   /**
    * Replaces the configuration: the defaults, then the environment (`TRACEBRIDGE_*`, `OTEL_*`), then
-   * `config`. Wrappers created from now on without an `incoming` option use this one's.
+   * `config`. Wrappers created from now on without an `incoming` (or `semconvStability`) option use this
+   * one's.
    * @throws TracebridgeConfigError when an option has a value it does not accept.
    */
   override setConfig(config: TracebridgeTransportConfig = {}): void {
@@ -107,7 +108,12 @@ export abstract class TransportInstrumentation extends InstrumentationBase<Resol
     const { tracerProvider, meterProvider } = this.switches();
     setInstrumentationDefaults(
       this.scope,
-      Object.freeze({ tracerProvider, meterProvider, incoming: this.getConfig().incoming }),
+      Object.freeze({
+        tracerProvider,
+        meterProvider,
+        incoming: this.getConfig().incoming,
+        semconvStability: this.getConfig().semconvStability,
+      }),
     );
   }
 }

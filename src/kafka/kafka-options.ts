@@ -1,5 +1,6 @@
 import type { SigningOption } from '../core/context-signing';
 import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import type { SemconvStability } from '../core/semconv-stability';
 import type { IncomingOption } from '../core/trust-policy';
 import type { KafkaMessageLike, KafkaOutgoingMessage } from './kafka-types';
 
@@ -37,6 +38,15 @@ export interface KafkaTracingOptions {
    * none. Hooks still receive the messages, keys included; what a hook records is the hook's business.
    */
   readonly recordMessageKeys?: boolean;
+  /**
+   * `'duplicate'`: spans also carry the older attribute names of the messaging conventions v1.24, which the
+   * OpenTelemetry Java agent emits by default (`messaging.operation`, `messaging.kafka.consumer.group`,
+   * `messaging.kafka.message.offset`, and the 1.x agent's `messaging.kafka.destination.partition`), next to
+   * the current ones (which the contrib kafkajs instrumentation emits). Default: a
+   * `tracebridge/instrumentation` class's setting (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`), else
+   * `'stable'`. See {@link SemconvStability}.
+   */
+  readonly semconvStability?: SemconvStability;
 }
 
 /** Options of {@link traceProducer}. */

@@ -70,6 +70,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       incoming: options.incoming,
       signing: settings.signing,
       originMaxAgeMs: settings.originMaxAgeMs,
+      semconvStability: settings.semconvStability,
       processHook: settings.consumerHook,
       hookNames: { process: 'consumerHook' },
     }),

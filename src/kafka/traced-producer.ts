@@ -48,6 +48,7 @@ export function traceProducer<P extends KafkaProducerLike>(
     tracerProvider: settings.tracerProvider,
     meterProvider: settings.meterProvider,
     signing: settings.signing,
+    semconvStability: settings.semconvStability,
     sendHook: settings.producerHook,
     hookNames: { send: 'producerHook' },
   });

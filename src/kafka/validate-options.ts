@@ -7,6 +7,7 @@ const COMMON_OPTION_TYPES = {
   meterProvider: 'object',
   signing: 'object',
   recordMessageKeys: 'boolean',
+  semconvStability: 'string',
 } as const satisfies Record<string, OptionType>;
 
 /** Every option of `traceProducer` (`KafkaProducerTracingOptions`): any other key is refused. */

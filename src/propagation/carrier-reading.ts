@@ -1,6 +1,9 @@
 import type { TextMapGetter } from '@opentelemetry/api';
 import { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS, hasHeaderRule } from './header-limits';
 
+/** The index of a carrier without a name in another case than lowercase: shared, never written. */
+const NO_FOLDED_NAMES: ReadonlyMap<string, string> = new Map();
+
 /**
  * The getter one extract runs with: the transport's getter, bounded in the work a hostile carrier can
  * cause, and optionally tolerant of header-name case.
@@ -22,7 +25,7 @@ export class CarrierReading<C> implements TextMapGetter<C> {
   readonly #caseInsensitive: boolean;
   #unruledReads = 0;
   #unruledBytes = 0;
-  #foldedNames: Map<string, string> | undefined;
+  #foldedNames: ReadonlyMap<string, string> | undefined;
 
   constructor(getter: TextMapGetter<C>, caseInsensitive: boolean) {
     this.#getter = getter;
@@ -57,12 +60,16 @@ export class CarrierReading<C> implements TextMapGetter<C> {
 
   #foldedName(carrier: C, key: string): string | undefined {
     if (this.#foldedNames === undefined) {
-      this.#foldedNames = new Map();
+      let folded: Map<string, string> | undefined;
       for (const name of this.#getter.keys(carrier)) {
         const lower = name.toLowerCase();
+        if (lower === name) continue;
+        folded ??= new Map();
         // The first such name wins, as the first value of a repeated header does.
-        if (lower !== name && !this.#foldedNames.has(lower)) this.#foldedNames.set(lower, name);
+        if (!folded.has(lower)) folded.set(lower, name);
       }
+      // Most carriers have no name in another case: they share one empty index rather than each a Map.
+      this.#foldedNames = folded ?? NO_FOLDED_NAMES;
     }
     const name = this.#foldedNames.get(key.toLowerCase());
     return name === key ? undefined : name;

@@ -6,6 +6,7 @@ import type { Context } from '@opentelemetry/api';
 import { safely } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import { ATTR_MESSAGING_MESSAGE_ID } from '../core/semantic-attributes';
+import type { RedisArgument, RedisCommandClient } from './redis-client';
 
 /**
  * The command's reply; a client that throws instead of rejecting is turned into a rejection. With
@@ -15,6 +16,29 @@ import { ATTR_MESSAGING_MESSAGE_ID } from '../core/semantic-attributes';
 export function sendCommand(send: () => Promise<unknown>, within?: Context): Promise<unknown> {
   try {
     return within === undefined ? send() : context.with(within, send);
+  } catch (error) {
+    // The client's own error, passed on unchanged, whatever it is.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * `client.call(command, key, a, b)` sent with `within` active, as {@link sendCommand} does, without a
+ * closure or an argument list of its own: for a command sent for every message (`XACK`).
+ */
+export function callWithin(
+  within: Context,
+  client: RedisCommandClient,
+  command: string,
+  key: RedisArgument,
+  a: RedisArgument,
+  b: RedisArgument,
+): Promise<unknown> {
+  try {
+    // Called with `client` as `this`: `context.with` takes the receiver beside the function.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    return context.with(within, client.call, client, command, key, a, b);
   } catch (error) {
     // The client's own error, passed on unchanged, whatever it is.
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

@@ -29,6 +29,7 @@ export function createRedisTelemetry<SendInfo, ProcessInfo>(
     incoming: options.incoming,
     signing: options.signing,
     originMaxAgeMs: options.originMaxAgeMs,
+    semconvStability: options.semconvStability,
     sendHook: options.sendHook,
     processHook: options.processHook,
     system: REDIS_MESSAGING_SYSTEM,
@@ -52,6 +53,7 @@ export const PRODUCER_TELEMETRY_OPTIONS = Object.freeze({
   meterProvider: 'object',
   sendHook: 'function',
   signing: 'object',
+  semconvStability: 'string',
 } as const satisfies Record<string, RedisOptionType>);
 
 /** The options of every consumer-side helper (`RedisConsumerTelemetryOptions`). */
@@ -62,6 +64,7 @@ export const CONSUMER_TELEMETRY_OPTIONS = Object.freeze({
   processHook: 'function',
   signing: 'object',
   originMaxAgeMs: 'positive integer',
+  semconvStability: 'string',
 } as const satisfies Record<string, RedisOptionType>);
 
 /**

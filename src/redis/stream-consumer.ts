@@ -17,7 +17,7 @@ import {
 } from '../core/semantic-attributes';
 import { SettleRegistry } from '../core/settle-registry';
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
-import { sendCommand } from './command-reply';
+import { callWithin } from './command-reply';
 import { entryKey, lookUpDeliveryCounts } from './delivery-count';
 import { keyPrefixOf } from './key-prefix';
 import type { RedisConnection } from './redis-client';
@@ -117,6 +117,8 @@ export class StreamJobRunner implements StreamConsumer {
    * built for every job.
    */
   readonly #inFlight = new SettleRegistry<ReplyEntry>();
+  /** The entry whose process span is starting, for {@link #describe}. */
+  #describing: ReplyEntry | undefined;
   #activeBatches = 0;
   #watching = false;
   readonly #onConnectionEnd = (): void => {
@@ -183,7 +185,7 @@ export class StreamJobRunner implements StreamConsumer {
         const span = this.#startSpan(entry, job);
         this.#inFlight.track(entry, span);
         try {
-          const result = span.run(() => handler(job));
+          const result = span.runWith(handler, job);
           if (isPromiseLike(result)) await result;
         } catch (error) {
           this.#inFlight.endUnsettled(entry);
@@ -202,23 +204,36 @@ export class StreamJobRunner implements StreamConsumer {
 
   #startSpan(entry: ReplyEntry, job: StreamJob<string | Buffer>): MessagingSpan {
     const enqueueTimeMs = entryIdTimeMs(entry.id);
-    return this.#telemetry.startProcess({
-      destination: entry.stream,
-      carrier: redisStreamFieldsCarrier,
-      headers: entry.fields,
-      enqueueTimeMs,
-      consumerGroup: this.group,
-      info: job,
-      describe: (span: Span) => {
-        span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, entry.id);
-        span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, this.group);
-        span.setAttribute(ATTR_MESSAGING_CLIENT_ID, this.consumer);
-        if (job.attempt !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, job.attempt);
-        const delayMs = scheduledDelayMs(entry.fields, enqueueTimeMs);
-        if (delayMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_DELAY_MS, delayMs);
-      },
-    });
+    // `describe` runs inside `startProcess`, synchronously: the entry it describes is held here meanwhile.
+    this.#describing = entry;
+    try {
+      return this.#telemetry.startProcess({
+        destination: entry.stream,
+        carrier: redisStreamFieldsCarrier,
+        headers: entry.fields,
+        enqueueTimeMs,
+        consumerGroup: this.group,
+        info: job,
+        describe: this.#describe,
+      });
+    } finally {
+      this.#describing = undefined;
+    }
   }
+
+  /**
+   * The process span's transport attributes: one function for every entry, rather than a closure over
+   * each (the job comes as the span's info, its raw fields from {@link #describing}).
+   */
+  readonly #describe = (span: Span, job: StreamJob<string | Buffer>): void => {
+    span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, job.id);
+    span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, this.group);
+    span.setAttribute(ATTR_MESSAGING_CLIENT_ID, this.consumer);
+    if (job.attempt !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, job.attempt);
+    const fields = this.#describing?.fields;
+    const delayMs = fields === undefined ? undefined : scheduledDelayMs(fields, entryIdTimeMs(job.id));
+    if (delayMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_DELAY_MS, delayMs);
+  };
 
   /**
    * Sends `XACK` (inside the job's span, for an ioredis instrumentation's command span) and ends the span
@@ -231,7 +246,7 @@ export class StreamJobRunner implements StreamConsumer {
     job: Job,
     fail: (error: unknown, job: Job) => void,
   ): Promise<boolean> {
-    return sendCommand(() => this.#redis.call('XACK', entry.key, this.group, entry.id), span.context).then(
+    return callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id).then(
       (acknowledged) => {
         if (Number(acknowledged) > 0) {
           this.#inFlight.settle(entry, ACK);

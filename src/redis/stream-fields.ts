@@ -45,18 +45,22 @@ export function flatFields(fields: unknown): (string | Buffer)[] | undefined {
   return undefined;
 }
 
-/** `flat` without the fields named in `names`; `flat` itself (no copy) when it has none of them. */
+/**
+ * `flat` without the fields named in `names`; `flat` itself (no copy) when it has none of them. One pass:
+ * the copy starts at the first field to drop.
+ */
 export function withoutFields<V>(flat: readonly V[], names: ReadonlySet<string>): readonly V[] {
-  let found = false;
-  for (let i = 0; i < flat.length && !found; i += 2) found = names.has(nameOf(flat[i]) ?? '');
-  if (!found) return flat;
-  const kept: V[] = [];
+  let kept: V[] | undefined;
   for (let i = 0; i < flat.length; i += 2) {
-    if (names.has(nameOf(flat[i]) ?? '')) continue;
+    if (names.has(nameOf(flat[i]) ?? '')) {
+      kept ??= flat.slice(0, i);
+      continue;
+    }
+    if (kept === undefined) continue;
     kept.push(flat[i] as V);
     if (i + 1 < flat.length) kept.push(flat[i + 1] as V);
   }
-  return kept;
+  return kept ?? flat;
 }
 
 /** The first value of field `name` as a string, or `undefined`. */

@@ -10,6 +10,7 @@
  * - `hang`: never answer (for client cancellation and deadlines).
  */
 import { join } from 'node:path';
+import { afterEach } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
@@ -208,4 +209,36 @@ export function placeOrder(
         : reject(error ?? new Error('no response')),
     ),
   );
+}
+
+/** `startOrdersServer` and `ordersClient` for one test file, whose servers and clients close after each test. */
+export interface ClosedAfterEach {
+  readonly server: (...args: Parameters<typeof startOrdersServer>) => Promise<RunningServer>;
+  readonly client: (address: string, interceptors?: grpc.Interceptor[]) => OrdersClient;
+}
+
+/**
+ * Registers, for the calling test file, an `afterEach` that closes every client and server opened through
+ * the returned functions. Call it before the file's own `afterEach` hooks (a file's hooks run in the order
+ * they were registered), so that servers are closed before the SDK they export to shuts down.
+ */
+export function closedAfterEach(): ClosedAfterEach {
+  const servers: RunningServer[] = [];
+  const clients: OrdersClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return {
+    server: async (...args) => {
+      const s = await startOrdersServer(...args);
+      servers.push(s);
+      return s;
+    },
+    client: (address, interceptors = []) => {
+      const c = ordersClient(address, interceptors);
+      clients.push(c);
+      return c;
+    },
+  };
 }

@@ -30,6 +30,7 @@ const SECTIONS = [
   'Viewing a trace in the terminal',
   'Asserting one connected trace in your tests',
   'The messaging core',
+  'Mixed fleets',
 ];
 
 /** What the README's excerpts take from the application around them (a global script, no imports). */

@@ -16,34 +16,23 @@ import { bullmqTelemetry } from '../../../src/bullmq/index';
 import type { BullmqTelemetryOptions } from '../../../src/bullmq/index';
 import { BULLMQ_CONNECTION, BullmqObjects, uniqueQueueName } from '../../helpers/bullmq-fixture';
 import { waitFor } from '../../helpers/redis-clients';
-import { countSpanEnds } from '../../helpers/span-end-counter';
-import type { SpanEndCounter } from '../../helpers/span-end-counter';
+import { countedTracing } from '../../helpers/counted-tracing';
 import {
   assertAttributes,
   assertChildOf,
   assertLinks,
   assertRoot,
   setupMetrics,
-  setupTracing,
 } from '../../helpers/tracing';
-import type { TestMetrics, TestTracing } from '../../helpers/tracing';
+import type { TestMetrics } from '../../helpers/tracing';
 
-let tracing: TestTracing;
-let counter: SpanEndCounter;
+const { tracing, counter } = countedTracing();
 let bull: BullmqObjects;
-before(() => {
-  tracing = setupTracing('w3c');
-  counter = countSpanEnds(tracing.provider);
-});
-after(() => tracing.shutdown());
 beforeEach(() => {
-  tracing.reset();
-  counter.started.length = 0;
   bull = new BullmqObjects();
 });
 afterEach(async () => {
   await bull.close();
-  assert.deepEqual(counter.misended(), [], 'every span tracebridge started ended exactly once');
 });
 
 const app = () => trace.getTracer('test-app');

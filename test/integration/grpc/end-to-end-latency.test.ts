@@ -22,8 +22,7 @@ import {
   RPC_END_TO_END_METRIC,
   startMsOf,
 } from '../../helpers/end-to-end';
-import { ordersClient, placeOrder, startOrdersServer } from '../../helpers/orders-fixture';
-import type { OrdersClient, RunningServer } from '../../helpers/orders-fixture';
+import { closedAfterEach, placeOrder } from '../../helpers/orders-fixture';
 import { hostileContexts, OUTSIDER_TRACEPARENT, VERIFYING } from '../../helpers/signatures';
 import { setupMetrics, setupTracing } from '../../helpers/tracing';
 import type { TestMetrics, TestTracing } from '../../helpers/tracing';
@@ -31,23 +30,10 @@ import type { TestMetrics, TestTracing } from '../../helpers/tracing';
 const PLACE_ORDER = 'shop.v1.Orders/PlaceOrder';
 const INGRESS_AGO_MS = 150;
 
-const opened: { servers: RunningServer[]; clients: OrdersClient[] } = { servers: [], clients: [] };
+const { server, client } = closedAfterEach();
 let tracing: TestTracing;
 let meters: TestMetrics;
-
-async function server(...args: Parameters<typeof startOrdersServer>): Promise<RunningServer> {
-  const s = await startOrdersServer(...args);
-  opened.servers.push(s);
-  return s;
-}
-function client(address: string, interceptors: grpc.Interceptor[] = []): OrdersClient {
-  const c = ordersClient(address, interceptors);
-  opened.clients.push(c);
-  return c;
-}
 afterEach(async () => {
-  for (const c of opened.clients.splice(0)) c.close();
-  await Promise.all(opened.servers.splice(0).map((s) => s.close()));
   await tracing.shutdown();
   await meters.shutdown();
 });

@@ -10,8 +10,7 @@ import { context, propagation, SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { TracebridgeConfigError } from '../../../src/core/errors';
 import { grpcClientInterceptor, grpcServerInterceptor } from '../../../src/grpc/index';
-import { ordersClient, placeOrder, startOrdersServer } from '../../helpers/orders-fixture';
-import type { OrdersClient, RunningServer } from '../../helpers/orders-fixture';
+import { closedAfterEach, placeOrder } from '../../helpers/orders-fixture';
 import {
   assertLinkedUnverified,
   EXPECTED_FAILURE,
@@ -26,22 +25,9 @@ import type { TestTracing } from '../../helpers/tracing';
 
 const PLACE_ORDER = 'shop.v1.Orders/PlaceOrder';
 
-const opened: { servers: RunningServer[]; clients: OrdersClient[] } = { servers: [], clients: [] };
+const { server, client } = closedAfterEach();
 let tracing: TestTracing;
-
-async function server(...args: Parameters<typeof startOrdersServer>): Promise<RunningServer> {
-  const s = await startOrdersServer(...args);
-  opened.servers.push(s);
-  return s;
-}
-function client(address: string, interceptors: grpc.Interceptor[] = []): OrdersClient {
-  const c = ordersClient(address, interceptors);
-  opened.clients.push(c);
-  return c;
-}
 afterEach(async () => {
-  for (const c of opened.clients.splice(0)) c.close();
-  await Promise.all(opened.servers.splice(0).map((s) => s.close()));
   await tracing.shutdown();
 });
 

@@ -12,21 +12,13 @@ import { DELAYED_JOB_MAX_FIELDS, delayedJobs, streamConsumer } from '../../../sr
 import type { StreamJob } from '../../../src/redis/index';
 import { connectRedis, describeEachClient, uniqueKey } from '../../helpers/redis-clients';
 import type { TestRedis } from '../../helpers/redis-clients';
-import { countSpanEnds } from '../../helpers/span-end-counter';
-import type { SpanEndCounter } from '../../helpers/span-end-counter';
-import { assertAttributes, assertChildOf, assertRoot, setupTracing } from '../../helpers/tracing';
-import type { TestTracing } from '../../helpers/tracing';
+import { countedTracing } from '../../helpers/counted-tracing';
+import { assertAttributes, assertChildOf, assertRoot } from '../../helpers/tracing';
 
 const GROUP = 'workers';
 const DELAY_MS = 150;
 
-let tracing: TestTracing;
-let counter: SpanEndCounter;
-before(() => {
-  tracing = setupTracing('w3c');
-  counter = countSpanEnds(tracing.provider);
-});
-after(() => tracing.shutdown());
+const { tracing, counter } = countedTracing();
 
 describeEachClient('delayed jobs', (kind) => {
   let redis: TestRedis;
@@ -36,14 +28,11 @@ describeEachClient('delayed jobs', (kind) => {
   });
   after(() => redis.disconnect());
   beforeEach(async () => {
-    tracing.reset();
-    counter.started.length = 0;
     stream = uniqueKey('delayed');
     await redis.call('XGROUP', 'CREATE', stream, GROUP, '0', 'MKSTREAM');
   });
   afterEach(async () => {
     await redis.del(stream, `${stream}:delayed`, `${stream}:delayed:unpromotable`);
-    assert.deepEqual(counter.misended(), [], 'every span ended exactly once');
   });
 
   const readAll = () =>

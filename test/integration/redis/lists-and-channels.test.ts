@@ -16,18 +16,10 @@ import { channelListener, channelPublisher, listConsumer, listProducer } from '.
 import type { ChannelMessage, ListJob } from '../../../src/redis/index';
 import { connectRedis, describeEachClient, uniqueKey, waitFor } from '../../helpers/redis-clients';
 import type { TestRedis } from '../../helpers/redis-clients';
-import { countSpanEnds } from '../../helpers/span-end-counter';
-import type { SpanEndCounter } from '../../helpers/span-end-counter';
-import { assertAttributes, assertChildOf, assertRoot, setupTracing } from '../../helpers/tracing';
-import type { TestTracing } from '../../helpers/tracing';
+import { countedTracing } from '../../helpers/counted-tracing';
+import { assertAttributes, assertChildOf, assertRoot } from '../../helpers/tracing';
 
-let tracing: TestTracing;
-let counter: SpanEndCounter;
-before(() => {
-  tracing = setupTracing('w3c');
-  counter = countSpanEnds(tracing.provider);
-});
-after(() => tracing.shutdown());
+const { tracing, counter } = countedTracing();
 
 /** Values a producer without tracebridge might push: text, binary, empty, and broken envelopes. */
 const FOREIGN_VALUES: readonly Buffer[] = [
@@ -51,13 +43,10 @@ describeEachClient('lists and pub/sub', (kind) => {
     subscriber.disconnect();
   });
   beforeEach(() => {
-    tracing.reset();
-    counter.started.length = 0;
     key = uniqueKey('list');
   });
   afterEach(async () => {
     await redis.del(key, `${key}:done`);
-    assert.deepEqual(counter.misended(), [], 'every span ended exactly once');
   });
 
   it('LPUSH + BRPOP: the job is processed in the trace that pushed it, payload intact', async () => {

@@ -1,0 +1,96 @@
+/**
+ * A service on the contrib instrumentations, in a process of its own: `node --import tsx
+ * contrib-peer-process.ts <propagator>`. Real kafkajs, amqplib and grpc-js clients, traced only by
+ * `@opentelemetry/instrumentation-kafkajs`, `-amqplib` and `-grpc` (see `contrib-peer-setup.ts`), driven
+ * by the test over IPC: produce, consume, publish, serve and call. Every span it finishes and every
+ * message it consumes goes back to the test.
+ */
+import './contrib-peer-setup';
+import type { Server } from '@grpc/grpc-js';
+import * as amqplib from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Consumer, Producer } from 'kafkajs';
+import { AMQP_URL } from '../../helpers/amqp-broker';
+import { KAFKA_BROKER, unique } from '../../helpers/kafka-fixture';
+import { ordersClient, placeOrder, startOrdersServer } from '../../helpers/orders-fixture';
+import { headerStrings, reportDelivery, servePeer } from '../../helpers/peer-child';
+
+const kafka = new Kafka({
+  clientId: 'nodefleet-contrib-peer',
+  brokers: [KAFKA_BROKER],
+  logLevel: logLevel.NOTHING,
+});
+const consumers: Consumer[] = [];
+const servers: { server: Server; close(): Promise<void> }[] = [];
+let producer: Producer | undefined;
+let amqp: amqplib.ChannelModel | undefined;
+let channel: amqplib.Channel | undefined;
+
+async function amqpChannel(): Promise<amqplib.Channel> {
+  amqp ??= await amqplib.connect(AMQP_URL);
+  channel ??= await amqp.createChannel();
+  return channel;
+}
+
+servePeer(
+  {
+    async 'kafka-send'({ topic }) {
+      if (producer === undefined) {
+        producer = kafka.producer();
+        await producer.connect();
+      }
+      await producer.send({ topic: topic!, messages: [{ value: 'order' }] });
+    },
+    async 'kafka-consume'({ topic }) {
+      const consumer = kafka.consumer({ groupId: unique('nodefleet-contrib'), maxWaitTimeInMs: 100 });
+      consumers.push(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topic: topic!, fromBeginning: true });
+      await consumer.run({
+        // Reported inside eachMessage, before the contrib span ends as it returns: the test, which waits
+        // for the span, has the delivery by then (IPC keeps the order).
+        eachMessage: async ({ topic: from, message }) =>
+          reportDelivery({
+            destination: from,
+            body: message.value?.toString() ?? '',
+            headers: headerStrings(message.headers),
+          }),
+      });
+    },
+    async 'amqp-publish'({ queue }) {
+      (await amqpChannel()).sendToQueue(queue!, Buffer.from('order'));
+    },
+    async 'amqp-consume'({ queue }) {
+      const ch = await amqpChannel();
+      await ch.consume(queue!, (message) => {
+        if (message === null) return;
+        reportDelivery({
+          destination: queue!,
+          body: message.content.toString(),
+          headers: headerStrings(message.properties.headers),
+        });
+        // The contrib consumer span ends when the delivery is acknowledged.
+        ch.ack(message);
+      });
+    },
+    async 'grpc-serve'() {
+      const server = await startOrdersServer([]);
+      servers.push(server);
+      return server.address;
+    },
+    async 'grpc-call'({ address }) {
+      const client = ordersClient(address!, []);
+      try {
+        await placeOrder(client, 'sku-contrib');
+      } finally {
+        client.close();
+      }
+    },
+  },
+  async () => {
+    await Promise.allSettled(consumers.map((c) => c.disconnect()));
+    await producer?.disconnect();
+    await Promise.allSettled(servers.map((s) => s.close()));
+    await amqp?.close();
+  },
+);
