@@ -187,7 +187,9 @@ function bullmqVariant(
               lib.bullmqTelemetry(samplerSdk === undefined ? {} : { tracerProvider: samplerSdk.provider }),
             )
           : telemetryJobs(bullmqOtelFor(sdk, samplerSdk!.sampler));
-  const queue = new Queue(queueName, { connection: CONNECTION, telemetry: jobs.telemetry });
+  // Without telemetry the option is left out: bullmq's options do not take `undefined` for it.
+  const telemetry = jobs.telemetry === undefined ? {} : { telemetry: jobs.telemetry };
+  const queue = new Queue(queueName, { connection: CONNECTION, ...telemetry });
   let worker: Worker | undefined;
   let seen = new Uint8Array(0);
   let processed = 0;
@@ -208,7 +210,7 @@ function bullmqVariant(
       if (registers) sdk.register();
       worker = new Worker(queueName, (job: BenchJob) => jobs.processor(job), {
         connection: CONNECTION,
-        telemetry: jobs.telemetry,
+        ...telemetry,
         concurrency: CONCURRENCY,
       });
       worker.on('error', (error) => console.error(`${cell.name}: worker error`, error));

@@ -28,9 +28,9 @@ export interface AmqpConsumeInfo {
 /** Options of `traceChannel`. Every field is optional; defaults are listed with each. */
 export interface AmqpTracingOptions {
   /** Where spans go. Default: the globally registered tracer provider. */
-  readonly tracerProvider?: TracerProvider;
+  readonly tracerProvider?: TracerProvider | undefined;
   /** Where the messaging metrics go. Default: the globally registered meter provider. */
-  readonly meterProvider?: MeterProvider;
+  readonly meterProvider?: MeterProvider | undefined;
   /**
    * What a message's trace context may do, per queue. Default `'parent'`: the process span continues the
    * publisher's trace. Rules match names the operator controls: `queue` (the queue consumed from; a string

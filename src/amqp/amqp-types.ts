@@ -16,9 +16,9 @@ export interface AmqpMessageFields {
   readonly exchange: string;
   readonly routingKey: string;
   /** Set on consumed messages: the consumer the broker delivered it to. */
-  readonly consumerTag?: string;
+  readonly consumerTag?: string | undefined;
   /** Set on pulled messages: how many messages remain in the queue. */
-  readonly messageCount?: number;
+  readonly messageCount?: number | undefined;
 }
 
 /** The AMQP basic properties tracebridge reads. amqplib decodes them as `any`; they are checked before use. */
@@ -49,7 +49,7 @@ export interface AmqpPublishOptions {
 /** The options of `consume` that tracebridge reads. */
 export interface AmqpConsumeOptions {
   readonly noAck?: boolean;
-  readonly consumerTag?: string;
+  readonly consumerTag?: string | undefined;
 }
 
 /** The options of `get` that tracebridge reads. */

@@ -21,9 +21,9 @@ export interface BullmqProcessInfo {
 /** Options of {@link bullmqTelemetry}. */
 export interface BullmqTelemetryOptions {
   /** Where spans go. Default: the globally registered tracer provider. */
-  readonly tracerProvider?: TracerProvider;
+  readonly tracerProvider?: TracerProvider | undefined;
   /** Where metrics go. Default: the globally registered meter provider. */
-  readonly meterProvider?: MeterProvider;
+  readonly meterProvider?: MeterProvider | undefined;
   /**
    * What a job's stored context may do, per queue name: `'parent'` (default), `'link'` or `'ignore'`,
    * or `{ default, rules: [{ destination: 'queue' | /regexp/, policy }] }`.

@@ -27,26 +27,24 @@ export interface WaterfallOptions {
    * Columns every line must fit in (at least 50): long names are cut with `…` and the bar gets the rest.
    * Default: 100.
    */
-  readonly width?: number;
+  readonly width?: number | undefined;
   /**
    * ANSI colours and block bars (`█` working, `░` waiting in a queue) instead of plain ASCII (`=` and
    * `.`). Default: false.
    */
-  readonly color?: boolean;
+  readonly color?: boolean | undefined;
   /**
    * Only the trace with this id (32 lowercase hex digits); the other spans still name the targets of its
    * links. Default: every trace.
    */
-  readonly traceId?: string;
+  readonly traceId?: string | undefined;
 }
 
 /** The defaults of {@link WaterfallOptions}. */
-export const DEFAULT_WATERFALL_OPTIONS: Readonly<Required<Omit<WaterfallOptions, 'traceId'>>> = Object.freeze(
-  {
-    width: 100,
-    color: false,
-  },
-);
+export const DEFAULT_WATERFALL_OPTIONS: Readonly<{ width: number; color: boolean }> = Object.freeze({
+  width: 100,
+  color: false,
+});
 
 /** Kinds on a narrow line. */
 const COMPACT_KINDS: Readonly<Record<SpanKindName, string>> = {
@@ -81,7 +79,10 @@ export function renderWaterfall(spans: readonly TraceSpan[], options?: Waterfall
     color: 'boolean',
     traceId: 'string',
   });
-  const { width, color, traceId } = { ...DEFAULT_WATERFALL_OPTIONS, ...options };
+  // Field by field, not by spreading: an option given as `undefined` means its default, not `undefined`.
+  const width = options?.width ?? DEFAULT_WATERFALL_OPTIONS.width;
+  const color = options?.color ?? DEFAULT_WATERFALL_OPTIONS.color;
+  const traceId = options?.traceId;
   if (width < MIN_WIDTH) {
     throw new TracebridgeConfigError(
       TracebridgeErrorCode.InvalidOption,

@@ -28,7 +28,7 @@ export interface CliIo {
   readonly stdout: {
     write(text: string): unknown;
     readonly isTTY?: boolean;
-    readonly columns?: number;
+    readonly columns?: number | undefined;
     hasColors?(): boolean;
   };
   readonly stderr: { write(text: string): unknown };

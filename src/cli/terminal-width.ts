@@ -9,7 +9,7 @@ export interface WidthContext {
   readonly flag: number | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The output stream; a TTY knows its `columns`. */
-  readonly stream: { readonly isTTY?: boolean; readonly columns?: number };
+  readonly stream: { readonly isTTY?: boolean; readonly columns?: number | undefined };
 }
 
 /**

@@ -14,11 +14,11 @@ export type DefaultsScope = 'kafka' | 'rabbitmq' | 'redis' | 'grpc';
  * `setTracerProvider`, `setMeterProvider`, `setConfig`); an option given to a wrapper always wins.
  */
 export interface InstrumentationDefaults {
-  readonly tracerProvider?: TracerProvider;
-  readonly meterProvider?: MeterProvider;
-  readonly incoming?: IncomingOption;
+  readonly tracerProvider?: TracerProvider | undefined;
+  readonly meterProvider?: MeterProvider | undefined;
+  readonly incoming?: IncomingOption | undefined;
   /** The `semconvStability` of wrappers created without one. */
-  readonly semconvStability?: SemconvStability;
+  readonly semconvStability?: SemconvStability | undefined;
 }
 
 const NONE: InstrumentationDefaults = Object.freeze({});

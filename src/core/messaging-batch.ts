@@ -12,9 +12,9 @@ export interface BatchMessage<C, ProcessInfo> {
   /** When the message was enqueued, in ms since the epoch; enables time-in-queue. */
   readonly enqueueTimeMs?: number;
   /** `messaging.consumer.group.name` for the end-to-end latency metric. Default: none. */
-  readonly consumerGroup?: string;
+  readonly consumerGroup?: string | undefined;
   /** Adds message-specific attributes to its process span; called only when that span is recording. */
-  readonly describe?: (span: Span) => void;
+  readonly describe?: ((span: Span) => void) | undefined;
   /** Handed to `processHook` for the message's process span. */
   readonly info: ProcessInfo;
 }
@@ -26,8 +26,8 @@ export type StartMessageSpan<ProcessInfo> = (
   ambient: Context,
   message: {
     timeInQueueMs: number | undefined;
-    consumerGroup?: string;
-    describe?: (span: Span) => void;
+    consumerGroup?: string | undefined;
+    describe?: ((span: Span) => void) | undefined;
     info: ProcessInfo;
   },
 ) => MessagingSpan;

@@ -46,7 +46,13 @@ export class MessagingSpan {
    * Returns `headers` with this span's context injected through `carrier`, never modifying `headers`.
    * A carrier that throws is logged and the headers go out as they were. With signing configured, the
    * injected context is signed too.
+   *
+   * Headers that are there come back as headers (a carrier over optional headers, such as
+   * `kafkaHeadersCarrier`, given a defined object returns one); absent headers come back as a new object
+   * when the propagator wrote anything, else absent.
    */
+  inject<C>(carrier: ContextCarrier<C | undefined>, headers: C): C;
+  inject<C>(carrier: ContextCarrier<C>, headers: C): C;
   inject<C>(carrier: ContextCarrier<C>, headers: C): C {
     return injectContext(carrier, this.context, headers, this.#signer);
   }

@@ -71,32 +71,32 @@ export type MessagingOperationType = 'create' | 'send' | 'receive' | 'process';
  */
 export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unknown> {
   /** Where spans go. Default: the globally registered tracer provider (a no-op until an SDK registers). */
-  readonly tracerProvider?: TracerProvider;
+  readonly tracerProvider?: TracerProvider | undefined;
   /** Where metrics go. Default: the globally registered meter provider. */
-  readonly meterProvider?: MeterProvider;
+  readonly meterProvider?: MeterProvider | undefined;
   /** What inbound context may do, per destination. Default: `'parent'`. See {@link IncomingOption}. */
-  readonly incoming?: IncomingOption;
+  readonly incoming?: IncomingOption | undefined;
   /**
    * Sign the contexts this adapter injects and continue only inbound contexts whose signature verifies.
    * Default: none (nothing signed or verified). See {@link SigningOption}.
    */
-  readonly signing?: SigningOption;
+  readonly signing?: SigningOption | undefined;
   /**
    * Inbound pipeline origins older than this (in ms) are not believed: the end-to-end latency is not
    * recorded and the hop counts as a new origin. Default: 7 days.
    */
-  readonly originMaxAgeMs?: number;
+  readonly originMaxAgeMs?: number | undefined;
   /**
    * `'duplicate'`: spans also carry the older attribute names the contrib instrumentations and the Java
    * agent emit by default (`messaging.operation`, `messaging.kafka.consumer.group`, ...). Default: what a
    * `tracebridge/instrumentation` class set (`OTEL_SEMCONV_STABILITY_OPT_IN=messaging/dup`), else
    * `'stable'`. See {@link SemconvStability}.
    */
-  readonly semconvStability?: SemconvStability;
+  readonly semconvStability?: SemconvStability | undefined;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
-  readonly sendHook?: (span: Span, info: SendInfo) => void;
+  readonly sendHook?: ((span: Span, info: SendInfo) => void) | undefined;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
-  readonly processHook?: (span: Span, info: ProcessInfo) => void;
+  readonly processHook?: ((span: Span, info: ProcessInfo) => void) | undefined;
 }
 
 /** What an adapter passes to create its telemetry. */
@@ -128,7 +128,7 @@ export interface SendParams<SendInfo> {
    * operation alone), the metrics carry the traits instead of the name, and the name is recorded on the
    * span only. Default: `destination` is a stable name.
    */
-  readonly destinationTraits?: DestinationTraits;
+  readonly destinationTraits?: DestinationTraits | undefined;
   /**
    * `messaging.operation.name`, the system-specific verb (`'send'`, `'publish'`, `'create'`). Within one
    * telemetry, an operation name always has the same operation type.
@@ -146,12 +146,12 @@ export interface SendParams<SendInfo> {
    * Links given at span start: a batch send links the creation context of each of its messages, as the
    * conventions specify. Default: none.
    */
-  readonly links?: Link[];
+  readonly links?: Link[] | undefined;
   /**
    * Adds transport-specific attributes; called only when the span is recording, with `info`, so that it
    * can be one function made once rather than a closure over each message.
    */
-  readonly describe?: (span: Span, info: SendInfo) => void;
+  readonly describe?: ((span: Span, info: SendInfo) => void) | undefined;
   /** Handed to `sendHook`. */
   readonly info: SendInfo;
 }
@@ -171,7 +171,7 @@ export interface ProcessParams<C, ProcessInfo> {
   /** `messaging.destination.name` as the conventions define it for the transport's consumers. */
   readonly destination: string;
   /** As for {@link SendParams.destinationTraits}. */
-  readonly destinationTraits?: DestinationTraits;
+  readonly destinationTraits?: DestinationTraits | undefined;
   /** `messaging.operation.name`. Default: the operation type. */
   readonly operationName?: string;
   /** Default `'process'`. `'receive'` is for pull-based reads (AMQP `get`). */
@@ -182,7 +182,7 @@ export interface ProcessParams<C, ProcessInfo> {
   readonly carrier: ContextCarrier<C>;
   readonly headers: C;
   /** When the broker (or producer) stamped the message, in ms since the epoch; enables time-in-queue. */
-  readonly enqueueTimeMs?: number;
+  readonly enqueueTimeMs?: number | undefined;
   /**
    * Leave the time-in-queue histogram to the adapter, which records it once with
    * {@link MessagingTelemetry.recordTimeInQueue} when it may know better than `enqueueTimeMs` when the
@@ -191,7 +191,7 @@ export interface ProcessParams<C, ProcessInfo> {
    */
   readonly deferTimeInQueue?: boolean;
   /** The context active where the message arrived. Default: the active context. Linked, never a parent. */
-  readonly ambient?: Context;
+  readonly ambient?: Context | undefined;
   /**
    * The operator's names `incoming` rules match: an AMQP queue and exchange. Default: `destination` (or,
    * for a destination with traits, its template).
@@ -201,14 +201,14 @@ export interface ProcessParams<C, ProcessInfo> {
    * A policy for this one message, applied only when it trusts less than the destination's (`'link'` for
    * a scheduled job's run, which starts its own trace). Default: the destination's policy.
    */
-  readonly policy?: IncomingPolicy;
+  readonly policy?: IncomingPolicy | undefined;
   /**
    * `messaging.consumer.group.name`, added to the end-to-end latency metric's attributes (groups are named
    * by the operator). Default: none.
    */
-  readonly consumerGroup?: string;
+  readonly consumerGroup?: string | undefined;
   /** As for {@link SendParams.describe}: called only when the span is recording, with `info`. */
-  readonly describe?: (span: Span, info: ProcessInfo) => void;
+  readonly describe?: ((span: Span, info: ProcessInfo) => void) | undefined;
   /** Handed to `processHook`. */
   readonly info: ProcessInfo;
 }
@@ -338,8 +338,11 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
 
   /**
    * Injects `ctx` into a copy of `headers`, signed when signing is configured: for adapters that inject a
-   * context other than a send span's own (the per-message contexts of a batch send).
+   * context other than a send span's own (the per-message contexts of a batch send). Defined headers come
+   * back defined, as from {@link MessagingSpan.inject}.
    */
+  inject<C>(carrier: ContextCarrier<C | undefined>, ctx: Context, headers: C): C;
+  inject<C>(carrier: ContextCarrier<C>, ctx: Context, headers: C): C;
   inject<C>(carrier: ContextCarrier<C>, ctx: Context, headers: C): C {
     return injectContext(carrier, ctx, headers, this.#writer);
   }
@@ -525,9 +528,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     own: InboundOwnFields | undefined,
     ambient: Context,
     message: {
-      readonly destination?: string;
-      readonly consumerGroup?: string;
-      readonly describe?: (span: Span, info: ProcessInfo) => void;
+      readonly destination?: string | undefined;
+      readonly consumerGroup?: string | undefined;
+      readonly describe?: ((span: Span, info: ProcessInfo) => void) | undefined;
       readonly info: ProcessInfo;
     },
     timeInQueueMs: number | undefined,
@@ -584,9 +587,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
    * this runs for every message, and an options object each adds up.
    */
   #startSpan(profile: OperationProfile, kind: SpanKind, links: Link[] | undefined, parent: Context): Span {
+    // Without links the option is left out, not `undefined`: SpanOptions says an absent list that way.
     const options =
-      links === undefined && kind === profile.startOptions.kind
-        ? profile.startOptions
+      links === undefined
+        ? kind === profile.startOptions.kind
+          ? profile.startOptions
+          : { kind, attributes: profile.spanAttributes }
         : { kind, links, attributes: profile.spanAttributes };
     return startSpanSafely(this.#tracer, profile.spanName, options, parent);
   }

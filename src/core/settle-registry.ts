@@ -10,7 +10,7 @@ export interface SettleRegistryOptions {
    * and let go, so a consumer that never settles cannot grow memory without bound. Default: 10,000
    * (well above any sensible prefetch).
    */
-  readonly maxPending?: number;
+  readonly maxPending?: number | undefined;
 }
 
 /** The key of no delivery: see `SettleRegistry`'s map. */

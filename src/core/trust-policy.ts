@@ -23,7 +23,7 @@ export interface IncomingSubject {
   /** The Kafka topic, the AMQP queue, the Redis stream, list or channel, the gRPC method path. */
   readonly name: string;
   /** AMQP only: the exchange the message was published to (`''` for the default exchange). */
-  readonly exchange?: string;
+  readonly exchange?: string | undefined;
 }
 
 /**

@@ -30,9 +30,9 @@ export interface GrpcResponseInfo extends GrpcCallInfo {
 /** Options both interceptors accept. Every field is optional; defaults are listed with each. */
 export interface GrpcInterceptorOptions {
   /** Where spans go. Default: the globally registered tracer provider. */
-  readonly tracerProvider?: TracerProvider;
+  readonly tracerProvider?: TracerProvider | undefined;
   /** Where the call-duration histograms go. Default: the globally registered meter provider. */
-  readonly meterProvider?: MeterProvider;
+  readonly meterProvider?: MeterProvider | undefined;
   /**
    * Calls not traced at all: a string matches a method path (`/grpc.health.v1.Health/Check`) or a whole
    * service (`grpc.health.v1.Health`); a RegExp is tested against the path. Default: none.

@@ -233,7 +233,7 @@ export interface RpcStart {
   readonly streaming: boolean;
   readonly kind: SpanKind;
   readonly parent: Context;
-  readonly links?: Link[];
+  readonly links?: Link[] | undefined;
   /** The context the span is set on for the call's work. Default: `parent`. */
   readonly workBase?: Context;
   /**
@@ -274,7 +274,10 @@ export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
   const span = startSpanSafely(
     config.tracer,
     profile.name.spanName,
-    { kind: start.kind, attributes: profile.attributes, links: start.links },
+    // Without links the option is left out, not `undefined`: SpanOptions says an absent list that way.
+    start.links === undefined
+      ? { kind: start.kind, attributes: profile.attributes }
+      : { kind: start.kind, attributes: profile.attributes, links: start.links },
     start.parent,
   );
   const base = originBase(config, start, span, arrivedAtMs, profile.attributes);

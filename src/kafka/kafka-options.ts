@@ -21,9 +21,9 @@ export interface KafkaConsumerInfo {
 /** Options both Kafka wrappers accept. Every field is optional; defaults are listed with each. */
 export interface KafkaTracingOptions {
   /** Where spans go. Default: the globally registered tracer provider. */
-  readonly tracerProvider?: TracerProvider;
+  readonly tracerProvider?: TracerProvider | undefined;
   /** Where the messaging histograms and counters go. Default: the globally registered meter provider. */
-  readonly meterProvider?: MeterProvider;
+  readonly meterProvider?: MeterProvider | undefined;
   /**
    * Signed creation context: a producer signs the contexts it injects (with `signWith`); a consumer
    * continues only messages whose signature verifies and links (or ignores) the rest. Default: none,

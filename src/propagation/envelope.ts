@@ -1,6 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { join } from 'node:path';
-import protobuf from 'protobufjs';
 import { logger } from '../logger';
 import { BAGGAGE_MAX_BYTES, BAGGAGE_MAX_MEMBERS } from './header-limits';
 import { createHeaderRecordCarrier } from './header-record-carrier';
@@ -38,27 +36,66 @@ export type DecodedPayload =
   | { readonly isEnvelope: true; readonly headers: EnvelopeHeaders; readonly payload: Buffer }
   | { readonly isEnvelope: false; readonly payload: Buffer };
 
-let envelopeType: protobuf.Type | undefined;
+/** Tags of the envelope's fields and of its map entries' fields: `(field << 3) | wire type`. */
+const TAG_HEADERS = 0x12; // field 2, length-delimited
+const TAG_PAYLOAD = 0x1a; // field 3, length-delimited
+const TAG_ENTRY_KEY = 0x0a; // map entry field 1, length-delimited
+const TAG_ENTRY_VALUE = 0x12; // map entry field 2, length-delimited
 
-/** Loaded on first use, so importing tracebridge costs nothing for users without Redis lists or pub/sub. */
-function getEnvelopeType(): protobuf.Type {
-  // Both src/propagation and dist/propagation sit two levels below the package root, beside protos/.
-  envelopeType ??= protobuf
-    .loadSync(join(__dirname, '..', '..', 'protos', 'tracebridge', 'v1', 'envelope.proto'))
-    .lookupType('tracebridge.v1.Envelope');
-  return envelopeType;
+/** Bytes of `value` as a protobuf varint. */
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) size++;
+  return size;
 }
 
-/** Wraps `payload` and propagation `headers` into envelope bytes. */
+/** Writes `value` as a varint at `at`; returns where the next byte goes. */
+function writeVarint(buffer: Buffer, at: number, value: number): number {
+  let rest = value;
+  let next = at;
+  while (rest >= 0x80) {
+    buffer[next++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  buffer[next++] = rest;
+  return next;
+}
+
+/**
+ * Wraps `payload` and propagation `headers` into envelope bytes: `protos/tracebridge/v1/envelope.proto`,
+ * written directly in protobuf's wire format (fields in number order, map entries in insertion order with
+ * both key and value, the payload even when empty), which is what protobufjs writes for the same message
+ * byte for byte. Sizes are computed first, so the envelope is one allocation.
+ */
 export function encodeEnvelope(payload: Uint8Array | string, headers: EnvelopeHeaders): Buffer {
-  const type = getEnvelopeType();
-  const message = type.create({
-    magic: ENVELOPE_MAGIC,
-    headers,
-    payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,
-  });
-  const bytes = type.encode(message).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  const entries: [string, string, number, number, number][] = [];
+  let size = ENVELOPE_PREFIX.length;
+  for (const key of Object.keys(headers)) {
+    const value = headers[key] ?? '';
+    const keyBytes = Buffer.byteLength(key, 'utf8');
+    const valueBytes = Buffer.byteLength(value, 'utf8');
+    const entryBytes = 2 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes;
+    entries.push([key, value, keyBytes, valueBytes, entryBytes]);
+    size += 1 + varintSize(entryBytes) + entryBytes;
+  }
+  size += 1 + varintSize(body.byteLength) + body.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let at = ENVELOPE_PREFIX.copy(out, 0);
+  for (const [key, value, keyBytes, valueBytes, entryBytes] of entries) {
+    out[at++] = TAG_HEADERS;
+    at = writeVarint(out, at, entryBytes);
+    out[at++] = TAG_ENTRY_KEY;
+    at = writeVarint(out, at, keyBytes);
+    at += out.write(key, at, keyBytes, 'utf8');
+    out[at++] = TAG_ENTRY_VALUE;
+    at = writeVarint(out, at, valueBytes);
+    at += out.write(value, at, valueBytes, 'utf8');
+  }
+  out[at++] = TAG_PAYLOAD;
+  at = writeVarint(out, at, body.byteLength);
+  out.set(body, at);
+  return out;
 }
 
 /**

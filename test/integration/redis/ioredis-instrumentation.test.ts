@@ -2,14 +2,17 @@
  * Next to the OpenTelemetry contrib `@opentelemetry/instrumentation-ioredis` (a peer tracebridge did not
  * write), against the real Redis: each command a tracebridge helper sends for a send or a process (XADD,
  * ZADD, LPUSH, PUBLISH, XACK) has its command span made a child of tracebridge's PRODUCER or CONSUMER
- * span, not a sibling of it. ioredis is loaded only after the instrumentation is enabled, as the
- * instrumentation requires (it patches the module when it is first required).
+ * span, not a sibling of it: the stream producer and consumer, the stream worker, delayed jobs, lists and
+ * pub/sub, and BullMQ (whose own ioredis connection sends the job's script inside tracebridge's `send`
+ * span). ioredis and bullmq are loaded only after the instrumentation is enabled, as the instrumentation
+ * requires (it patches ioredis when it is first required).
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type * as BullmqModule from 'bullmq';
 import type * as IoredisModule from 'ioredis';
 import type { Redis } from 'ioredis';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
@@ -19,7 +22,9 @@ import {
   listProducer,
   streamConsumer,
   streamProducer,
+  streamWorker,
 } from '../../../src/redis/index';
+import { bullmqTelemetry } from '../../../src/bullmq/index';
 import { assertChildOf, setupTracing } from '../../helpers/tracing';
 import type { TestTracing } from '../../helpers/tracing';
 
@@ -27,6 +32,15 @@ let tracing: TestTracing;
 let instrumentation: IORedisInstrumentation;
 let redis: Redis;
 let key: string;
+
+/**
+ * Waits until `predicate` holds (the worker's loop acknowledges on its own schedule). Not the shared
+ * helpers': they import ioredis and bullmq, which must not load before the instrumentation patches them.
+ */
+async function waitFor(predicate: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(predicate(), `waited for ${what}`);
+}
 
 before(async () => {
   tracing = setupTracing('w3c');
@@ -96,5 +110,57 @@ describe('next to @opentelemetry/instrumentation-ioredis', () => {
     const channel = `${key}:channel`;
     await channelPublisher(redis, { tracerProvider: tracing.provider }).publish(channel, 'hello');
     assertChildOf(commandSpan('PUBLISH'), tracing.span(`publish ${channel}`, SpanKind.PRODUCER));
+  });
+
+  it("XACK is a child of the stream worker's process span; its blocking reads are in no span", async () => {
+    const reader = redis.duplicate();
+    const worker = streamWorker(reader, {
+      stream: key,
+      group: 'g',
+      consumer: 'w',
+      blockMs: 50,
+      tracerProvider: tracing.provider,
+      handler: () => undefined,
+    });
+    await worker.start();
+    try {
+      await streamProducer(redis, { stream: key, tracerProvider: tracing.provider }).add({ a: '1' });
+      await waitFor(() => tracing.spans().some((s) => s.name.toUpperCase() === 'XACK'), 'the XACK span');
+    } finally {
+      await worker.stop();
+      reader.disconnect();
+    }
+    assertChildOf(commandSpan('XACK'), tracing.span(`process ${key}`, SpanKind.CONSUMER));
+    // The instrumentation makes a span only for a command sent inside one (`requireParentSpan`, its
+    // default): none for XREADGROUP means the worker's reads ran outside every span, not in a job's.
+    const reads = tracing.spans().filter((s) => s.name.toUpperCase() === 'XREADGROUP');
+    assert.deepEqual(reads, [], 'no read inside a process span');
+  });
+
+  it("BullMQ: the commands that add a job are children of tracebridge's send span", async () => {
+    // Required here, after the instrumentation patched ioredis: bullmq's connections are then traced.
+    const bullmq = createRequire(__filename)('bullmq') as typeof BullmqModule;
+    const name = `${key}-bullmq`;
+    const queue = new bullmq.Queue(name, {
+      connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
+      telemetry: bullmqTelemetry({ tracerProvider: tracing.provider }),
+    });
+    try {
+      await queue.waitUntilReady();
+      tracing.reset();
+      const request = tracing.provider.getTracer('test').startSpan('request');
+      await context.with(trace.setSpan(context.active(), request), () => queue.add('job', { n: 1 }));
+      request.end();
+      const send = tracing.span(`send ${name}`, SpanKind.PRODUCER);
+      assertChildOf(send, request);
+      const commands = tracing
+        .spans()
+        .filter((s) => s.kind === SpanKind.CLIENT && s.instrumentationScope.name.includes('ioredis'));
+      assert.ok(commands.length > 0, 'the add went through the instrumented client');
+      for (const command of commands) assertChildOf(command, send);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 });

@@ -35,6 +35,11 @@ describe('renderWaterfall', () => {
     assert.equal(text, readFileSync(GOLDEN, 'utf8'));
   });
 
+  it('reads an option given as undefined as its default (the golden file at width 100, plain)', () => {
+    const text = renderWaterfall(checkoutSpans(), { width: undefined, color: undefined, traceId: undefined });
+    assert.equal(text, readFileSync(GOLDEN, 'utf8'));
+  });
+
   it('fits every line in 60 columns, and in any width from 50 to 200', () => {
     const spans = checkoutSpans();
     const at60 = renderWaterfall(spans, { width: 60 });

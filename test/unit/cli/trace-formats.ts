@@ -32,10 +32,15 @@ export function asReadableSpan(span: TraceSpan): ReadableSpan {
     name: span.name,
     kind: API_KINDS[span.kind],
     spanContext: () => context,
-    parentSpanContext:
-      span.parentSpanId === undefined
-        ? undefined
-        : { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED },
+    ...(span.parentSpanId === undefined
+      ? {}
+      : {
+          parentSpanContext: {
+            traceId: span.traceId,
+            spanId: span.parentSpanId,
+            traceFlags: TraceFlags.SAMPLED,
+          },
+        }),
     startTime: hrTime(span.startTimeUnixNano),
     endTime: hrTime(span.endTimeUnixNano),
     duration: hrTime(span.endTimeUnixNano - span.startTimeUnixNano),

@@ -90,6 +90,46 @@ describe('envelopes from other encoders', () => {
     assert.equal(Buffer.from(message.payload).toString(), 'hi');
   });
 
+  /** Envelopes of every shape the encoder meets: several headers, non-ASCII, multi-byte lengths. */
+  const SHAPES: { name: string; headers: Record<string, string>; payload: Buffer }[] = [
+    { name: 'one header', headers: { traceparent: TRACEPARENT }, payload: Buffer.from('job') },
+    {
+      name: 'several headers, one empty value',
+      headers: { traceparent: TRACEPARENT, tracestate: '', baggage: 'k=v,user=ünïcode' },
+      payload: Buffer.from([0, 1, 2, 0xff]),
+    },
+    { name: 'no headers', headers: {}, payload: Buffer.from('x') },
+    { name: 'a 200-byte payload', headers: { b3: '1-2-1' }, payload: Buffer.alloc(200, 7) },
+    {
+      name: 'a 20,000-byte payload',
+      headers: { 'x-long': 'v'.repeat(300) },
+      payload: Buffer.alloc(20_000, 9),
+    },
+  ];
+
+  it('writes exactly the bytes @bufbuild/protobuf writes for the same message', () => {
+    for (const { name, headers, payload } of SHAPES) {
+      const ours = encodeEnvelope(payload, headers);
+      assert.ok(ours.equals(encode({ magic: 0x31454254, headers, payload })), name);
+    }
+  });
+
+  it('writes exactly the bytes protobufjs writes, the empty payload included', () => {
+    const type = protobuf
+      .loadSync(join(__dirname, '../../../protos/tracebridge/v1/envelope.proto'))
+      .lookupType('tracebridge.v1.Envelope');
+    const shapes = [
+      ...SHAPES,
+      { name: 'an empty payload', headers: { traceparent: TRACEPARENT }, payload: Buffer.alloc(0) },
+    ];
+    for (const { name, headers, payload } of shapes) {
+      const theirs = type.encode(type.create({ magic: 0x31454254, headers, payload })).finish();
+      assert.ok(encodeEnvelope(payload, headers).equals(theirs), name);
+    }
+    // A string payload is its UTF-8 bytes.
+    assert.ok(encodeEnvelope('héllo', {}).equals(encodeEnvelope(Buffer.from('héllo', 'utf8'), {})));
+  });
+
   it('reads hand-written wire bytes: only the marker, and a map entry with an omitted value', () => {
     const onlyMarker = Buffer.from([
       0x0d, // tag: field 1 (magic), wire type 5 (fixed32): (1 << 3) | 5
