@@ -240,7 +240,7 @@ export interface RpcStart {
    * On the server: what tracebridge's own fields in the call's metadata held, whose origin the call's
    * work carries on (when `continued`) and its end-to-end latency is recorded from. Default: none.
    */
-  readonly inbound?: InboundOwnFields;
+  readonly inbound?: InboundOwnFields | undefined;
   /** Whether the caller's trace is continued, so that its origin is believed (see `IncomingContext`). */
   readonly continued?: boolean;
 }
