@@ -7,43 +7,21 @@
  */
 import './contrib-peer-setup';
 import type { Server } from '@grpc/grpc-js';
-import * as amqplib from 'amqplib';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Consumer, Producer } from 'kafkajs';
-import { AMQP_URL } from '../../helpers/amqp-broker';
-import { KAFKA_BROKER, unique } from '../../helpers/kafka-fixture';
+import { unique } from '../../helpers/kafka-fixture';
+import { PeerBrokers } from '../../helpers/peer-brokers';
 import { ordersClient, placeOrder, startOrdersServer } from '../../helpers/orders-fixture';
 import { headerStrings, reportDelivery, servePeer } from '../../helpers/peer-child';
 
-const kafka = new Kafka({
-  clientId: 'nodefleet-contrib-peer',
-  brokers: [KAFKA_BROKER],
-  logLevel: logLevel.NOTHING,
-});
-const consumers: Consumer[] = [];
+const brokers = new PeerBrokers('nodefleet-contrib-peer');
 const servers: { server: Server; close(): Promise<void> }[] = [];
-let producer: Producer | undefined;
-let amqp: amqplib.ChannelModel | undefined;
-let channel: amqplib.Channel | undefined;
-
-async function amqpChannel(): Promise<amqplib.Channel> {
-  amqp ??= await amqplib.connect(AMQP_URL);
-  channel ??= await amqp.createChannel();
-  return channel;
-}
 
 servePeer(
   {
     async 'kafka-send'({ topic }) {
-      if (producer === undefined) {
-        producer = kafka.producer();
-        await producer.connect();
-      }
-      await producer.send({ topic: topic!, messages: [{ value: 'order' }] });
+      await (await brokers.producer()).send({ topic: topic!, messages: [{ value: 'order' }] });
     },
     async 'kafka-consume'({ topic }) {
-      const consumer = kafka.consumer({ groupId: unique('nodefleet-contrib'), maxWaitTimeInMs: 100 });
-      consumers.push(consumer);
+      const consumer = brokers.consumer({ groupId: unique('nodefleet-contrib'), maxWaitTimeInMs: 100 });
       await consumer.connect();
       await consumer.subscribe({ topic: topic!, fromBeginning: true });
       await consumer.run({
@@ -58,10 +36,10 @@ servePeer(
       });
     },
     async 'amqp-publish'({ queue }) {
-      (await amqpChannel()).sendToQueue(queue!, Buffer.from('order'));
+      (await brokers.channel()).sendToQueue(queue!, Buffer.from('order'));
     },
     async 'amqp-consume'({ queue }) {
-      const ch = await amqpChannel();
+      const ch = await brokers.channel();
       await ch.consume(queue!, (message) => {
         if (message === null) return;
         reportDelivery({
@@ -88,9 +66,7 @@ servePeer(
     },
   },
   async () => {
-    await Promise.allSettled(consumers.map((c) => c.disconnect()));
-    await producer?.disconnect();
     await Promise.allSettled(servers.map((s) => s.close()));
-    await amqp?.close();
+    await brokers.close();
   },
 );

@@ -12,14 +12,11 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { TracerShim } from '@opentelemetry/shim-opentracing';
-import * as amqplib from 'amqplib';
 import { initTracer } from 'jaeger-client';
 import type { Reporter } from 'jaeger-client';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Consumer, Producer } from 'kafkajs';
 import * as opentracing from 'opentracing';
-import { AMQP_URL } from '../../helpers/amqp-broker';
-import { KAFKA_BROKER, unique } from '../../helpers/kafka-fixture';
+import { unique } from '../../helpers/kafka-fixture';
+import { PeerBrokers } from '../../helpers/peer-brokers';
 import {
   headerStrings,
   reportDelivery,
@@ -133,37 +130,18 @@ async function sendTraced(
   }
 }
 
-const kafka = new Kafka({
-  clientId: 'nodefleet-opentracing-peer',
-  brokers: [KAFKA_BROKER],
-  logLevel: logLevel.NOTHING,
-});
-const consumers: Consumer[] = [];
-let producer: Producer | undefined;
-let amqp: amqplib.ChannelModel | undefined;
-let channel: amqplib.Channel | undefined;
-
-async function amqpChannel(): Promise<amqplib.Channel> {
-  amqp ??= await amqplib.connect(AMQP_URL);
-  channel ??= await amqp.createChannel();
-  return channel;
-}
+const brokers = new PeerBrokers('nodefleet-opentracing-peer');
 
 servePeer(
   {
     async 'kafka-send'({ topic, label }) {
-      if (producer === undefined) {
-        producer = kafka.producer();
-        await producer.connect();
-      }
-      const connected = producer;
+      const connected = await brokers.producer();
       await sendTraced(label!, (headers) =>
         connected.send({ topic: topic!, messages: [{ value: label!, headers }] }),
       );
     },
     async 'kafka-consume'({ topic }) {
-      const consumer = kafka.consumer({ groupId: unique('nodefleet-opentracing'), maxWaitTimeInMs: 100 });
-      consumers.push(consumer);
+      const consumer = brokers.consumer({ groupId: unique('nodefleet-opentracing'), maxWaitTimeInMs: 100 });
       await consumer.connect();
       await consumer.subscribe({ topic: topic!, fromBeginning: true });
       await consumer.run({
@@ -172,11 +150,11 @@ servePeer(
       });
     },
     async 'amqp-publish'({ queue, label }) {
-      const ch = await amqpChannel();
+      const ch = await brokers.channel();
       await sendTraced(label!, async (headers) => ch.sendToQueue(queue!, Buffer.from(label!), { headers }));
     },
     async 'amqp-consume'({ queue }) {
-      const ch = await amqpChannel();
+      const ch = await brokers.channel();
       await ch.consume(queue!, (message) => {
         if (message === null) return;
         processMessage(queue!, message.content.toString(), headerStrings(message.properties.headers));
@@ -185,8 +163,6 @@ servePeer(
     },
   },
   async () => {
-    await Promise.allSettled(consumers.map((c) => c.disconnect()));
-    await producer?.disconnect();
-    await amqp?.close();
+    await brokers.close();
   },
 );
