@@ -152,10 +152,7 @@ describe('endToEndLatency is checked at setup', () => {
     ['traceConsumer', () => traceConsumer(wrapped, { endToEndLatency: bad })],
     ['traceChannel', () => traceChannel(wrapped, { endToEndLatency: bad })],
     ['streamProducer', () => streamProducer(wrapped, { stream: 'jobs', endToEndLatency: bad })],
-    [
-      'streamConsumer',
-      () => streamConsumer(wrapped, { stream: 'jobs', group: 'g', consumer: 'c', endToEndLatency: bad }),
-    ],
+    ['streamConsumer', () => streamConsumer(wrapped, { group: 'g', consumer: 'c', endToEndLatency: bad })],
     [
       'streamWorker',
       () =>
