@@ -32,8 +32,7 @@ import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
 import { checkOriginMaxAgeMs, EndToEndLatency, resolveEndToEndLatency } from './end-to-end-latency';
 import { withIngressOrigin, withOrigin } from './origin-time';
-import { extractMessageContext } from './extract-message-context';
-import { ownFieldsReader, ownFieldsWriter } from './own-fields';
+import { ownFieldsReader, ownFieldsWriter, readMessageContext } from './own-fields';
 import type { InboundOwnFields, OwnFieldsReader } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
 import type { SpanEndListener } from './messaging-span';
@@ -341,8 +340,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       config.endToEndLatency,
       config.system,
     );
-    checkOriginMaxAgeMs(config.originMaxAgeMs);
-    this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', config.originMaxAgeMs) : undefined;
+    // Checked when off too: a malformed option is refused either way.
+    const originMaxAgeMs = checkOriginMaxAgeMs(config.originMaxAgeMs);
+    this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', originMaxAgeMs) : undefined;
     this.#writer = ownFieldsWriter(this.#signing?.signer, endToEnd);
     this.#reader = ownFieldsReader(this.#signing !== undefined, endToEnd);
   }
@@ -436,10 +436,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         : this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
     const reader = this.#reader;
-    const extracted =
-      reader === undefined
-        ? extractMessageContext(params.carrier, params.headers)
-        : reader.read(params.carrier, params.headers);
+    const extracted = readMessageContext(reader, params.carrier, params.headers);
     const own = reader?.take();
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
     // The params themselves describe the message: no object of its own per message.

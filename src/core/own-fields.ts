@@ -93,6 +93,18 @@ export function ownFieldsReader(signatures: boolean, origins: boolean): OwnField
   return signatures || origins ? new OwnFieldsReader(signatures, origins) : undefined;
 }
 
+/**
+ * Extracts `headers` through `carrier` onto the root context: with `reader` when there is one (then
+ * {@link OwnFieldsReader.take} what it found), else through the carrier alone.
+ */
+export function readMessageContext<C>(
+  reader: OwnFieldsReader | undefined,
+  carrier: ContextCarrier<C>,
+  headers: C,
+): Context {
+  return reader === undefined ? extractMessageContext(carrier, headers) : reader.read(carrier, headers);
+}
+
 /** A getter's answer as one string: the first of an array (carriers' getters already pick the first valid). */
 function firstString(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;

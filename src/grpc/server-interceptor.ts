@@ -1,7 +1,7 @@
 import { context, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
-import { extractMessageContext } from '../core/extract-message-context';
+import { readMessageContext } from '../core/own-fields';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
 import { incomingOrDefault } from '../core/instrumentation-defaults';
@@ -86,10 +86,7 @@ function startServerSpan(
 ): RpcSpan {
   const verifier = config.signing?.verifier;
   const reader = config.ownFieldsReader;
-  const extracted =
-    reader === undefined
-      ? extractMessageContext(grpcMetadataCarrier, metadata)
-      : reader.read(grpcMetadataCarrier, metadata);
+  const extracted = readMessageContext(reader, grpcMetadataCarrier, metadata);
   const own = reader?.take();
   const incoming = resolveIncomingContext(
     policy,
