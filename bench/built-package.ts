@@ -21,3 +21,18 @@ export function loadBuilt<T>(entry: string, probe: (module: T) => unknown): T {
   }
   return loaded;
 }
+
+/**
+ * Options every tracebridge wrapper a workload creates gets besides its own. `BENCH_END_TO_END=off`:
+ * `endToEndLatency: false`, so tracebridge runs without the `tracebridge-origin` header and the end-to-end
+ * latency, as the floor does (it carries no origin); unset or `on`: the default.
+ */
+export const TRACEBRIDGE_BENCH_OPTIONS: { readonly endToEndLatency?: boolean } = benchOptionsFromEnv(
+  process.env['BENCH_END_TO_END'],
+);
+
+function benchOptionsFromEnv(value: string | undefined): { readonly endToEndLatency?: boolean } {
+  if (value === undefined || value === '' || value === 'on') return {};
+  if (value === 'off') return Object.freeze({ endToEndLatency: false });
+  throw new Error(`BENCH_END_TO_END takes 'on' or 'off', not ${JSON.stringify(value)}`);
+}

@@ -5,12 +5,15 @@
  * - `--quick`: fewer operations per run and fewer rounds (the whole suite in a few minutes);
  * - `--rounds=N`: N timed rounds per workload instead of its own count (with `--quick`: quick runs, more of them);
  * - `--only=a,b`: only the variants of those exact names (as the tables print them), for profiling one;
+ * - `BENCH_END_TO_END=off` (environment): the tracebridge variants without the origin header
+ *   (`endToEndLatency: false`), to compare with the floor, which carries none;
  * - `heap`: not a timed table but a check that the heap stays flat over a million traced jobs.
  *
  * Workloads that need brokers start nothing themselves: run `npm run brokers:start` first. Each workload
  * module is loaded only when asked for, so a benchmark's client libraries (and the instrumentation it
  * compares against) load only for its own run.
  */
+import { TRACEBRIDGE_BENCH_OPTIONS } from './built-package';
 import { formatTable, runWorkload } from './runner';
 import type { BenchOptions, Workload, WorkloadResult } from './runner';
 import type { PropagatorName } from '../test/helpers/tracing';
@@ -61,6 +64,10 @@ function parseArguments(argv: readonly string[]): { names: string[]; options: Be
 
 async function main(): Promise<void> {
   const { names, options } = parseArguments(process.argv.slice(2));
+  if (TRACEBRIDGE_BENCH_OPTIONS.endToEndLatency === false)
+    console.log(
+      '(BENCH_END_TO_END=off: the tracebridge variants run with endToEndLatency: false, no origin header)\n',
+    );
   for (const name of names) {
     const load = WORKLOADS[name];
     if (load === undefined) {

@@ -34,7 +34,7 @@ import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import type * as amqplib from 'amqplib';
 import type * as tracebridgeAmqp from '../../src/amqp/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
-import { loadBuilt } from '../built-package';
+import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import {
   checkCounts,
   checkExported,
@@ -240,7 +240,10 @@ export function workload(options: BenchOptions): Workload {
               : {
                   ...PLAIN,
                   wrap: (c: amqplib.Channel) =>
-                    traceChannel(c, provider === undefined ? {} : { tracerProvider: provider }),
+                    traceChannel(c, {
+                      ...TRACEBRIDGE_BENCH_OPTIONS,
+                      ...(provider === undefined ? {} : { tracerProvider: provider }),
+                    }),
                 };
         pipelines.set(v.name, await startPipeline(copies.fresh<Amqplib>(), tracing));
       }

@@ -53,7 +53,7 @@ import {
   rootWithChild,
 } from '../bench-sdk';
 import type { BenchSdk, TraceGroup } from '../bench-sdk';
-import { loadBuilt } from '../built-package';
+import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import { buildVariants, cells, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -273,7 +273,10 @@ export function workload(options: BenchOptions): Workload {
         if (family === 'contrib') continue;
         const grpc = grpcCopies.fresh<GrpcJs>();
         const samplerSdk = condition === undefined ? undefined : sdk.of(condition);
-        const withProvider = samplerSdk === undefined ? {} : { tracerProvider: samplerSdk.provider };
+        const withProvider = {
+          ...TRACEBRIDGE_BENCH_OPTIONS,
+          ...(samplerSdk === undefined ? {} : { tracerProvider: samplerSdk.provider }),
+        };
         const interceptors =
           family === 'baseline'
             ? undefined

@@ -35,7 +35,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type * as kafkajs from 'kafkajs';
 import type * as tracebridgeKafka from '../../src/kafka/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
-import { loadBuilt } from '../built-package';
+import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import {
   checkCounts,
   checkExported,
@@ -305,7 +305,10 @@ export function workload(options: BenchOptions): Workload {
         const { family, condition } = v.cell;
         if (family === 'contrib') continue;
         const samplerSdk = condition === undefined ? undefined : sdk.of(condition);
-        const withProvider = samplerSdk === undefined ? {} : { tracerProvider: samplerSdk.provider };
+        const withProvider = {
+          ...TRACEBRIDGE_BENCH_OPTIONS,
+          ...(samplerSdk === undefined ? {} : { tracerProvider: samplerSdk.provider }),
+        };
         const wrap: Wrap =
           family === 'baseline'
             ? UNWRAPPED

@@ -38,7 +38,7 @@ import {
   rootWithChild,
 } from '../bench-sdk';
 import type { BenchSdk, Condition, SamplerSdk, TraceGroup } from '../bench-sdk';
-import { loadBuilt } from '../built-package';
+import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import { buildVariants, cells, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -121,7 +121,10 @@ function tracebridgePipeline(
   tracerProvider: TracerProvider | undefined,
 ): Pipeline {
   const producers = new Map<string, tracebridgeRedis.StreamProducer>();
-  const withProvider = tracerProvider === undefined ? {} : { tracerProvider };
+  const withProvider = {
+    ...TRACEBRIDGE_BENCH_OPTIONS,
+    ...(tracerProvider === undefined ? {} : { tracerProvider }),
+  };
   const consumer = lib.streamConsumer(consumerConnection, {
     group: GROUP,
     consumer: CONSUMER,

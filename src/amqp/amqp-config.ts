@@ -30,6 +30,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
     setTimestamp: 'boolean',
     maxPendingSettles: 'positive integer',
     semconvStability: 'string',
+    endToEndLatency: 'boolean',
   });
   const resolved = { ...DEFAULT_AMQP_TRACING_OPTIONS, ...options };
   return {
@@ -43,6 +44,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       signing: resolved.signing,
       originMaxAgeMs: resolved.originMaxAgeMs,
       semconvStability: resolved.semconvStability,
+      endToEndLatency: resolved.endToEndLatency,
       sendHook: resolved.publishHook,
       processHook: resolved.consumeHook,
       hookNames: { send: 'publishHook', process: 'consumeHook' },

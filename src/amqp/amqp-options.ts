@@ -62,6 +62,13 @@ export interface AmqpTracingOptions {
    * `'stable'`. See {@link SemconvStability}.
    */
   readonly semconvStability?: SemconvStability;
+  /**
+   * `false`: no `tracebridge-origin` header is written on published messages nor read from deliveries, and
+   * no `tracebridge.messaging.end_to_end.duration` (nor its span attributes) is recorded. Signing is
+   * unaffected. Default: a `tracebridge/instrumentation` class's setting
+   * (`TRACEBRIDGE_END_TO_END_LATENCY=false`), else `true`.
+   */
+  readonly endToEndLatency?: boolean;
   /** Called for every recording publish span; a throw is logged and ignored. Default: none. */
   readonly publishHook?: (span: Span, info: AmqpPublishInfo) => void;
   /** Called for every recording process or receive span; a throw is logged and ignored. Default: none. */

@@ -34,6 +34,11 @@ export interface BullmqTelemetryOptions {
    * the current ones. Default: `'stable'`. See {@link SemconvStability}.
    */
   readonly semconvStability?: SemconvStability;
+  /**
+   * `false`: no `tracebridge-origin` is stored with added jobs nor read from processed ones, and no
+   * `tracebridge.messaging.end_to_end.duration` (nor its span attributes) is recorded. Default: `true`.
+   */
+  readonly endToEndLatency?: boolean;
   /** Called on every recording `send`/`create` span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: (span: Span, info: BullmqSendInfo) => void;
   /** Called on every recording `process` span; a throw is logged and ignored. Default: none. */

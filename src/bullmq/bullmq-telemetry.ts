@@ -41,6 +41,7 @@ export function bullmqTelemetry(options: BullmqTelemetryOptions = {}): BullmqTel
     processHook: 'function',
     jobMetrics: 'boolean',
     semconvStability: 'string',
+    endToEndLatency: 'boolean',
   });
   const resolved = { ...DEFAULT_BULLMQ_TELEMETRY_OPTIONS, ...options };
   const telemetry = new MessagingTelemetry<BullmqSendInfo, BullmqProcessInfo>({
@@ -49,6 +50,7 @@ export function bullmqTelemetry(options: BullmqTelemetryOptions = {}): BullmqTel
     meterProvider: resolved.meterProvider,
     incoming: incoming ?? resolved.incoming,
     semconvStability: resolved.semconvStability,
+    endToEndLatency: resolved.endToEndLatency,
     sendHook: resolved.sendHook,
     processHook: resolved.processHook,
   });

@@ -2,6 +2,8 @@ import { isSpanContextValid, ValueType } from '@opentelemetry/api';
 import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
 import { safely } from './diagnostics';
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
+import { instrumentationDefaults } from './instrumentation-defaults';
+import { checkOptionTypes } from './option-checks';
 import { DEFAULT_ORIGIN_MAX_AGE_MS, OriginSlot } from './origin-time';
 import type { InboundOwnFields } from './own-fields';
 import {
@@ -37,6 +39,34 @@ const NAMES: Readonly<Record<EndToEndSide, { metric: string; latencyMs: string; 
 };
 
 /**
+ * The `endToEndLatency` option a wrapper was given or, when it was not given, the one a
+ * `tracebridge/instrumentation` class set for `scope` (from its config or
+ * `TRACEBRIDGE_END_TO_END_LATENCY`), else `true`. Decided once, at setup: `false` means no
+ * `tracebridge-origin` header written or read, no end-to-end histogram, attributes or context value.
+ * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when `given` is neither a boolean nor
+ *   `undefined`.
+ */
+export function resolveEndToEndLatency(where: string, given: unknown, scope: string): boolean {
+  checkOptionTypes(where, { endToEndLatency: given }, { endToEndLatency: 'boolean' });
+  return (given as boolean | undefined) ?? instrumentationDefaults(scope).endToEndLatency ?? true;
+}
+
+/**
+ * The `originMaxAgeMs` option, validated (also with `endToEndLatency: false`, where it has no effect: a
+ * malformed option is refused either way), or its default.
+ * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when it is not a positive integer.
+ */
+export function checkOriginMaxAgeMs(maxAgeMs: number | undefined): number {
+  const checked = maxAgeMs ?? DEFAULT_ORIGIN_MAX_AGE_MS;
+  if (!Number.isSafeInteger(checked) || checked <= 0)
+    throw new TracebridgeConfigError(
+      TracebridgeErrorCode.InvalidOption,
+      `originMaxAgeMs must be a positive integer of ms, got ${String(maxAgeMs)}`,
+    );
+  return checked;
+}
+
+/**
  * Records, where a message or call arrives, the time since its pipeline's origin: on the span (ms, and
  * the hop count) and on the end-to-end histogram (seconds). Whether the histogram is live is decided
  * once, here: with no MeterProvider, an inbound origin is parsed only for recording spans.
@@ -54,12 +84,7 @@ export class EndToEndLatency {
    */
   constructor(meter: Meter, side: EndToEndSide, maxAgeMs: number | undefined) {
     this.#names = NAMES[side];
-    this.#maxAgeMs = maxAgeMs ?? DEFAULT_ORIGIN_MAX_AGE_MS;
-    if (!Number.isSafeInteger(this.#maxAgeMs) || this.#maxAgeMs <= 0)
-      throw new TracebridgeConfigError(
-        TracebridgeErrorCode.InvalidOption,
-        `originMaxAgeMs must be a positive integer of ms, got ${String(maxAgeMs)}`,
-      );
+    this.#maxAgeMs = checkOriginMaxAgeMs(maxAgeMs);
     this.#histogram = isNoopMeter(meter)
       ? undefined
       : safely(

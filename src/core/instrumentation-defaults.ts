@@ -10,8 +10,9 @@ export type DefaultsScope = 'kafka' | 'rabbitmq' | 'redis' | 'grpc';
 
 /**
  * What a wrapper created without the corresponding option uses instead of the globally registered
- * provider, the `'parent'` policy or the `'stable'` names. Set by the `tracebridge/instrumentation` classes (their
- * `setTracerProvider`, `setMeterProvider`, `setConfig`); an option given to a wrapper always wins.
+ * provider, the `'parent'` policy, the `'stable'` names or end-to-end latency on. Set by the
+ * `tracebridge/instrumentation` classes (their `setTracerProvider`, `setMeterProvider`, `setConfig`); an
+ * option given to a wrapper always wins.
  */
 export interface InstrumentationDefaults {
   readonly tracerProvider?: TracerProvider | undefined;
@@ -19,6 +20,8 @@ export interface InstrumentationDefaults {
   readonly incoming?: IncomingOption | undefined;
   /** The `semconvStability` of wrappers created without one. */
   readonly semconvStability?: SemconvStability | undefined;
+  /** The `endToEndLatency` of wrappers created without one. */
+  readonly endToEndLatency?: boolean | undefined;
 }
 
 const NONE: InstrumentationDefaults = Object.freeze({});

@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Context, Link, Span } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import type { MessagingSpan } from './messaging-span';
-import { extractMessageContext } from './extract-message-context';
+import { readMessageContext } from './own-fields';
 import type { InboundOwnFields, OwnFieldsReader } from './own-fields';
 
 /** One message of a batch, as the adapter describes it to the core. */
@@ -114,11 +114,9 @@ export class MessagingBatch<C, ProcessInfo> {
       const message = this.#messages[index];
       if (message === undefined) {
         extracted = ROOT_CONTEXT;
-      } else if (this.#reader === undefined) {
-        extracted = extractMessageContext(message.carrier, message.headers);
       } else {
-        extracted = this.#reader.read(message.carrier, message.headers);
-        const own = this.#reader.take();
+        extracted = readMessageContext(this.#reader, message.carrier, message.headers);
+        const own = this.#reader?.take();
         if (own !== undefined)
           (this.#own ??= new Array<InboundOwnFields | undefined>(this.#messages.length))[index] = own;
       }

@@ -30,10 +30,10 @@ import type { DestinationTraits } from './destination-traits';
 import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
-import { EndToEndLatency } from './end-to-end-latency';
+import { checkOriginMaxAgeMs, EndToEndLatency, resolveEndToEndLatency } from './end-to-end-latency';
 import { withIngressOrigin, withOrigin } from './origin-time';
-import { OwnFieldsReader, ownFieldsWriter } from './own-fields';
-import type { InboundOwnFields } from './own-fields';
+import { ownFieldsReader, ownFieldsWriter, readMessageContext } from './own-fields';
+import type { InboundOwnFields, OwnFieldsReader } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
 import type { SpanEndListener } from './messaging-span';
 import {
@@ -93,6 +93,14 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
    * `'stable'`. See {@link SemconvStability}.
    */
   readonly semconvStability?: SemconvStability | undefined;
+  /**
+   * `false`: no `tracebridge-origin` header is written on sends nor read from messages, and no end-to-end
+   * latency is recorded (no histogram, no span attributes), so messages carry one header less and nothing
+   * is done per message for it. A downstream hop that has it on counts the message as a new origin.
+   * Signing is unaffected. Default: what a `tracebridge/instrumentation` class set
+   * (`TRACEBRIDGE_END_TO_END_LATENCY=false`), else `true`.
+   */
+  readonly endToEndLatency?: boolean | undefined;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
   readonly sendHook?: ((span: Span, info: SendInfo) => void) | undefined;
   /** Called on every recording process span; a throw is logged and ignored. Default: none. */
@@ -283,10 +291,11 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #metrics: MessagingMetrics;
   readonly #policyFor: IncomingPolicyResolver;
   readonly #signing: ContextSigning | undefined;
-  readonly #endToEnd: EndToEndLatency;
-  /** tracebridge's own fields, written on inject (signature, origin) and read on extract. */
-  readonly #writer: TextMapPropagator;
-  readonly #reader: OwnFieldsReader;
+  /** `undefined` with `endToEndLatency: false`: no origin is written, read or recorded. */
+  readonly #endToEnd: EndToEndLatency | undefined;
+  /** tracebridge's own fields, written on inject (signature, origin) and read on extract; none: neither. */
+  readonly #writer: TextMapPropagator | undefined;
+  readonly #reader: OwnFieldsReader | undefined;
   readonly #options: MessagingTelemetryOptions<SendInfo, ProcessInfo>;
   readonly #sendHookName: string;
   readonly #processHookName: string;
@@ -295,8 +304,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #legacy: LegacyNames | undefined;
 
   /**
-   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming`, `signing` or
-   * `semconvStability` option.
+   * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming`, `signing`,
+   * `semconvStability`, `endToEndLatency` or `originMaxAgeMs` option.
    * An option not given falls back to what a `tracebridge/instrumentation` class set for this `system`,
    * then to the globally registered provider (or the `'parent'` policy).
    */
@@ -326,9 +335,16 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     this.#metrics = new MessagingMetrics(meter);
     this.#signing = createContextSigning(config.signing, meter);
-    this.#endToEnd = new EndToEndLatency(meter, 'messaging', config.originMaxAgeMs);
-    this.#writer = ownFieldsWriter(this.#signing?.signer);
-    this.#reader = new OwnFieldsReader(this.#signing !== undefined);
+    const endToEnd = resolveEndToEndLatency(
+      `${config.system} tracing`,
+      config.endToEndLatency,
+      config.system,
+    );
+    // Checked when off too: a malformed option is refused either way.
+    const originMaxAgeMs = checkOriginMaxAgeMs(config.originMaxAgeMs);
+    this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', originMaxAgeMs) : undefined;
+    this.#writer = ownFieldsWriter(this.#signing?.signer, endToEnd);
+    this.#reader = ownFieldsReader(this.#signing !== undefined, endToEnd);
   }
 
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
@@ -366,7 +382,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return new MessagingSpan(
       span,
-      contextWithSpan(withIngressOrigin(parent, span), span),
+      contextWithSpan(this.#endToEnd === undefined ? parent : withIngressOrigin(parent, span), span),
       this.#sendEndListener(profile, count),
       this.#writer,
     );
@@ -419,8 +435,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         ? timeInQueue(params.enqueueTimeMs, Date.now())
         : this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
     this.#metrics.recordConsumed(profile.attributes, 1);
-    const extracted = this.#reader.read(params.carrier, params.headers);
-    const own = this.#reader.take();
+    const reader = this.#reader;
+    const extracted = readMessageContext(reader, params.carrier, params.headers);
+    const own = reader?.take();
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
     // The params themselves describe the message: no object of its own per message.
     return this.#startConsumerSpan(
@@ -545,10 +562,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
         : { verifier, attributes: profile.attributes, signature: own?.signature },
     );
     const { parent, links, workBase } = incoming;
-    const arrivedAtMs = Date.now();
+    const endToEnd = this.#endToEnd;
+    // A new origin is this arrival, read before the span starts; no clock read for it when off.
+    const arrivedAtMs = endToEnd === undefined ? 0 : Date.now();
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
-    const origin = this.#endToEnd.arrive(own, incoming.continued, span, arrivedAtMs);
-    if (origin !== undefined) this.#endToEnd.record(span, origin, profile.attributes, message.consumerGroup);
+    const origin = endToEnd?.arrive(own, incoming.continued, span, arrivedAtMs);
+    if (origin !== undefined) endToEnd?.record(span, origin, profile.attributes, message.consumerGroup);
     if (span.isRecording()) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);

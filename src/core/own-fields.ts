@@ -42,11 +42,16 @@ export class InboundOwnFields {
  */
 export class OwnFieldsReader implements TextMapPropagator {
   readonly #signatures: boolean;
+  readonly #origins: boolean;
   #found: InboundOwnFields | undefined;
 
-  /** @param signatures - whether the signature is read: only where a verifier is configured. */
-  constructor(signatures: boolean) {
+  /**
+   * @param signatures - whether the signature is read: only where a verifier is configured.
+   * @param origins - whether the origin is read: not with `endToEndLatency: false`.
+   */
+  constructor(signatures: boolean, origins: boolean) {
     this.#signatures = signatures;
+    this.#origins = origins;
   }
 
   /**
@@ -68,7 +73,7 @@ export class OwnFieldsReader implements TextMapPropagator {
   inject(): void {}
 
   extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
-    const origin = firstString(getter.get(carrier, ORIGIN_HEADER));
+    const origin = this.#origins ? firstString(getter.get(carrier, ORIGIN_HEADER)) : undefined;
     const signature = this.#signatures ? firstString(getter.get(carrier, SIGNATURE_HEADER)) : undefined;
     this.#found =
       origin === undefined && signature === undefined ? undefined : new InboundOwnFields(origin, signature);
@@ -76,8 +81,28 @@ export class OwnFieldsReader implements TextMapPropagator {
   }
 
   fields(): string[] {
-    return this.#signatures ? [...OWN_FIELDS] : [ORIGIN_HEADER];
+    return [...(this.#signatures ? [SIGNATURE_HEADER] : []), ...(this.#origins ? [ORIGIN_HEADER] : [])];
   }
+}
+
+/**
+ * The reader of the own fields a consumer or server wants, or `undefined` when it wants neither (no
+ * verifier, `endToEndLatency: false`): the extract then runs without one, with no per-message work for it.
+ */
+export function ownFieldsReader(signatures: boolean, origins: boolean): OwnFieldsReader | undefined {
+  return signatures || origins ? new OwnFieldsReader(signatures, origins) : undefined;
+}
+
+/**
+ * Extracts `headers` through `carrier` onto the root context: with `reader` when there is one (then
+ * {@link OwnFieldsReader.take} what it found), else through the carrier alone.
+ */
+export function readMessageContext<C>(
+  reader: OwnFieldsReader | undefined,
+  carrier: ContextCarrier<C>,
+  headers: C,
+): Context {
+  return reader === undefined ? extractMessageContext(carrier, headers) : reader.read(carrier, headers);
 }
 
 /** A getter's answer as one string: the first of an array (carriers' getters already pick the first valid). */
@@ -88,10 +113,15 @@ function firstString(value: string | string[] | undefined): string | undefined {
 
 /**
  * The one writer of tracebridge's own fields, run by a carrier after the global propagator with the same
- * setter: the signature (when `signer` is given) and the origin, each written only for a context with a
- * valid span context.
+ * setter: the signature (when `signer` is given) and the origin (unless `origins` is `false`, from
+ * `endToEndLatency: false`), each written only for a context with a valid span context. `undefined` when
+ * it would write neither.
  */
-export function ownFieldsWriter(signer: TextMapPropagator | undefined): TextMapPropagator {
+export function ownFieldsWriter(
+  signer: TextMapPropagator | undefined,
+  origins: boolean,
+): TextMapPropagator | undefined {
+  if (!origins) return signer;
   if (signer === undefined) return originWriter;
   return {
     inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {

@@ -4,8 +4,9 @@ import { isNoopMeter } from '../core/messaging-metrics';
 import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
 import type { ContextSigning } from '../core/context-signing';
-import { EndToEndLatency } from '../core/end-to-end-latency';
-import { OwnFieldsReader, ownFieldsWriter } from '../core/own-fields';
+import { checkOriginMaxAgeMs, EndToEndLatency, resolveEndToEndLatency } from '../core/end-to-end-latency';
+import { ownFieldsReader, ownFieldsWriter } from '../core/own-fields';
+import type { OwnFieldsReader } from '../core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
 import { instrumentationDefaults } from '../core/instrumentation-defaults';
 import { checkOptionTypes } from '../core/option-checks';
@@ -41,11 +42,16 @@ export interface GrpcConfig {
   readonly responseHook: ((span: Span, info: GrpcResponseInfo) => void) | undefined;
   /** The signer (client) and verifier (server); `undefined` without a `signing` option. */
   readonly signing: ContextSigning | undefined;
-  /** tracebridge's own fields the client writes (signature, origin). */
-  readonly ownFieldsWriter: TextMapPropagator;
-  /** The server's reader of the own fields (origin, and the signature when verifying). */
-  readonly ownFieldsReader: OwnFieldsReader;
-  /** The server's end-to-end latency since the caller's pipeline origin; `undefined` on the client. */
+  /** tracebridge's own fields the client writes (signature, origin); `undefined`: neither. */
+  readonly ownFieldsWriter: TextMapPropagator | undefined;
+  /** The server's reader of the own fields (origin, and the signature when verifying); none: neither. */
+  readonly ownFieldsReader: OwnFieldsReader | undefined;
+  /** Whether calls carry and record a pipeline origin (the `endToEndLatency` option), decided once. */
+  readonly origins: boolean;
+  /**
+   * The server's end-to-end latency since the caller's pipeline origin; `undefined` on the client and with
+   * `endToEndLatency: false`.
+   */
   readonly endToEnd: EndToEndLatency | undefined;
   isIgnored(path: string): boolean;
 }
@@ -65,6 +71,7 @@ const CLIENT_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
   grpc: 'object',
   signing: 'object',
   semconvStability: 'string',
+  endToEndLatency: 'boolean',
 };
 
 /** Every option of `GrpcServerInterceptorOptions`. */
@@ -76,12 +83,9 @@ const SERVER_OPTION_TYPES: Readonly<Record<string, OptionType>> = {
 
 /** Validates `options` (throwing `TracebridgeConfigError` on a malformed one) and resolves them. */
 export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide): GrpcConfig {
-  if (side === 'client') checkOptionTypes('grpcClientInterceptor', options, CLIENT_OPTION_TYPES);
-  else checkOptionTypes('grpcServerInterceptor', options, SERVER_OPTION_TYPES);
-  checkSemconvStability(
-    side === 'client' ? 'grpcClientInterceptor' : 'grpcServerInterceptor',
-    options.semconvStability,
-  );
+  const where = side === 'client' ? 'grpcClientInterceptor' : 'grpcServerInterceptor';
+  checkOptionTypes(where, options, side === 'client' ? CLIENT_OPTION_TYPES : SERVER_OPTION_TYPES);
+  checkSemconvStability(where, options.semconvStability);
   const grpc = loadGrpc(options.grpc);
   const defaults = instrumentationDefaults('grpc');
   const meter = (options.meterProvider ?? defaults.meterProvider ?? metrics.getMeterProvider()).getMeter(
@@ -106,6 +110,8 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
         undefined,
       );
   const signing = createContextSigning(options.signing, meter);
+  const origins = resolveEndToEndLatency(where, options.endToEndLatency, 'grpc');
+  const originMaxAgeMs = checkOriginMaxAgeMs((options as GrpcServerInterceptorOptions).originMaxAgeMs);
   return {
     side,
     grpc,
@@ -119,12 +125,10 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     requestHook: options.requestHook,
     responseHook: options.responseHook,
     signing,
-    ownFieldsWriter: ownFieldsWriter(signing?.signer),
-    ownFieldsReader: new OwnFieldsReader(signing !== undefined),
-    endToEnd:
-      side === 'server'
-        ? new EndToEndLatency(meter, 'rpc', (options as GrpcServerInterceptorOptions).originMaxAgeMs)
-        : undefined,
+    ownFieldsWriter: ownFieldsWriter(signing?.signer, origins),
+    ownFieldsReader: ownFieldsReader(signing !== undefined, origins),
+    origins,
+    endToEnd: side === 'server' && origins ? new EndToEndLatency(meter, 'rpc', originMaxAgeMs) : undefined,
     isIgnored: createIgnoreMatcher(options.ignoreMethods),
   };
 }

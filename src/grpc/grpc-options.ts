@@ -69,6 +69,13 @@ export interface GrpcInterceptorOptions {
    * `'stable'`. See {@link SemconvStability}.
    */
   readonly semconvStability?: SemconvStability;
+  /**
+   * `false`: no `tracebridge-origin` metadata is sent by the client nor read by the server, and the server
+   * records no `tracebridge.rpc.end_to_end.duration` (nor its span attributes). Signing is unaffected.
+   * Default: a `tracebridge/instrumentation` class's setting (`TRACEBRIDGE_END_TO_END_LATENCY=false`), else
+   * `true`.
+   */
+  readonly endToEndLatency?: boolean;
 }
 
 /** Options of `grpcClientInterceptor`. */

@@ -249,7 +249,7 @@ export interface RpcStart {
  * The context the call's span is set on, carrying its origin: on the server, the caller's (or a new one
  * at this hop) once the span has started, with its end-to-end latency recorded; on the client, the
  * origin of the work it is made in, or a new one when it is an ingress (made outside any consumer or
- * server).
+ * server). With `endToEndLatency: false`, the base as it is.
  */
 function originBase(
   config: GrpcConfig,
@@ -259,6 +259,7 @@ function originBase(
   attributes: Attributes,
 ): Context {
   const base = start.workBase ?? start.parent;
+  if (!config.origins) return base;
   if (config.endToEnd === undefined) return withIngressOrigin(base, span);
   const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span, arrivedAtMs);
   if (origin === undefined) return base;

@@ -1,6 +1,7 @@
 import { context, SpanKind } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
+import { readMessageContext } from '../core/own-fields';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
 import { incomingOrDefault } from '../core/instrumentation-defaults';
@@ -84,8 +85,9 @@ function startServerSpan(
   metadata: grpc.Metadata,
 ): RpcSpan {
   const verifier = config.signing?.verifier;
-  const extracted = config.ownFieldsReader.read(grpcMetadataCarrier, metadata);
-  const own = config.ownFieldsReader.take();
+  const reader = config.ownFieldsReader;
+  const extracted = readMessageContext(reader, grpcMetadataCarrier, metadata);
+  const own = reader?.take();
   const incoming = resolveIncomingContext(
     policy,
     extracted,

@@ -8,6 +8,7 @@ const TRANSPORT_OPTION_TYPES = {
   zeroCode: 'boolean',
   unpatchContrib: 'boolean',
   semconvStability: 'string',
+  endToEndLatency: 'boolean',
 } as const;
 
 /**

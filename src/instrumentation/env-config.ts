@@ -39,6 +39,8 @@ export function readEnvConfig(
   if (incoming !== undefined) config.incoming = incoming;
   const semconv = readSemconvStability(env);
   if (semconv !== undefined) config.semconvStability = semconv;
+  const endToEndLatency = readBoolean(env, 'TRACEBRIDGE_END_TO_END_LATENCY');
+  if (endToEndLatency !== undefined) config.endToEndLatency = endToEndLatency;
   return config;
 }
 

@@ -41,6 +41,12 @@ export interface TracebridgeTransportConfig {
   readonly unpatchContrib?: boolean;
   /** See {@link MessagingSemconvStability}. Default: from `OTEL_SEMCONV_STABILITY_OPT_IN`, else `'stable'`. */
   readonly semconvStability?: MessagingSemconvStability;
+  /**
+   * Whether the wrappers (and zero-code clients) created without their own `endToEndLatency` option carry
+   * the `tracebridge-origin` header and record the end-to-end latency histograms. Default: `true`
+   * (`TRACEBRIDGE_END_TO_END_LATENCY=false` turns it off).
+   */
+  readonly endToEndLatency?: boolean;
 }
 
 /**
@@ -60,4 +66,5 @@ export const DEFAULT_TRANSPORT_CONFIG = Object.freeze({
   zeroCode: false,
   unpatchContrib: true,
   semconvStability: 'stable',
+  endToEndLatency: true,
 } as const satisfies TracebridgeTransportConfig);

@@ -49,8 +49,8 @@ export abstract class TransportInstrumentation extends InstrumentationBase<Resol
 
   /**
    * Replaces the configuration: the defaults, then the environment (`TRACEBRIDGE_*`, `OTEL_*`), then
-   * `config`. Wrappers created from now on without an `incoming` (or `semconvStability`) option use this
-   * one's.
+   * `config`. Wrappers created from now on without an `incoming` (or `semconvStability`,
+   * `endToEndLatency`) option use this one's.
    * @throws TracebridgeConfigError when an option has a value it does not accept.
    */
   override setConfig(config: TracebridgeTransportConfig = {}): void {
@@ -113,6 +113,7 @@ export abstract class TransportInstrumentation extends InstrumentationBase<Resol
         meterProvider,
         incoming: this.getConfig().incoming,
         semconvStability: this.getConfig().semconvStability,
+        endToEndLatency: this.getConfig().endToEndLatency,
       }),
     );
   }

@@ -47,6 +47,13 @@ export interface KafkaTracingOptions {
    * `'stable'`. See {@link SemconvStability}.
    */
   readonly semconvStability?: SemconvStability;
+  /**
+   * `false`: no `tracebridge-origin` header is written on sent messages nor read from consumed ones, and no
+   * `tracebridge.messaging.end_to_end.duration` (nor its span attributes) is recorded. Signing is
+   * unaffected. Default: a `tracebridge/instrumentation` class's setting
+   * (`TRACEBRIDGE_END_TO_END_LATENCY=false`), else `true`.
+   */
+  readonly endToEndLatency?: boolean;
 }
 
 /** Options of {@link traceProducer}. */

@@ -71,6 +71,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       signing: settings.signing,
       originMaxAgeMs: settings.originMaxAgeMs,
       semconvStability: settings.semconvStability,
+      endToEndLatency: settings.endToEndLatency,
       processHook: settings.consumerHook,
       hookNames: { process: 'consumerHook' },
     }),

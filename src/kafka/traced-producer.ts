@@ -49,6 +49,7 @@ export function traceProducer<P extends KafkaProducerLike>(
     meterProvider: settings.meterProvider,
     signing: settings.signing,
     semconvStability: settings.semconvStability,
+    endToEndLatency: settings.endToEndLatency,
     sendHook: settings.producerHook,
     hookNames: { send: 'producerHook' },
   });

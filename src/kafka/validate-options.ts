@@ -8,6 +8,7 @@ const COMMON_OPTION_TYPES = {
   signing: 'object',
   recordMessageKeys: 'boolean',
   semconvStability: 'string',
+  endToEndLatency: 'boolean',
 } as const satisfies Record<string, OptionType>;
 
 /** Every option of `traceProducer` (`KafkaProducerTracingOptions`): any other key is refused. */

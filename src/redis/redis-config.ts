@@ -30,6 +30,7 @@ export function createRedisTelemetry<SendInfo, ProcessInfo>(
     signing: options.signing,
     originMaxAgeMs: options.originMaxAgeMs,
     semconvStability: options.semconvStability,
+    endToEndLatency: options.endToEndLatency,
     sendHook: options.sendHook,
     processHook: options.processHook,
     system: REDIS_MESSAGING_SYSTEM,
@@ -54,6 +55,7 @@ export const PRODUCER_TELEMETRY_OPTIONS = Object.freeze({
   sendHook: 'function',
   signing: 'object',
   semconvStability: 'string',
+  endToEndLatency: 'boolean',
 } as const satisfies Record<string, RedisOptionType>);
 
 /** The options of every consumer-side helper (`RedisConsumerTelemetryOptions`). */
@@ -65,6 +67,7 @@ export const CONSUMER_TELEMETRY_OPTIONS = Object.freeze({
   signing: 'object',
   originMaxAgeMs: 'positive integer',
   semconvStability: 'string',
+  endToEndLatency: 'boolean',
 } as const satisfies Record<string, RedisOptionType>);
 
 /**

@@ -111,3 +111,13 @@ export function pointWith(points: readonly HistogramPoint[], match: Attributes):
 export function startMsOf(span: Span | ReadableSpan): number {
   return Math.floor(hrTimeToMilliseconds((span as ReadableSpan).startTime));
 }
+
+/**
+ * Asserts that `header` is the origin of a hop that started a new one (hop count 1 on its first send),
+ * no earlier than `notBeforeMs`: not an origin carried from further upstream.
+ */
+export function assertNewOrigin(header: string | undefined, notBeforeMs: number, why: string): void {
+  const match = /^v1:(\d+):1$/.exec(header ?? '');
+  assert.ok(match, `${why}: a new origin at hop 1, got ${JSON.stringify(header)}`);
+  assert.ok(Number(match[1]) >= notBeforeMs, `${why}: origin ${match[1]} is not before ${notBeforeMs}`);
+}

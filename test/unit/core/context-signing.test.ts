@@ -42,7 +42,7 @@ function signedHeaders(by: ContextSigning, ctx: Context = senderContext): Record
 }
 
 function check(by: ContextSigning, headers: Record<string, unknown>, nowMs?: number): string {
-  const reader = new OwnFieldsReader(true);
+  const reader = new OwnFieldsReader(true, true);
   const extracted = reader.read(carrier, headers);
   const spanContext = trace.getSpanContext(extracted);
   assert.ok(spanContext !== undefined, 'the propagator extracted a span context');

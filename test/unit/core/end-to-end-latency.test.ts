@@ -116,7 +116,7 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
 
   it('an unsampled span with a valid context keeps the origin, for the sends its work makes', () => {
     const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined);
-    const reader = new OwnFieldsReader(false);
+    const reader = new OwnFieldsReader(false, true);
     reader.read(kafkaHeadersCarrier, { [ORIGIN]: originHeader(Date.now() - 1000, 3) });
     const own = reader.take();
     assert.equal(latency.arrive(own, true, validSpan, Date.now())?.inbound()?.hops, 3);

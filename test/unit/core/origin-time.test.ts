@@ -114,7 +114,7 @@ describe('origin header: format and propagate', () => {
   });
 
   it('extract keeps the raw header, the first of repeated values, unparsed', () => {
-    const reader = new OwnFieldsReader(false);
+    const reader = new OwnFieldsReader(false, true);
     reader.read(carrier, { [ORIGIN_HEADER]: ['not-an-origin', 'v1:1:1'] });
     assert.equal(reader.take()?.origin, 'not-an-origin');
     assert.equal(reader.take(), undefined, 'taken once');

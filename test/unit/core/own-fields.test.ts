@@ -60,7 +60,7 @@ describe('own fields: reader', () => {
 
   it('origin and signature are one value, each field read once, no key scan, the context as it was', () => {
     const getter = countingGetter();
-    const reader = new OwnFieldsReader(true);
+    const reader = new OwnFieldsReader(true, true);
     const headers = { [ORIGIN_HEADER]: ORIGIN, [SIGNATURE_HEADER]: SIGNATURE };
     const ctx = trace.setSpanContext(ROOT_CONTEXT, sampled);
     assert.equal(reader.extract(ctx, headers, getter), ctx, 'no context copy');
@@ -74,7 +74,7 @@ describe('own fields: reader', () => {
 
   it('without a verifier the signature is neither read nor kept', () => {
     const getter = countingGetter();
-    const reader = new OwnFieldsReader(false);
+    const reader = new OwnFieldsReader(false, true);
     reader.extract(ROOT_CONTEXT, { [ORIGIN_HEADER]: ORIGIN, [SIGNATURE_HEADER]: SIGNATURE }, getter);
     assert.deepEqual(getter.gets, [ORIGIN_HEADER]);
     const found = reader.take();
@@ -83,7 +83,7 @@ describe('own fields: reader', () => {
   });
 
   it('a message with neither field hands over nothing, even right after one that had both', () => {
-    const reader = new OwnFieldsReader(true);
+    const reader = new OwnFieldsReader(true, true);
     reader.read(carrier, {
       traceparent: TRACEPARENT,
       [ORIGIN_HEADER]: ORIGIN,
@@ -97,7 +97,7 @@ describe('own fields: reader', () => {
   });
 
   it('repeated values: the first usable one of each field, through the carrier’s getter', () => {
-    const reader = new OwnFieldsReader(true);
+    const reader = new OwnFieldsReader(true, true);
     reader.read(carrier, {
       traceparent: TRACEPARENT,
       [ORIGIN_HEADER]: [Buffer.from([0xff, 0xfe]), ORIGIN, `v1:${NOW}:9`],
@@ -110,7 +110,7 @@ describe('own fields: reader', () => {
 
   it('oversized, wrongly typed and 10,000-fold repeated values are ignored', () => {
     const oversized = 'v'.repeat(GENERIC_HEADER_MAX_LENGTH + 1);
-    const reader = new OwnFieldsReader(true);
+    const reader = new OwnFieldsReader(true, true);
     const extracted = reader.read(carrier, {
       traceparent: TRACEPARENT,
       [ORIGIN_HEADER]: new Array<string>(10_000).fill(oversized),
@@ -122,7 +122,7 @@ describe('own fields: reader', () => {
 
   it('a malformed origin is kept raw, never believed: the hop becomes a new origin', () => {
     for (const raw of ['v1:1e12:1', `v1:${NOW}:0`, `v1:${'9'.repeat(16)}:1`, `v1:${NOW}:1\u0000`, '١']) {
-      const reader = new OwnFieldsReader(false);
+      const reader = new OwnFieldsReader(false, true);
       reader.read(carrier, { [ORIGIN_HEADER]: raw });
       const found = reader.take();
       assert.equal(found?.origin, raw);
@@ -145,7 +145,7 @@ describe('own fields: writer', () => {
   });
 
   it('without a signer it is the origin writer itself', () => {
-    assert.equal(ownFieldsWriter(undefined), originWriter);
+    assert.equal(ownFieldsWriter(undefined, true), originWriter);
   });
 
   it('a hop formats its outbound origin once, however many messages it sends', () => {
@@ -160,7 +160,7 @@ describe('own fields: writer', () => {
 
   it('an unsampled context still carries the origin on: a later hop may sample', () => {
     const slot = new OriginSlot(`v1:${NOW - 20}:1`, NOW, DEFAULT_ORIGIN_MAX_AGE_MS);
-    const headers = carrier.inject(withOrigin(sender, slot), {}, ownFieldsWriter(undefined));
+    const headers = carrier.inject(withOrigin(sender, slot), {}, ownFieldsWriter(undefined, true));
     assert.equal(headers?.[ORIGIN_HEADER], `v1:${NOW - 20}:2`);
     assert.equal(headers?.['traceparent'], '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
   });

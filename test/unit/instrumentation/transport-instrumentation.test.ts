@@ -32,6 +32,7 @@ const ENV_KEYS = [
   'TRACEBRIDGE_UNPATCH_CONTRIB',
   'OTEL_SEMCONV_STABILITY_OPT_IN',
   'OTEL_NODE_DISABLED_INSTRUMENTATIONS',
+  'TRACEBRIDGE_END_TO_END_LATENCY',
 ];
 
 function ownProvider(): { provider: BasicTracerProvider; exporter: InMemorySpanExporter } {
@@ -157,6 +158,33 @@ describe('tracebridge/instrumentation', () => {
     );
   });
 
+  it('TRACEBRIDGE_END_TO_END_LATENCY=false: wrappers made without the option write no origin; setConfig wins', () => {
+    const sentHeaders = (): Record<string, unknown> => {
+      const send = new MessagingTelemetry({ system: 'kafka' }).startSend({
+        destination: 'orders',
+        operationName: 'send',
+        info: undefined,
+      });
+      const headers = send.inject(kafkaHeadersCarrier, {}) ?? {};
+      send.end();
+      return headers;
+    };
+    process.env['TRACEBRIDGE_END_TO_END_LATENCY'] = 'false';
+    const kafka = track(new TracebridgeKafkaInstrumentation());
+    assert.equal(kafka.getConfig().endToEndLatency, false);
+    const off = sentHeaders();
+    assert.equal(typeof off['traceparent'], 'string');
+    assert.equal(off['tracebridge-origin'], undefined);
+    kafka.setConfig({ endToEndLatency: true });
+    assert.equal(
+      typeof sentHeaders()['tracebridge-origin'],
+      'string',
+      'the option wins over the environment',
+    );
+    process.env['TRACEBRIDGE_END_TO_END_LATENCY'] = 'nope';
+    assert.equal(track(new TracebridgeRedisInstrumentation()).getConfig().endToEndLatency, true, 'ignored');
+  });
+
   it('an invalid environment value is ignored (with a diag warning): the default applies, nothing throws', () => {
     process.env['TRACEBRIDGE_INCOMING'] = 'trust-everyone';
     process.env['TRACEBRIDGE_ZERO_CODE'] = 'yes';
@@ -186,6 +214,7 @@ describe('tracebridge/instrumentation', () => {
       { incoming: { rules: [{ destination: 42, policy: 'link' }] } },
       { zeroCode: 'yes' },
       { semconvStability: 'old' },
+      { endToEndLatency: 'off' },
     ];
     for (const config of invalid) {
       assert.throws(() => instrumentation.setConfig(config as never), { name: 'TracebridgeConfigError' });

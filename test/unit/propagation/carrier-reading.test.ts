@@ -236,7 +236,7 @@ describe("extract: tracebridge's own fields are read under their exact name, out
     // No propagator: the own fields are the only ones asked for.
     propagation.disable();
     try {
-      const reader = new OwnFieldsReader(true);
+      const reader = new OwnFieldsReader(true, true);
       reader.read(kafkaHeadersCarrier, counted);
       assert.equal(reader.take(), undefined, 'tracebridge writes its fields in lowercase only');
       assert.equal(listings, 0);
@@ -254,7 +254,7 @@ describe("extract: tracebridge's own fields are read under their exact name, out
         'tracebridge-signature': 'v1:k:1:x',
       };
       for (let i = 0; i < 10_000; i++) headers[`uberctx-k${i}`] = 'v';
-      const reader = new OwnFieldsReader(true);
+      const reader = new OwnFieldsReader(true, true);
       const extracted = reader.read(kafkaHeadersCarrier, headers);
       assert.equal(trace.getSpanContext(extracted)?.spanId, SPAN_ID);
       assert.ok((propagation.getBaggage(extracted)?.getAllEntries().length ?? 0) <= BAGGAGE_MAX_MEMBERS);
