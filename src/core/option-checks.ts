@@ -6,7 +6,14 @@ import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
  * which take either form and whose content the adapter checks itself.
  */
 export type OptionType =
-  'boolean' | 'function' | 'string' | 'object' | 'array' | 'string or object' | 'positive integer';
+  | 'boolean'
+  | 'function'
+  | 'string'
+  | 'object'
+  | 'array'
+  | 'string or object'
+  | 'positive integer'
+  | 'non-negative integer';
 
 /**
  * Checks, at setup, that `options` holds only the options in `expected`, each either absent or of its
@@ -81,6 +88,8 @@ function matches(value: unknown, type: OptionType): boolean {
       return typeof value === 'string' || (typeof value === 'object' && value !== null);
     case 'positive integer':
       return Number.isInteger(value) && (value as number) > 0;
+    case 'non-negative integer':
+      return Number.isInteger(value) && (value as number) >= 0;
     default:
       return typeof value === type;
   }

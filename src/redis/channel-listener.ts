@@ -7,7 +7,6 @@ import { callHook, logger } from '../core/diagnostics';
 import { startEnvelopeProcess } from './envelope-jobs';
 import type { RedisSubscriber } from './redis-client';
 import {
-  checkRedisOptions,
   CONSUMER_TELEMETRY_OPTIONS,
   createRedisTelemetry,
   requireClient,
@@ -15,6 +14,7 @@ import {
 } from './redis-config';
 import type { ChannelListenerOptions, ChannelMessage, RedisJobErrorHandler } from './redis-options';
 import { isPromiseLike } from '../core/promise-like';
+import { checkOptionTypes } from '../core/option-checks';
 
 /** Listening handlers on a subscriber connection. */
 export interface ChannelListener {
@@ -40,7 +40,7 @@ export function channelListener(
 ): ChannelListener {
   requireClient(subscriber, ['on', 'removeListener'], 'subscriber');
   requireFunction(handler, 'handler');
-  checkRedisOptions('channelListener', options, CHANNEL_LISTENER_OPTIONS);
+  checkOptionTypes('channelListener', options, CHANNEL_LISTENER_OPTIONS);
   const onError = options.onError ?? reportThroughDiag;
   const telemetry = createRedisTelemetry<never, ChannelMessage>(options);
 

@@ -3,14 +3,10 @@
  * PRODUCER span named `publish {channel}`.
  */
 import { endAtReply, sendCommand } from './command-reply';
+import { checkOptionTypes } from '../core/option-checks';
 import { wrapInEnvelope } from './envelope-jobs';
 import type { RedisCommandClient } from './redis-client';
-import {
-  checkRedisOptions,
-  createRedisTelemetry,
-  PRODUCER_TELEMETRY_OPTIONS,
-  requireClient,
-} from './redis-config';
+import { createRedisTelemetry, PRODUCER_TELEMETRY_OPTIONS, requireClient } from './redis-config';
 import type { ChannelPublisherOptions } from './redis-options';
 
 /** Publishes messages. */
@@ -34,7 +30,7 @@ export function channelPublisher(
   options: ChannelPublisherOptions = {},
 ): ChannelPublisher {
   requireClient(redis, ['call'], 'redis');
-  checkRedisOptions('channelPublisher', options, PRODUCER_TELEMETRY_OPTIONS);
+  checkOptionTypes('channelPublisher', options, PRODUCER_TELEMETRY_OPTIONS);
   const telemetry = createRedisTelemetry(options);
   return {
     publish(channel, payload) {

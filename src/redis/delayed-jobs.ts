@@ -6,18 +6,13 @@
  * (`tracebridge.messaging.time_in_queue_ms`, from the entry id).
  */
 import { TracebridgeArgumentError, TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import { checkOptionTypes } from '../core/option-checks';
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
 import { endAtReply, sendCommand } from './command-reply';
 import { encodeDelayedJobMember } from './delayed-job-member';
 import { DELAYED_JOB_MAX_FIELDS, promoteDueJobs } from './promote-due-jobs';
 import type { RedisCommandClient } from './redis-client';
-import {
-  checkRedisOptions,
-  createRedisTelemetry,
-  PRODUCER_TELEMETRY_OPTIONS,
-  requireClient,
-  requireName,
-} from './redis-config';
+import { createRedisTelemetry, PRODUCER_TELEMETRY_OPTIONS, requireClient, requireName } from './redis-config';
 import { DEFAULT_DELAYED_JOBS_OPTIONS } from './redis-options';
 import type {
   DelayedJobsOptions,
@@ -75,7 +70,7 @@ export interface DelayedJobs {
  */
 export function delayedJobs(redis: RedisCommandClient, options: DelayedJobsOptions): DelayedJobs {
   requireClient(redis, ['call'], 'redis');
-  checkRedisOptions('delayedJobs', options, DELAYED_JOBS_OPTIONS);
+  checkOptionTypes('delayedJobs', options, DELAYED_JOBS_OPTIONS);
   const d = DEFAULT_DELAYED_JOBS_OPTIONS;
   const stream = requireName(options.stream, 'stream');
   const key = requireName(options.key ?? `${stream}${d.keySuffix}`, 'key');
@@ -128,7 +123,7 @@ export function delayedJobs(redis: RedisCommandClient, options: DelayedJobsOptio
       return reply.then(() => undefined);
     },
     async promoteDueJobs(promoteOptions = {}) {
-      checkRedisOptions('promoteDueJobs', promoteOptions, PROMOTE_OPTIONS);
+      checkOptionTypes('promoteDueJobs', promoteOptions, PROMOTE_OPTIONS);
       const limit = promoteOptions.limit ?? d.promoteLimit;
       const nowMs = promoteOptions.nowMs ?? Date.now();
       return promoteDueJobs(redis, { delayed: key, stream, setAside: unpromotableKey }, nowMs, limit, maxLen);

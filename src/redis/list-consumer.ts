@@ -3,9 +3,10 @@
  */
 import { TracebridgeArgumentError, TracebridgeErrorCode } from '../core/errors';
 import type { MessagingTelemetry } from '../core/messaging-telemetry';
+import { checkOptionTypes } from '../core/option-checks';
 import { startEnvelopeProcess, valueBytes } from './envelope-jobs';
 import { withoutKeyPrefix } from './key-prefix';
-import { checkRedisOptions, CONSUMER_TELEMETRY_OPTIONS, createRedisTelemetry } from './redis-config';
+import { CONSUMER_TELEMETRY_OPTIONS, createRedisTelemetry } from './redis-config';
 import type { ListConsumerOptions, ListJob } from './redis-options';
 
 /** A handler of list jobs. */
@@ -45,7 +46,7 @@ const LIST_CONSUMER_OPTIONS = { ...CONSUMER_TELEMETRY_OPTIONS, keyPrefix: 'strin
  * option.
  */
 export function listConsumer(options: ListConsumerOptions = {}): ListConsumer {
-  checkRedisOptions('listConsumer', options, LIST_CONSUMER_OPTIONS);
+  checkOptionTypes('listConsumer', options, LIST_CONSUMER_OPTIONS);
   const { keyPrefix } = options;
   const telemetry = createRedisTelemetry<never, ListJob>(options);
   return {

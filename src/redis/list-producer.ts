@@ -5,16 +5,11 @@
 import { endAtReply, sendCommand } from './command-reply';
 import { wrapInEnvelope } from './envelope-jobs';
 import type { RedisCommandClient } from './redis-client';
-import {
-  checkRedisOptions,
-  createRedisTelemetry,
-  PRODUCER_TELEMETRY_OPTIONS,
-  requireClient,
-  requireName,
-} from './redis-config';
+import { createRedisTelemetry, PRODUCER_TELEMETRY_OPTIONS, requireClient, requireName } from './redis-config';
 import { DEFAULT_LIST_PRODUCER_OPTIONS } from './redis-options';
 import type { ListProducerOptions } from './redis-options';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
+import { checkOptionTypes } from '../core/option-checks';
 
 /** Pushes jobs onto one list. */
 export interface ListProducer {
@@ -37,7 +32,7 @@ const LIST_PRODUCER_OPTIONS = { ...PRODUCER_TELEMETRY_OPTIONS, list: 'string', e
  */
 export function listProducer(redis: RedisCommandClient, options: ListProducerOptions): ListProducer {
   requireClient(redis, ['call'], 'redis');
-  checkRedisOptions('listProducer', options, LIST_PRODUCER_OPTIONS);
+  checkOptionTypes('listProducer', options, LIST_PRODUCER_OPTIONS);
   const list = requireName(options.list, 'list');
   const end = options.end ?? DEFAULT_LIST_PRODUCER_OPTIONS.end;
   if (end !== 'left' && end !== 'right') {

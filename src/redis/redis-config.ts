@@ -1,7 +1,6 @@
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import type { MessagingTelemetryOptions } from '../core/messaging-telemetry';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../core/errors';
-import { checkOptionTypes } from '../core/option-checks';
 import type { OptionType } from '../core/option-checks';
 
 /**
@@ -41,13 +40,6 @@ function invalid(message: string): TracebridgeConfigError {
   return new TracebridgeConfigError(TracebridgeErrorCode.InvalidOption, message);
 }
 
-/**
- * The type of a Redis helper's option: one the core checks ({@link OptionType}), or one it has no type for:
- * an integer that may be 0 (a delay, an idle time), or the `incoming` trust policy, which the core's trust
- * policy checks when the helper's telemetry is made.
- */
-export type RedisOptionType = OptionType | 'non-negative integer' | 'incoming policy';
-
 /** The options of every producer-side helper (`RedisProducerTelemetryOptions`). */
 export const PRODUCER_TELEMETRY_OPTIONS = Object.freeze({
   tracerProvider: 'object',
@@ -56,70 +48,20 @@ export const PRODUCER_TELEMETRY_OPTIONS = Object.freeze({
   signing: 'object',
   semconvStability: 'string',
   endToEndLatency: 'boolean',
-} as const satisfies Record<string, RedisOptionType>);
+} as const satisfies Record<string, OptionType>);
 
 /** The options of every consumer-side helper (`RedisConsumerTelemetryOptions`). */
 export const CONSUMER_TELEMETRY_OPTIONS = Object.freeze({
   tracerProvider: 'object',
   meterProvider: 'object',
-  incoming: 'incoming policy',
+  // The trust policy's own check (at telemetry creation) names what is wrong inside it.
+  incoming: 'string or object',
   processHook: 'function',
   signing: 'object',
   originMaxAgeMs: 'positive integer',
   semconvStability: 'string',
   endToEndLatency: 'boolean',
-} as const satisfies Record<string, RedisOptionType>);
-
-/**
- * Checks a helper's options at setup, through the core's `checkOptionTypes`: `expected` lists every
- * option the helper accepts (the core refuses any other key, naming the closest valid one) with its
- * type. The two types the core does not know are checked here, and handed to the core as absent.
- * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) naming the first option that is wrong.
- */
-export function checkRedisOptions(
-  where: string,
-  options: object | undefined,
-  expected: Readonly<Record<string, RedisOptionType>>,
-): void {
-  if (typeof options !== 'object' || options === null) {
-    checkOptionTypes(where, options, {});
-    return;
-  }
-  const coreTypes: Record<string, OptionType> = {};
-  const checkedHere = new Set<string>();
-  for (const [name, type] of Object.entries(expected)) {
-    if (type === 'non-negative integer' || type === 'incoming policy') {
-      checkedHere.add(name);
-      // The core skips an absent option whatever its type: 'object' only lists the name as known.
-      coreTypes[name] = 'object';
-    } else {
-      coreTypes[name] = type;
-    }
-  }
-  const given = options as Readonly<Record<string, unknown>>;
-  for (const name of checkedHere) {
-    const value = given[name];
-    if (expected[name] === 'non-negative integer' && value !== undefined && !isNonNegativeInteger(value))
-      throw invalid(`${where}: option \`${name}\` must be an integer >= 0, got ${describe(value)}`);
-  }
-  checkOptionTypes(where, withoutValues(options, checkedHere), coreTypes);
-}
-
-function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
-}
-
-/** A copy of `options`' own keys (every one, `__proto__` too) with the values of `names` left out. */
-function withoutValues(options: object, names: ReadonlySet<string>): object {
-  const view: Record<string, unknown> = {};
-  for (const name of Object.keys(options)) {
-    Object.defineProperty(view, name, {
-      value: names.has(name) ? undefined : (options as Record<string, unknown>)[name],
-      enumerable: true,
-    });
-  }
-  return view;
-}
+} as const satisfies Record<string, OptionType>);
 
 /** A required, non-empty string option (a key, group or consumer name). */
 export function requireName(value: unknown, option: string): string {

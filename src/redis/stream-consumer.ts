@@ -23,7 +23,6 @@ import { keyPrefixOf } from './key-prefix';
 import type { RedisConnection } from './redis-client';
 import {
   ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED,
-  checkRedisOptions,
   CONSUMER_TELEMETRY_OPTIONS,
   createRedisTelemetry,
   requireClient,
@@ -41,6 +40,7 @@ import { contextFieldNames, fieldString, SCHEDULED_AT_FIELD, withoutFields } fro
 import { claimReplyEntries, readReplyEntries } from './stream-reply';
 import type { ReplyEntries, ReplyEntry } from './stream-reply';
 import { isPromiseLike } from '../core/promise-like';
+import { checkOptionTypes } from '../core/option-checks';
 
 /** Processes the entries of stream replies for one consumer of one group. */
 export interface StreamConsumer {
@@ -99,7 +99,7 @@ export const STREAM_CONSUMER_OPTIONS = Object.freeze({
  * or mistyped option, or a client that is not an ioredis client.
  */
 export function streamConsumer(redis: RedisConnection, options: StreamConsumerOptions): StreamConsumer {
-  checkRedisOptions('streamConsumer', options, STREAM_CONSUMER_OPTIONS);
+  checkOptionTypes('streamConsumer', options, STREAM_CONSUMER_OPTIONS);
   return new StreamJobRunner(redis, options);
 }
 

@@ -3,15 +3,10 @@
  * PRODUCER span named `send {stream}`.
  */
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
+import { checkOptionTypes } from '../core/option-checks';
 import { endAtReply, sendCommand } from './command-reply';
 import type { RedisArgument, RedisCommandClient } from './redis-client';
-import {
-  checkRedisOptions,
-  createRedisTelemetry,
-  PRODUCER_TELEMETRY_OPTIONS,
-  requireClient,
-  requireName,
-} from './redis-config';
+import { createRedisTelemetry, PRODUCER_TELEMETRY_OPTIONS, requireClient, requireName } from './redis-config';
 import type { StreamFieldsInput, StreamProducerOptions } from './redis-options';
 import { fieldArguments } from './stream-fields';
 
@@ -40,7 +35,7 @@ const STREAM_PRODUCER_OPTIONS = {
  */
 export function streamProducer(redis: RedisCommandClient, options: StreamProducerOptions): StreamProducer {
   requireClient(redis, ['call'], 'redis');
-  checkRedisOptions('streamProducer', options, STREAM_PRODUCER_OPTIONS);
+  checkOptionTypes('streamProducer', options, STREAM_PRODUCER_OPTIONS);
   const stream = requireName(options.stream, 'stream');
   const { maxLen } = options;
   const telemetry = createRedisTelemetry(options);

@@ -7,9 +7,10 @@
  * acknowledges through the same connection (between reads), and never closes it.
  */
 import { callHook, logger } from '../core/diagnostics';
+import { checkOptionTypes } from '../core/option-checks';
 import { sendCommand } from './command-reply';
 import type { RedisArgument, RedisConnection } from './redis-client';
-import { checkRedisOptions, requireFunction, requireName } from './redis-config';
+import { requireFunction, requireName } from './redis-config';
 import { DEFAULT_STREAM_WORKER_OPTIONS } from './redis-options';
 import type { RedisJobErrorHandler, StreamJob, StreamJobHandler, StreamWorkerOptions } from './redis-options';
 import { redisScript, runScript } from './redis-script';
@@ -82,7 +83,7 @@ export function streamWorker<V extends string | Buffer = string>(
   redis: RedisConnection,
   options: StreamWorkerOptions<V>,
 ): StreamWorker {
-  checkRedisOptions('streamWorker', options, STREAM_WORKER_OPTIONS);
+  checkOptionTypes('streamWorker', options, STREAM_WORKER_OPTIONS);
   return new StreamWorkerLoop<V>(redis, options);
 }
 
