@@ -1,4 +1,3 @@
-import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import { checkOptionTypes } from '../core/option-checks';
 import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
@@ -38,8 +37,9 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       system: RABBITMQ_SYSTEM,
       tracerProvider: resolved.tracerProvider,
       meterProvider: resolved.meterProvider,
-      // An instrumentation's default comes before the built-in one.
-      incoming: incomingOrDefault(options?.incoming, RABBITMQ_SYSTEM) ?? resolved.incoming,
+      // Only what the caller gave: the core puts an instrumentation's default, then its own ('parent'),
+      // in place of an absent one.
+      incoming: options?.incoming,
       incomingRuleShape: 'amqp',
       signing: resolved.signing,
       originMaxAgeMs: resolved.originMaxAgeMs,
