@@ -9,8 +9,9 @@
  *
  * the floor and tracebridge under no SDK and each sampler, the contrib instrumentation under each sampler.
  */
-import { CONDITIONS, SAMPLERS } from './bench-sdk';
-import type { Condition } from './bench-sdk';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { checkExported, CONDITIONS, SAMPLERS } from './bench-sdk';
+import type { BenchSdk, Condition, TraceGroup } from './bench-sdk';
 import { median } from './runner';
 import type { Variant, WorkloadResult } from './runner';
 
@@ -154,4 +155,38 @@ export function buildVariants<V extends Variant>(
   build: (cell: Cell) => V,
 ): V[] {
   return all.filter((cell) => include(cell.name)).map(build);
+}
+
+/** What one variant's setup check expects it to export: see `checkExported`. */
+export interface ExpectedExport {
+  /** The instrumentation scope every exported span comes from. */
+  readonly scope: string;
+  /** The traces the checked operations make (how many may be sampled depends on the condition). */
+  readonly groups: readonly TraceGroup[];
+  /** What is wrong with one exported trace, or `undefined`. */
+  readonly checkTrace: (spans: readonly ReadableSpan[]) => string | undefined;
+}
+
+/**
+ * The setup check every workload runs, so that a table can never compare variants that make other spans
+ * than they claim: each variant does `operations` with the SDK keeping what it exports, then its spans are
+ * checked against `expected(variant)` under the variant's condition. Throws on the first that differs.
+ */
+export async function checkEachVariant<V extends Variant & { readonly cell: Cell }>(
+  sdk: BenchSdk,
+  variants: readonly V[],
+  operations: number,
+  expected: (variant: V) => ExpectedExport,
+): Promise<void> {
+  for (const v of variants) {
+    sdk.keep(true);
+    await v.enter?.();
+    try {
+      await v.run(operations);
+    } finally {
+      await v.exit?.();
+    }
+    const { scope, groups, checkTrace } = expected(v);
+    checkExported(v.name, v.cell.condition ?? 'no SDK', sdk.keep(false), scope, groups, checkTrace);
+  }
 }

@@ -37,7 +37,6 @@ import { INSTRUMENTATION_NAME } from '../../src/version';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import {
   checkCounts,
-  checkExported,
   createBenchSdk,
   FLOOR_SCOPE,
   floorTracer,
@@ -46,7 +45,7 @@ import {
   rootWithChild,
 } from '../bench-sdk';
 import type { BenchSdk, SamplerSdk, TraceGroup } from '../bench-sdk';
-import { buildVariants, cells, targetsReport } from '../matrix';
+import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -264,23 +263,11 @@ export function workload(options: BenchOptions): Workload {
       if (new Set([...pipelines.values()].map((p) => p.amqplib)).size !== new Set(pipelines.values()).size)
         throw new Error('the variants share a copy of amqplib');
 
-      for (const v of variants) {
-        sdk.keep(true);
-        await v.enter?.();
-        try {
-          await v.run(CHECK_MESSAGES);
-        } finally {
-          await v.exit?.();
-        }
-        checkExported(
-          v.name,
-          v.cell.condition ?? 'no SDK',
-          sdk.keep(false),
-          SCOPES[v.cell.family],
-          messageTraces(CHECK_MESSAGES),
-          rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
-        );
-      }
+      await checkEachVariant(sdk, variants, CHECK_MESSAGES, (v) => ({
+        scope: SCOPES[v.cell.family],
+        groups: messageTraces(CHECK_MESSAGES),
+        checkTrace: rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
+      }));
     },
     async teardown() {
       for (const pipeline of new Set(pipelines.values())) await pipeline.close();

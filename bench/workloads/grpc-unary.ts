@@ -44,7 +44,6 @@ import { INSTRUMENTATION_NAME } from '../../src/version';
 import { ordersImplementation, PROTO_PATH } from '../../test/helpers/orders-fixture';
 import {
   checkCounts,
-  checkExported,
   createBenchSdk,
   FLOOR_SCOPE,
   floorTracer,
@@ -54,7 +53,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
-import { buildVariants, cells, targetsReport } from '../matrix';
+import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -312,23 +311,11 @@ export function workload(options: BenchOptions): Workload {
       if (new Set([...pairs.values()].map((p) => p.grpc)).size !== new Set(pairs.values()).size)
         throw new Error('the variants share a copy of grpc-js');
 
-      for (const v of variants) {
-        sdk.keep(true);
-        await v.enter?.();
-        try {
-          await v.run(CHECK_CALLS);
-        } finally {
-          await v.exit?.();
-        }
-        checkExported(
-          v.name,
-          v.cell.condition ?? 'no SDK',
-          sdk.keep(false),
-          SCOPES[v.cell.family],
-          callTraces(CHECK_CALLS),
-          rootWithChild(SpanKind.CLIENT, SpanKind.SERVER),
-        );
-      }
+      await checkEachVariant(sdk, variants, CHECK_CALLS, (v) => ({
+        scope: SCOPES[v.cell.family],
+        groups: callTraces(CHECK_CALLS),
+        checkTrace: rootWithChild(SpanKind.CLIENT, SpanKind.SERVER),
+      }));
     },
     async teardown() {
       for (const pair of new Set(pairs.values())) await pair.close();

@@ -38,7 +38,6 @@ import { INSTRUMENTATION_NAME } from '../../src/version';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import {
   checkCounts,
-  checkExported,
   createBenchSdk,
   FLOOR_SCOPE,
   floorTracer,
@@ -46,7 +45,7 @@ import {
   rootWithChild,
 } from '../bench-sdk';
 import type { BenchSdk, SamplerSdk, TraceGroup } from '../bench-sdk';
-import { buildVariants, cells, targetsReport } from '../matrix';
+import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -327,24 +326,11 @@ export function workload(options: BenchOptions): Workload {
         for (const v of contribs) pipelines.set(v.name, patched);
       }
 
-      for (const v of variants) {
-        sdk.keep(true);
-        await v.enter?.();
-        try {
-          await v.run(CHECK_MESSAGES);
-        } finally {
-          await v.exit?.();
-        }
-        const family = v.cell.family;
-        checkExported(
-          v.name,
-          v.cell.condition ?? 'no SDK',
-          sdk.keep(false),
-          SCOPES[family],
-          tracesOf(family, CHECK_MESSAGES),
-          family === 'contrib' ? messageTrace : tracebridgeTrace,
-        );
-      }
+      await checkEachVariant(sdk, variants, CHECK_MESSAGES, ({ cell: { family } }) => ({
+        scope: SCOPES[family],
+        groups: tracesOf(family, CHECK_MESSAGES),
+        checkTrace: family === 'contrib' ? messageTrace : tracebridgeTrace,
+      }));
     },
     async teardown() {
       for (const pipeline of new Set(pipelines.values())) await pipeline.close();

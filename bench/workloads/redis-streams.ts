@@ -29,17 +29,10 @@ import type { Span, TracerProvider } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type * as tracebridgeRedis from '../../src/redis/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
-import {
-  checkCounts,
-  checkExported,
-  createBenchSdk,
-  FLOOR_SCOPE,
-  floorTracer,
-  rootWithChild,
-} from '../bench-sdk';
+import { checkCounts, createBenchSdk, FLOOR_SCOPE, floorTracer, rootWithChild } from '../bench-sdk';
 import type { BenchSdk, Condition, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
-import { buildVariants, cells, targetsReport } from '../matrix';
+import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -274,25 +267,11 @@ export function workload(options: BenchOptions): Workload {
     async setup() {
       const lib = loadBuilt<typeof tracebridgeRedis>('redis/index', (m) => m.streamProducer);
       for (const v of variants) await v.open(lib, connections);
-      for (const v of variants) {
-        sdk.keep(true);
-        await v.enter?.();
-        try {
-          await v.run(CHECK_JOBS);
-        } finally {
-          await v.exit();
-        }
-        const spans = sdk.keep(false);
-        const scope = v.cell.family === 'floor' ? FLOOR_SCOPE : INSTRUMENTATION_NAME;
-        checkExported(
-          v.name,
-          v.cell.condition ?? 'no SDK',
-          spans,
-          scope,
-          jobTraces(CHECK_JOBS),
-          rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
-        );
-      }
+      await checkEachVariant(sdk, variants, CHECK_JOBS, (v) => ({
+        scope: v.cell.family === 'floor' ? FLOOR_SCOPE : INSTRUMENTATION_NAME,
+        groups: jobTraces(CHECK_JOBS),
+        checkTrace: rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
+      }));
     },
     async teardown() {
       await sdk.shutdown();
