@@ -9,9 +9,10 @@
  *
  * the floor and tracebridge under no SDK and each sampler, the contrib instrumentation under each sampler.
  */
+import type { TracerProvider } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { checkExported, CONDITIONS, SAMPLERS } from './bench-sdk';
-import type { BenchSdk, Condition, TraceGroup } from './bench-sdk';
+import type { BenchSdk, Condition, SamplerSdk, TraceGroup } from './bench-sdk';
 import { median } from './runner';
 import type { Variant, WorkloadResult } from './runner';
 
@@ -189,4 +190,21 @@ export async function checkEachVariant<V extends Variant & { readonly cell: Cell
     const { scope, groups, checkTrace } = expected(v);
     checkExported(v.name, v.cell.condition ?? 'no SDK', sdk.keep(false), scope, groups, checkTrace);
   }
+}
+
+/**
+ * What a variant of a workload with a contrib instrumentation does before each of its runs: the SDK's
+ * state reset, the cell's sampler SDK registered (none for no SDK), and the contrib instrumentation, for
+ * its cells, switched to that SDK's provider.
+ */
+export function enterCell(
+  sdk: BenchSdk,
+  cell: Cell,
+  samplerSdk: SamplerSdk | undefined,
+  contrib: { setTracerProvider(provider: TracerProvider): void } | undefined,
+): void {
+  sdk.reset();
+  if (samplerSdk === undefined) return;
+  sdk.register();
+  if (cell.family === 'contrib') contrib!.setTracerProvider(samplerSdk.provider);
 }

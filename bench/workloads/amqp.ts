@@ -45,7 +45,7 @@ import {
   rootWithChild,
 } from '../bench-sdk';
 import type { BenchSdk, SamplerSdk, TraceGroup } from '../bench-sdk';
-import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
+import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -191,12 +191,7 @@ export function workload(options: BenchOptions): Workload {
     return {
       name: cell.name,
       cell,
-      enter() {
-        sdk.reset();
-        if (samplerSdk === undefined) return;
-        sdk.register();
-        if (cell.family === 'contrib') instrumentation!.setTracerProvider(samplerSdk.provider);
-      },
+      enter: () => enterCell(sdk, cell, samplerSdk, instrumentation),
       async run(messages) {
         lastMessages = messages;
         const pipeline = pipelines.get(cell.name)!;

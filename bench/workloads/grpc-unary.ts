@@ -53,7 +53,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
-import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
+import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -236,12 +236,7 @@ export function workload(options: BenchOptions): Workload {
     return {
       name: cell.name,
       cell,
-      enter() {
-        sdk.reset();
-        if (samplerSdk === undefined) return;
-        sdk.register();
-        if (cell.family === 'contrib') instrumentation!.setTracerProvider(samplerSdk.provider);
-      },
+      enter: () => enterCell(sdk, cell, samplerSdk, instrumentation),
       run(calls) {
         lastCalls = calls;
         return placeOrders(pairs.get(cell.name)!.client, calls);
