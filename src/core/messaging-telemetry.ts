@@ -430,10 +430,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       params.destination,
       params.destinationTraits,
     );
+    // One clock read per message: its time in queue ends, and a new origin at this hop starts, here.
+    const receivedAtMs = Date.now();
     const timeInQueueMs =
       params.deferTimeInQueue === true
-        ? timeInQueue(params.enqueueTimeMs, Date.now())
-        : this.#recordArrival(profile, params.enqueueTimeMs, Date.now());
+        ? timeInQueue(params.enqueueTimeMs, receivedAtMs)
+        : this.#recordArrival(profile, params.enqueueTimeMs, receivedAtMs);
     this.#metrics.recordConsumed(profile.attributes, 1);
     const reader = this.#reader;
     const extracted = readMessageContext(reader, params.carrier, params.headers);
@@ -449,6 +451,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       params.ambient ?? context.active(),
       params,
       timeInQueueMs,
+      receivedAtMs,
     );
   }
 
@@ -551,6 +554,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       readonly info: ProcessInfo;
     },
     timeInQueueMs: number | undefined,
+    receivedAtMs?: number,
   ): MessagingSpan {
     const verifier = this.#signing?.verifier;
     const incoming = resolveIncomingContext(
@@ -563,8 +567,10 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     const { parent, links, workBase } = incoming;
     const endToEnd = this.#endToEnd;
-    // A new origin is this arrival, read before the span starts; no clock read for it when off.
-    const arrivedAtMs = endToEnd === undefined ? 0 : Date.now();
+    // A new origin is this arrival, read before the span starts: the message's receipt when the caller
+    // read the clock for it (a batch's messages are processed later than they arrived), and no clock read
+    // for it when end-to-end latency is off.
+    const arrivedAtMs = endToEnd === undefined ? 0 : (receivedAtMs ?? Date.now());
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     const origin = endToEnd?.arrive(own, incoming.continued, span, arrivedAtMs);
     if (origin !== undefined) endToEnd?.record(span, origin, profile.attributes, message.consumerGroup);
