@@ -20,6 +20,7 @@ import type {
 } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
+import { nothingRegistered } from './api-registrations';
 import { callHook, safely } from './diagnostics';
 import { startSpanSafely } from './start-span';
 import { createContextSigning } from './context-signing';
@@ -302,6 +303,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
   /** Only in `'duplicate'` mode: `'stable'` spans pay nothing for the older names. */
   readonly #legacy: LegacyNames | undefined;
+  /** No provider of its own and no live meter: dormant whenever nothing is registered globally. */
+  readonly #mayBeDormant: boolean;
 
   /**
    * Validates the options; throws `TracebridgeConfigError` on a malformed `incoming`, `signing`,
@@ -345,6 +348,24 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', originMaxAgeMs) : undefined;
     this.#writer = ownFieldsWriter(this.#signing?.signer, endToEnd);
     this.#reader = ownFieldsReader(this.#signing !== undefined, endToEnd);
+    this.#mayBeDormant =
+      config.tracerProvider === undefined &&
+      defaults.tracerProvider === undefined &&
+      config.meterProvider === undefined &&
+      defaults.meterProvider === undefined &&
+      !this.#metrics.live;
+  }
+
+  /**
+   * `true` when tracebridge has nothing to do for a message right now: this telemetry was given no tracer
+   * or meter provider (by option or by a `tracebridge/instrumentation` class), and no tracer provider, no
+   * propagator and no meter provider is registered globally. A span would then be the API's no-op span,
+   * inject and extract would do nothing and no metric could be recorded, so an adapter hands the message
+   * on as the unwrapped client would: no span, no header read or written, no bookkeeping. Asked per
+   * message (three property reads), so an SDK registered later is in force from the next message on.
+   */
+  get dormant(): boolean {
+    return this.#mayBeDormant && nothingRegistered();
   }
 
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
