@@ -142,7 +142,7 @@ export const kafka = {
 
     if (!existsSync(join(KAFKA_DATA, 'meta.properties'))) {
       const idFile = join(KAFKA_DIR, 'cluster-id');
-      if (!existsSync(idFile)) writeFileSync(idFile, `${randomBytes(16).toString('base64url')}\n`);
+      if (!existsSync(idFile)) writeFileSync(idFile, `${newClusterId()}\n`);
       const clusterId = readFileSync(idFile, 'utf8').trim();
       const { code, output } = await run(JAVA, [
         ...kafkaJvmArgs(),
@@ -195,5 +195,17 @@ function readFrom(file, offset) {
     return buf.subarray(buf.length >= offset ? offset : 0).toString('utf8');
   } catch {
     return '';
+  }
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, as Kafka's own `Uuid`. One in 64 of those starts with
+ * '-', which the storage tool's argument parser takes for an option ("--cluster-id: expected one
+ * argument"); Kafka's `Uuid.randomUuid()` draws again in that case, and so does this.
+ */
+function newClusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }
