@@ -1,5 +1,6 @@
 import { metrics, trace, ValueType } from '@opentelemetry/api';
 import type { Histogram, Span, TextMapPropagator, Tracer } from '@opentelemetry/api';
+import { nothingRegistered } from '../core/api-registrations';
 import { isNoopMeter } from '../core/messaging-metrics';
 import { safely } from '../core/diagnostics';
 import { createContextSigning } from '../core/context-signing';
@@ -54,6 +55,15 @@ export interface GrpcConfig {
    */
   readonly endToEnd: EndToEndLatency | undefined;
   isIgnored(path: string): boolean;
+  /**
+   * `true` when the interceptor has nothing to do for a call right now: it was given no tracer or meter
+   * provider (by option or by a `tracebridge/instrumentation` class), its meter is the API's no-op one,
+   * and nothing is registered globally (see `nothingRegistered`). Its span would be a no-op span, inject
+   * and extract would do nothing and no metric could be recorded, so the call is handed on as grpc-js
+   * would run it without the interceptor. Asked per call (a few property reads), so an SDK registered
+   * later is in force from the next call on.
+   */
+  dormant(): boolean;
 }
 
 /** Duration buckets the RPC conventions advise, in seconds. */
@@ -112,6 +122,12 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
   const signing = createContextSigning(options.signing, meter);
   const origins = resolveEndToEndLatency(where, options.endToEndLatency, 'grpc');
   const originMaxAgeMs = checkOriginMaxAgeMs((options as GrpcServerInterceptorOptions).originMaxAgeMs);
+  const mayBeDormant =
+    options.tracerProvider === undefined &&
+    defaults.tracerProvider === undefined &&
+    options.meterProvider === undefined &&
+    defaults.meterProvider === undefined &&
+    isNoopMeter(meter);
   return {
     side,
     grpc,
@@ -130,8 +146,11 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     origins,
     endToEnd: side === 'server' && origins ? new EndToEndLatency(meter, 'rpc', originMaxAgeMs) : undefined,
     isIgnored: createIgnoreMatcher(options.ignoreMethods),
+    dormant: mayBeDormant ? nothingRegistered : never,
   };
 }
+
+const never = (): boolean => false;
 
 function checkMetadataKeys(keys: readonly string[] | undefined): readonly string[] {
   if (keys === undefined) return [];

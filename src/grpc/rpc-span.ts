@@ -1,6 +1,6 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span, SpanKind } from '@opentelemetry/api';
-import { callHook, logger, safely } from '../core/diagnostics';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanOptions } from '@opentelemetry/api';
+import { callHook, logger, safely, stepFailed } from '../core/diagnostics';
 import { withIngressOrigin, withOrigin } from '../core/origin-time';
 import type { InboundOwnFields } from '../core/own-fields';
 import { startSpanSafely } from '../core/start-span';
@@ -14,6 +14,8 @@ import {
   ATTR_TRACEBRIDGE_RPC_MESSAGES_RECEIVED,
   ATTR_TRACEBRIDGE_RPC_MESSAGES_SENT,
 } from '../core/semantic-attributes';
+import { peerOf } from './call-peer';
+import type { PeerSource } from './call-peer';
 import type { GrpcConfig } from './grpc-config';
 import { GrpcStatus, isErrorStatus } from './grpc-status';
 import { parseMethodPath } from './method-path';
@@ -48,15 +50,16 @@ export class RpcSpan {
     config: GrpcConfig,
     span: Span,
     spanContext: Context,
-    call: { path: string; profile: MethodProfile; streaming: boolean },
+    profile: MethodProfile,
+    streaming: boolean,
   ) {
     this.#config = config;
     this.span = span;
     this.context = spanContext;
-    this.#path = call.path;
-    this.#profile = call.profile;
-    this.#name = call.profile.name;
-    this.#streaming = call.streaming;
+    this.#path = profile.path;
+    this.#profile = profile;
+    this.#name = profile.name;
+    this.#streaming = streaming;
     this.#startedAt = config.callDuration === undefined ? 0 : performance.now();
   }
 
@@ -64,6 +67,8 @@ export class RpcSpan {
   started(metadata: MetadataView & object): void {
     if (!this.span.isRecording()) return;
     this.recordMetadata('request', metadata);
+    // The hook's info only when there is a hook: an object per call otherwise made for nothing.
+    if (this.#config.requestHook === undefined) return;
     callHook('requestHook', this.#config.requestHook, this.span, {
       path: this.#path,
       service: this.#name.service,
@@ -106,14 +111,29 @@ export class RpcSpan {
    * Ends the span with a status object as grpc-js (or an interceptor further along) hands it over. Its
    * fields are read defensively: a status is a host value, and a throw here would reach grpc-js.
    */
-  finishWithStatus(status: unknown, peer?: () => Peer | undefined): void {
+  finishWithStatus(status: unknown, peer?: PeerSource): void {
     if (this.#ended) return;
-    const { code, details } = safely('reading a gRPC status', () => readStatus(status), UNREADABLE_STATUS);
-    this.finish(code, details, peer?.());
+    // Inline rather than through `safely`, as in `finish`: a closure and a result object per call add up.
+    let code: number = GrpcStatus.UNKNOWN;
+    let details: string | undefined;
+    try {
+      const fields = (status ?? {}) as { code?: unknown; details?: unknown };
+      const given = fields.code;
+      const text = fields.details;
+      // UNKNOWN unless a whole number, as grpc-js itself treats it.
+      if (Number.isInteger(given)) code = given as number;
+      if (typeof text === 'string') details = text;
+    } catch (failure) {
+      stepFailed('reading a gRPC status', failure);
+    }
+    this.finish(code, details, peer);
   }
 
-  /** Ends the span with the call's final status. Only the first call has an effect. */
-  finish(code: number, details: string | undefined, peer?: Peer): void {
+  /**
+   * Ends the span with the call's final status. Only the first call has an effect. `peer` (the client's
+   * call) is asked for the server's address only when the span records it.
+   */
+  finish(code: number, details: string | undefined, peerSource?: PeerSource): void {
     if (this.#ended) return;
     this.#ended = true;
     const error = isErrorStatus(code, this.#config.side);
@@ -121,6 +141,7 @@ export class RpcSpan {
     try {
       if (this.span.isRecording()) {
         this.span.setAttribute(ATTR_RPC_GRPC_STATUS_CODE, code);
+        const peer = peerSource === undefined ? undefined : peerOf(peerSource);
         if (peer !== undefined) {
           this.span.setAttribute('server.address', peer.address);
           this.span.setAttribute('server.port', peer.port);
@@ -131,13 +152,14 @@ export class RpcSpan {
         }
         if (error)
           this.span.setStatus({ code: SpanStatusCode.ERROR, message: details ?? `gRPC status ${code}` });
-        callHook('responseHook', this.#config.responseHook, this.span, {
-          path: this.#path,
-          service: this.#name.service,
-          method: this.#name.method,
-          code,
-          details,
-        });
+        if (this.#config.responseHook !== undefined)
+          callHook('responseHook', this.#config.responseHook, this.span, {
+            path: this.#path,
+            service: this.#name.service,
+            method: this.#name.method,
+            code,
+            details,
+          });
       }
       this.span.end();
     } catch (failure) {
@@ -163,27 +185,14 @@ export class RpcSpan {
   }
 }
 
-/** A server's address, as grpc-js reports the peer of a client call. */
-export interface Peer {
-  readonly address: string;
-  readonly port: number;
-}
-
-const UNREADABLE_STATUS = { code: GrpcStatus.UNKNOWN, details: undefined };
-
-/** A status's code (UNKNOWN unless a whole number, as grpc-js itself treats it) and string details. */
-function readStatus(status: unknown): { code: number; details: string | undefined } {
-  const { code, details } = (status ?? {}) as { code?: unknown; details?: unknown };
-  return {
-    code: Number.isInteger(code) ? (code as number) : GrpcStatus.UNKNOWN,
-    details: typeof details === 'string' ? details : undefined,
-  };
-}
-
 /** Per method path: the parsed name and the sampling attributes, computed once. */
 interface MethodProfile {
+  readonly path: string;
   readonly name: MethodName;
   readonly attributes: Attributes;
+  /** The span options of a call without links, per side: one object shared by every call. */
+  readonly clientOptions: SpanOptions;
+  readonly serverOptions: SpanOptions;
   /** The duration metric's attributes per status code, made on first use. */
   readonly byStatus: Map<number, Attributes>;
 }
@@ -207,13 +216,18 @@ function profileOf(path: string): MethodProfile {
     // practice, and the cap covers the rest.
     if (profiles.size >= MAX_CACHED_METHODS) profiles.clear();
     const name = parseMethodPath(path);
+    const attributes = Object.freeze({
+      [ATTR_RPC_SYSTEM]: 'grpc',
+      [ATTR_RPC_SERVICE]: name.service,
+      [ATTR_RPC_METHOD]: name.method,
+    });
     profile = {
+      path,
       name,
-      attributes: Object.freeze({
-        [ATTR_RPC_SYSTEM]: 'grpc',
-        [ATTR_RPC_SERVICE]: name.service,
-        [ATTR_RPC_METHOD]: name.method,
-      }),
+      attributes,
+      // Without links the option is left out, not `undefined`: SpanOptions says an absent list that way.
+      clientOptions: Object.freeze({ kind: SpanKind.CLIENT, attributes }),
+      serverOptions: Object.freeze({ kind: SpanKind.SERVER, attributes }),
       byStatus: new Map(),
     };
     profiles.set(path, profile);
@@ -275,16 +289,13 @@ export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
   const span = startSpanSafely(
     config.tracer,
     profile.name.spanName,
-    // Without links the option is left out, not `undefined`: SpanOptions says an absent list that way.
     start.links === undefined
-      ? { kind: start.kind, attributes: profile.attributes }
+      ? start.kind === SpanKind.CLIENT
+        ? profile.clientOptions
+        : profile.serverOptions
       : { kind: start.kind, attributes: profile.attributes, links: start.links },
     start.parent,
   );
   const base = originBase(config, start, span, arrivedAtMs, profile.attributes);
-  return new RpcSpan(config, span, trace.setSpan(base, span), {
-    path: start.path,
-    profile,
-    streaming: start.streaming,
-  });
+  return new RpcSpan(config, span, trace.setSpan(base, span), profile, start.streaming);
 }

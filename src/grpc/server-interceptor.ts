@@ -1,8 +1,10 @@
 import { context, SpanKind } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
-import { safely } from '../core/diagnostics';
+import { stepFailed } from '../core/diagnostics';
 import { readMessageContext } from '../core/own-fields';
 import { recordIncomingAttributes, resolveIncomingContext } from '../core/incoming-context';
+import type { IncomingContext } from '../core/incoming-context';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../core/semantic-attributes';
 import { incomingOrDefault } from '../core/instrumentation-defaults';
 import { markTraced } from '../core/traced-marker';
@@ -12,7 +14,8 @@ import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
 import { resolveGrpcConfig } from './grpc-config';
 import type { GrpcConfig } from './grpc-config';
 import type { GrpcServerInterceptorOptions } from './grpc-options';
-import { GrpcStatus } from './grpc-status';
+import { tracedServerCallClass } from './traced-server-call';
+import type { ServerMethod, StartServerSpan } from './traced-server-call';
 import { methodAttributes, startRpcSpan } from './rpc-span';
 import type { RpcSpan } from './rpc-span';
 
@@ -32,58 +35,46 @@ import type { RpcSpan } from './rpc-span';
 export function grpcServerInterceptor(options: GrpcServerInterceptorOptions = {}): grpc.ServerInterceptor {
   const config = resolveGrpcConfig(options, 'server');
   const policyFor = createIncomingPolicyResolver(incomingOrDefault(options.incoming, 'grpc'));
+  // Rules match the method path alone, so each path's policy is resolved once. Bounded like the paths.
+  const policies = new Map<string, ResolvedIncomingPolicy>();
+  const policyOf = (path: string): ResolvedIncomingPolicy => {
+    let policy = policies.get(path);
+    if (policy === undefined) {
+      if (policies.size >= MAX_CACHED_POLICIES) policies.clear();
+      policy = policyFor({ name: path });
+      policies.set(path, policy);
+    }
+    return policy;
+  };
+  const startSpan: StartServerSpan = (method, call, metadata) =>
+    startServerSpan(config, policyOf(method.path), method, call, metadata);
+  const TracedServerCall = tracedServerCallClass(config.grpc.ServerInterceptingCall);
   return markTraced<grpc.ServerInterceptor>((methodDescriptor, call) => {
-    const path = methodDescriptor.path;
-    if (config.isIgnored(path)) return new config.grpc.ServerInterceptingCall(call);
-
-    let rpc: RpcSpan | undefined;
-    // Every step that can reach the handler, or the request stream it reads, runs inside the call's span.
-    // grpc-js calls unary and server-streaming handlers at half-close, so for those the metadata and
-    // message steps need no context switch (it costs on every call).
-    const inSpan = (work: () => void): void => (rpc === undefined ? work() : context.with(rpc.context, work));
-    const requestStreams = methodDescriptor.requestStream;
-    return new config.grpc.ServerInterceptingCall(call, {
-      start: (next) =>
-        next({
-          onReceiveMetadata: (metadata, nextMetadata) => {
-            rpc = startServerSpan(config, policyFor({ name: path }), path, methodDescriptor, call, metadata);
-            if (requestStreams) inSpan(() => nextMetadata(metadata));
-            else nextMetadata(metadata);
-          },
-          onReceiveMessage: (message, nextMessage) => {
-            rpc?.messageReceived();
-            if (requestStreams) inSpan(() => nextMessage(message));
-            else nextMessage(message);
-          },
-          onReceiveHalfClose: (nextHalfClose) => inSpan(nextHalfClose),
-          onCancel: () => {
-            const expired = deadlinePassed(call);
-            rpc?.finish(
-              expired ? GrpcStatus.DEADLINE_EXCEEDED : GrpcStatus.CANCELLED,
-              expired ? 'Deadline exceeded' : 'Cancelled by the client or the connection closed',
-            );
-          },
-        }),
-      sendMessage: (message, nextMessage) => {
-        rpc?.messageSent();
-        nextMessage(message);
-      },
-      sendStatus: (status, nextStatus) => {
-        rpc?.finishWithStatus(status);
-        nextStatus(status);
-      },
-    });
+    if (config.dormant() || config.isIgnored(methodDescriptor.path)) return untouched(call);
+    return new TracedServerCall(call, methodDescriptor, startSpan);
   });
+}
+
+const MAX_CACHED_POLICIES = 1024;
+
+/**
+ * The call, handed back as this interceptor's own: grpc-js only calls the methods of
+ * `ServerInterceptingCallInterface` on what an interceptor returns (its `ServerInterceptor` type names
+ * the class, whose only extra members are private), so a pass-through wrapper would add objects and
+ * nothing else.
+ */
+function untouched(call: grpc.ServerInterceptingCallInterface): grpc.ServerInterceptingCall {
+  return call as grpc.ServerInterceptingCall;
 }
 
 function startServerSpan(
   config: GrpcConfig,
   policy: ResolvedIncomingPolicy,
-  path: string,
-  methodDescriptor: { requestStream: boolean; responseStream: boolean },
+  method: ServerMethod,
   call: grpc.ServerInterceptingCallInterface,
   metadata: grpc.Metadata,
 ): RpcSpan {
+  const path = method.path;
   const verifier = config.signing?.verifier;
   const reader = config.ownFieldsReader;
   const extracted = readMessageContext(reader, grpcMetadataCarrier, metadata);
@@ -98,7 +89,7 @@ function startServerSpan(
   );
   const rpc = startRpcSpan(config, {
     path,
-    streaming: methodDescriptor.requestStream || methodDescriptor.responseStream,
+    streaming: method.requestStream || method.responseStream,
     kind: SpanKind.SERVER,
     parent: incoming.parent,
     links: incoming.links,
@@ -107,33 +98,28 @@ function startServerSpan(
     continued: incoming.continued,
   });
   if (rpc.span.isRecording()) {
-    safely(
-      'recording gRPC connection attributes',
-      () => {
-        recordIncomingAttributes(rpc.span, incoming);
-        // getConnectionInfo arrived in grpc-js 1.12; older servers simply go without these attributes.
-        const info = typeof call.getConnectionInfo === 'function' ? call.getConnectionInfo() : undefined;
-        if (info?.localAddress !== undefined) rpc.span.setAttribute('server.address', info.localAddress);
-        if (info?.localPort !== undefined) rpc.span.setAttribute('server.port', info.localPort);
-        if (info?.remoteAddress !== undefined)
-          rpc.span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, info.remoteAddress);
-        if (info?.remotePort !== undefined) rpc.span.setAttribute(ATTR_NETWORK_PEER_PORT, info.remotePort);
-      },
-      undefined,
-    );
+    recordCallAttributes(rpc.span, incoming, call);
     rpc.started(metadata);
   }
   return rpc;
 }
 
-function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
-  return safely(
-    'reading the call deadline',
-    () => {
-      const deadline = call.getDeadline();
-      const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-      return Number.isFinite(ms) && ms <= Date.now();
-    },
-    false,
-  );
+/** The policy, signature and connection attributes of a recording SERVER span. Never throws. */
+function recordCallAttributes(
+  span: Span,
+  incoming: IncomingContext,
+  call: grpc.ServerInterceptingCallInterface,
+): void {
+  // Inline rather than through `safely`: a closure per call adds up.
+  try {
+    recordIncomingAttributes(span, incoming);
+    // getConnectionInfo arrived in grpc-js 1.12; older servers simply go without these attributes.
+    const info = typeof call.getConnectionInfo === 'function' ? call.getConnectionInfo() : undefined;
+    if (info?.localAddress !== undefined) span.setAttribute('server.address', info.localAddress);
+    if (info?.localPort !== undefined) span.setAttribute('server.port', info.localPort);
+    if (info?.remoteAddress !== undefined) span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, info.remoteAddress);
+    if (info?.remotePort !== undefined) span.setAttribute(ATTR_NETWORK_PEER_PORT, info.remotePort);
+  } catch (error) {
+    stepFailed('recording gRPC connection attributes', error);
+  }
 }
