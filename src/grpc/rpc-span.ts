@@ -36,8 +36,6 @@ export class RpcSpan {
   /** The context the call's work runs in (the handler on the server, the rest of the chain on the client). */
   readonly context: Context;
   readonly #config: GrpcConfig;
-  readonly #name: MethodName;
-  readonly #path: string;
   readonly #streaming: boolean;
   readonly #profile: MethodProfile;
   /** When the call started, for the duration metric; read only when there is one. */
@@ -56,9 +54,7 @@ export class RpcSpan {
     this.#config = config;
     this.span = span;
     this.context = spanContext;
-    this.#path = profile.path;
     this.#profile = profile;
-    this.#name = profile.name;
     this.#streaming = streaming;
     this.#startedAt = config.callDuration === undefined ? 0 : performance.now();
   }
@@ -70,9 +66,9 @@ export class RpcSpan {
     // The hook's info only when there is a hook: an object per call otherwise made for nothing.
     if (this.#config.requestHook === undefined) return;
     callHook('requestHook', this.#config.requestHook, this.span, {
-      path: this.#path,
-      service: this.#name.service,
-      method: this.#name.method,
+      path: this.#profile.path,
+      service: this.#profile.name.service,
+      method: this.#profile.name.method,
       metadata: metadata as never,
     });
   }
@@ -154,9 +150,9 @@ export class RpcSpan {
           this.span.setStatus({ code: SpanStatusCode.ERROR, message: details ?? `gRPC status ${code}` });
         if (this.#config.responseHook !== undefined)
           callHook('responseHook', this.#config.responseHook, this.span, {
-            path: this.#path,
-            service: this.#name.service,
-            method: this.#name.method,
+            path: this.#profile.path,
+            service: this.#profile.name.service,
+            method: this.#profile.name.method,
             code,
             details,
           });
