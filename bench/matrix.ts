@@ -2,13 +2,15 @@
  * The variants every workload runs, and the ratios the hot-path targets are stated in (issue 13):
  *
  * - the untraced baseline;
- * - the floor: exactly tracebridge's spans made with the bare OpenTelemetry API (same count, kinds and
- *   parents, inject into and extract from plain objects), the least any SDK-based instrumentation pays;
+ * - the floor: exactly tracebridge's spans made with the bare OpenTelemetry API (same count, kinds, parents,
+ *   names and semantic-convention attributes, inject into and extract from plain objects), the least any
+ *   SDK-based instrumentation pays for those spans; the setup check proves the names and attributes match;
  * - tracebridge;
  * - the contrib instrumentation, where one exists;
  *
  * the floor and tracebridge under no SDK and each sampler, the contrib instrumentation under each sampler.
  */
+import { SpanKind } from '@opentelemetry/api';
 import type { TracerProvider } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { checkExported, CONDITIONS, SAMPLERS } from './bench-sdk';
@@ -172,6 +174,7 @@ export interface ExpectedExport {
  * The setup check every workload runs, so that a table can never compare variants that make other spans
  * than they claim: each variant does `operations` with the SDK keeping what it exports, then its spans are
  * checked against `expected(variant)` under the variant's condition. Throws on the first that differs.
+ * Then the floor's spans must be tracebridge's spans (see {@link checkFloorParity}).
  */
 export async function checkEachVariant<V extends Variant & { readonly cell: Cell }>(
   sdk: BenchSdk,
@@ -179,6 +182,7 @@ export async function checkEachVariant<V extends Variant & { readonly cell: Cell
   operations: number,
   expected: (variant: V) => ExpectedExport,
 ): Promise<void> {
+  const shapes = new Map<string, SpanShapes>();
   for (const v of variants) {
     sdk.keep(true);
     await v.enter?.();
@@ -188,8 +192,73 @@ export async function checkEachVariant<V extends Variant & { readonly cell: Cell
       await v.exit?.();
     }
     const { scope, groups, checkTrace } = expected(v);
-    checkExported(v.name, v.cell.condition ?? 'no SDK', sdk.keep(false), scope, groups, checkTrace);
+    const spans = sdk.keep(false);
+    checkExported(v.name, v.cell.condition ?? 'no SDK', spans, scope, groups, checkTrace);
+    shapes.set(v.name, spanShapes(spans));
   }
+  checkFloorParity(shapes);
+}
+
+/** Per span kind: the names its spans had and the attribute keys any of them carried. */
+type SpanShapes = Map<SpanKind, { readonly names: Set<string>; readonly keys: Set<string> }>;
+
+/**
+ * Attributes only tracebridge records by design (time in queue, end-to-end latency, settle outcome): a
+ * cost of its own features, which the floor, made of the spans alone, does not pay.
+ */
+const OWN_ATTRIBUTE_PREFIX = 'tracebridge.';
+
+function spanShapes(spans: readonly ReadableSpan[]): SpanShapes {
+  const shapes: SpanShapes = new Map();
+  for (const span of spans) {
+    let shape = shapes.get(span.kind);
+    if (shape === undefined) {
+      shape = { names: new Set(), keys: new Set() };
+      shapes.set(span.kind, shape);
+    }
+    // Each variant has destinations of its own (`bench-kafka-1ab81a0b`): their random part is not the shape.
+    shape.names.add(span.name.replace(/\b[0-9a-f]{8}\b/g, '*'));
+    for (const key of Object.keys(span.attributes))
+      if (!key.startsWith(OWN_ATTRIBUTE_PREFIX)) shape.keys.add(key);
+  }
+  return shapes;
+}
+
+/**
+ * "The same spans": under AlwaysOn, where every span is recorded, the floor's spans have, kind by kind, the
+ * names and the semantic-convention attributes of tracebridge's (the other samplers run the same code, but
+ * sample a different few spans of each variant). The SDK's cost grows with every attribute a span carries
+ * (each one is validated, counted and stored), so a floor of bare spans would be a cheaper, less useful span
+ * than the one it is the yardstick for.
+ */
+function checkFloorParity(shapes: ReadonlyMap<string, SpanShapes>): void {
+  const floor = shapes.get(cellName('floor', 'AlwaysOn'));
+  const ours = shapes.get(cellName('tracebridge', 'AlwaysOn'));
+  if (floor === undefined || ours === undefined) return;
+  const problems: string[] = [];
+  for (const kind of new Set([...floor.keys(), ...ours.keys()])) {
+    const f = floor.get(kind);
+    const o = ours.get(kind);
+    const label = SpanKind[kind];
+    if (f === undefined || o === undefined) {
+      problems.push(`${label} spans from ${f === undefined ? 'tracebridge' : 'the floor'} only`);
+      continue;
+    }
+    const names = difference(o.names, f.names, 'names');
+    const keys = difference(o.keys, f.keys, 'attributes');
+    if (names !== undefined) problems.push(`${label} ${names}`);
+    if (keys !== undefined) problems.push(`${label} ${keys}`);
+  }
+  if (problems.length > 0)
+    throw new Error(`floor · AlwaysOn does not make tracebridge's spans: ${problems.join('; ')}`);
+}
+
+/** What `ours` has that `floor` lacks and the reverse, or `undefined` when they are the same. */
+function difference(ours: Set<string>, floor: Set<string>, what: string): string | undefined {
+  const missing = [...ours].filter((x) => !floor.has(x));
+  const extra = [...floor].filter((x) => !ours.has(x));
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  return `${what}: floor lacks [${missing.join(', ')}], has extra [${extra.join(', ')}]`;
 }
 
 /**

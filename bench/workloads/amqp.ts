@@ -5,7 +5,8 @@
  * {@link PREFETCH}) has received and acknowledged every one of them, one `ack` per message.
  *
  * - no tracing: plain amqplib, nothing registered;
- * - floor: tracebridge's spans with the bare API: a PRODUCER `publish {queue}` span per publish (ended once
+ * - floor: tracebridge's spans (their names and semantic-convention attributes too) with the bare API: a
+ *   PRODUCER `publish {queue}` span per publish (ended once
  *   `sendToQueue` returns, as tracebridge does on a plain channel), its context injected into a plain
  *   headers object; per delivery, the context extracted from the delivery's headers, a CONSUMER
  *   `process {queue}` span child of it, the callback run in its context, the span ended at `ack` (kept on
@@ -29,7 +30,7 @@
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import type * as amqplib from 'amqplib';
 import type * as tracebridgeAmqp from '../../src/amqp/index';
@@ -81,15 +82,53 @@ const PLAIN: ChannelTracing = {
 const SPAN = Symbol('bench-floor-span');
 type Delivery = amqplib.ConsumeMessage & { [SPAN]?: Span };
 
+/**
+ * What every span of one operation on one queue shares: its name and the attributes it starts with, those
+ * of tracebridge's spans (see `checkFloorParity` in matrix.ts), made once per queue.
+ */
+interface FloorOperation {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+/** The operation on the queue last asked for, made again only when the queue changes (a pipeline has one). */
+function floorOperations(operation: 'publish' | 'process'): (queue: string) => FloorOperation {
+  let last: { queue: string; operation: FloorOperation } | undefined;
+  return (queue) => {
+    if (last?.queue !== queue) last = { queue, operation: floorOperation(operation, queue) };
+    return last.operation;
+  };
+}
+
+function floorOperation(operation: 'publish' | 'process', queue: string): FloorOperation {
+  return {
+    name: `${operation} ${queue}`,
+    attributes: Object.freeze({
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.name': operation,
+      'messaging.operation.type': operation === 'publish' ? 'send' : 'process',
+      'messaging.destination.name': queue,
+      // Published to the default exchange, so the routing key is the queue's name.
+      'messaging.rabbitmq.destination.routing_key': queue,
+    }),
+  };
+}
+
 /** The floor: see the file's comment. */
 function floorTracing(sdk: SamplerSdk | undefined): ChannelTracing {
   const tracer = floorTracer(sdk);
-  const attributes = { 'messaging.system': 'rabbitmq' };
+  const publishTo = floorOperations('publish');
+  const processFrom = floorOperations('process');
   return {
     wrap: (channel) => channel,
     sendToQueue(channel, queue, body) {
+      const publish = publishTo(queue);
       const active = context.active();
-      const span = tracer.startSpan(`publish ${queue}`, { kind: SpanKind.PRODUCER, attributes }, active);
+      const span = tracer.startSpan(
+        publish.name,
+        { kind: SpanKind.PRODUCER, attributes: publish.attributes },
+        active,
+      );
       const headers: Record<string, string> = {};
       propagation.inject(trace.setSpan(active, span), headers);
       try {
@@ -98,11 +137,20 @@ function floorTracing(sdk: SamplerSdk | undefined): ChannelTracing {
         span.end();
       }
     },
-    onMessage: (queue, handler) => (message: Delivery) => {
-      const parent = propagation.extract(context.active(), message.properties.headers ?? {});
-      const span = tracer.startSpan(`process ${queue}`, { kind: SpanKind.CONSUMER, attributes }, parent);
-      message[SPAN] = span;
-      context.with(trace.setSpan(parent, span), handler, undefined, message);
+    onMessage: (queue, handler) => {
+      const operation = processFrom(queue);
+      return (message: Delivery) => {
+        const parent = propagation.extract(context.active(), message.properties.headers ?? {});
+        const span = tracer.startSpan(
+          operation.name,
+          { kind: SpanKind.CONSUMER, attributes: operation.attributes },
+          parent,
+        );
+        if (span.isRecording())
+          span.setAttribute('messaging.rabbitmq.message.delivery_tag', message.fields.deliveryTag);
+        message[SPAN] = span;
+        context.with(trace.setSpan(parent, span), handler, undefined, message);
+      };
     },
     ack(channel, message: Delivery) {
       channel.ack(message);

@@ -3,7 +3,8 @@
  * connection per variant, a fixed number of calls in flight):
  *
  * - no tracing: nothing registered, no interceptors;
- * - floor: a pair of bare-API interceptors making tracebridge's spans: a CLIENT span per call, its context
+ * - floor: a pair of bare-API interceptors making tracebridge's spans (their names and semantic-convention
+ *   attributes too): a CLIENT span per call, its context
  *   injected into a plain object copied into the call's metadata, ended at the status; a SERVER span child
  *   of the context extracted from the metadata's plain map, the handler run in its context (at half-close,
  *   where grpc-js calls unary handlers), ended when the status is sent;
@@ -37,7 +38,7 @@
 import type * as grpcJs from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import type { Context, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import type * as tracebridgeGrpc from '../../src/grpc/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
@@ -165,36 +166,87 @@ function placeOrders(client: OrdersClient, operations: number): Promise<void> {
   });
 }
 
+/**
+ * What every span of one method shares: its name and the attributes it starts with, those of tracebridge's
+ * spans (see `checkFloorParity` in matrix.ts), made once per method path.
+ */
+interface FloorMethod {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+function floorMethods(): (path: string) => FloorMethod {
+  const made = new Map<string, FloorMethod>();
+  return (path) => {
+    let method = made.get(path);
+    if (method === undefined) {
+      const name = path.slice(1);
+      const slash = name.lastIndexOf('/');
+      method = {
+        name,
+        attributes: Object.freeze({
+          'rpc.system': 'grpc',
+          'rpc.service': name.slice(0, slash),
+          'rpc.method': name.slice(slash + 1),
+        }),
+      };
+      made.set(path, method);
+    }
+    return method;
+  };
+}
+
+/** `host:port` (as grpc-js's `getPeer()` reports the server) parsed, the last one kept. */
+function peerParser(): (peer: string) => { readonly address: string; readonly port: number } {
+  let last: { peer: string; address: string; port: number } | undefined;
+  return (peer) => {
+    if (last?.peer !== peer) {
+      const colon = peer.lastIndexOf(':');
+      last = { peer, address: peer.slice(0, colon), port: Number(peer.slice(colon + 1)) };
+    }
+    return last;
+  };
+}
+
 /** The floor's client interceptor: see the file's comment. */
 function floorClientInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.Interceptor {
-  const attributes = { 'rpc.system': 'grpc' };
+  const methodOf = floorMethods();
+  const parsePeer = peerParser();
   return (callOptions, nextCall) => {
     const active = context.active();
+    const method = methodOf(callOptions.method_definition.path);
     const span = tracer.startSpan(
-      callOptions.method_definition.path,
-      { kind: SpanKind.CLIENT, attributes },
+      method.name,
+      { kind: SpanKind.CLIENT, attributes: method.attributes },
       active,
     );
     const spanContext = trace.setSpan(active, span);
-    return new grpc.InterceptingCall(nextCall(callOptions), {
+    const call: grpcJs.InterceptingCall = new grpc.InterceptingCall(nextCall(callOptions), {
       start(metadata, listener, next) {
         const carrier: Record<string, string> = {};
         propagation.inject(spanContext, carrier);
         for (const key in carrier) metadata.set(key, carrier[key]!);
         next(metadata, {
           onReceiveStatus(status, nextStatus) {
+            if (span.isRecording()) {
+              span.setAttribute('rpc.grpc.status_code', status.code);
+              const peer = parsePeer(call.getPeer());
+              span.setAttribute('server.address', peer.address);
+              span.setAttribute('server.port', peer.port);
+            }
             span.end();
             nextStatus(status);
           },
         });
       },
     });
+    return call;
   };
 }
 
 /** The floor's server interceptor: see the file's comment. */
 function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInterceptor {
-  const attributes = { 'rpc.system': 'grpc' };
+  const methodOf = floorMethods();
   return (methodDescriptor, call) => {
     let span: Span | undefined;
     let spanContext: Context | undefined;
@@ -203,13 +255,27 @@ function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInte
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             const parent = propagation.extract(context.active(), metadata.getMap());
-            span = tracer.startSpan(methodDescriptor.path, { kind: SpanKind.SERVER, attributes }, parent);
+            const method = methodOf(methodDescriptor.path);
+            span = tracer.startSpan(
+              method.name,
+              { kind: SpanKind.SERVER, attributes: method.attributes },
+              parent,
+            );
+            if (span.isRecording()) {
+              const info = call.getConnectionInfo();
+              if (info.localAddress !== undefined) span.setAttribute('server.address', info.localAddress);
+              if (info.localPort !== undefined) span.setAttribute('server.port', info.localPort);
+              if (info.remoteAddress !== undefined)
+                span.setAttribute('network.peer.address', info.remoteAddress);
+              if (info.remotePort !== undefined) span.setAttribute('network.peer.port', info.remotePort);
+            }
             spanContext = trace.setSpan(parent, span);
             nextMetadata(metadata);
           },
           onReceiveHalfClose: (nextHalfClose) => context.with(spanContext!, nextHalfClose),
         }),
       sendStatus(status, nextStatus) {
+        if (span?.isRecording() === true) span.setAttribute('rpc.grpc.status_code', status.code);
         span?.end();
         nextStatus(status);
       },

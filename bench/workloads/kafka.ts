@@ -4,7 +4,8 @@
  * flight) and ends when a running consumer (`eachMessage`) has processed all of them.
  *
  * - no tracing: plain kafkajs, nothing registered;
- * - floor: tracebridge's spans with the bare API: per send, a PRODUCER `create {topic}` span per message
+ * - floor: tracebridge's spans (their names and semantic-convention attributes too) with the bare API:
+ *   per send, a PRODUCER `create {topic}` span per message
  *   (started and ended at once, its context injected into a plain headers object) and one PRODUCER
  *   `send {topic}` span linking those that record (as tracebridge does: a link to a span that is never
  *   exported leads nowhere), ended when the send resolves; per message consumed, the context
@@ -30,7 +31,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Context, Link, TextMapGetter } from '@opentelemetry/api';
+import type { Attributes, Context, Link, TextMapGetter } from '@opentelemetry/api';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type * as kafkajs from 'kafkajs';
@@ -102,55 +103,100 @@ const bufferHeaderGetter: TextMapGetter<kafkajs.IHeaders> = {
   },
 };
 
+/** What every span of one operation on one topic shares: its name and the attributes it starts with. */
+interface FloorOperation {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+/**
+ * The names and start attributes of tracebridge's spans (the floor's spans carry the same; see
+ * `checkFloorParity` in matrix.ts), made once per operation and topic as any careful instrumentation would.
+ */
+function floorOperations(): (operation: 'create' | 'send' | 'process', topic: string) => FloorOperation {
+  const made = new Map<string, Map<string, FloorOperation>>();
+  return (operation, topic) => {
+    let byTopic = made.get(operation);
+    if (byTopic === undefined) made.set(operation, (byTopic = new Map<string, FloorOperation>()));
+    let profile = byTopic.get(topic);
+    if (profile === undefined) {
+      profile = {
+        name: `${operation} ${topic}`,
+        attributes: Object.freeze({
+          'messaging.system': 'kafka',
+          'messaging.operation.name': operation,
+          'messaging.operation.type': operation,
+          'messaging.destination.name': topic,
+        }),
+      };
+      byTopic.set(topic, profile);
+    }
+    return profile;
+  };
+}
+
 /** The floor's producer and consumer: see the file's comment. */
 function floorWrap(sdk: SamplerSdk | undefined): Wrap {
   const tracer = floorTracer(sdk);
-  const attributes = { 'messaging.system': 'kafka' };
+  const operationOf = floorOperations();
   return {
     producer: (producer) => ({
       ...producer,
       send(record) {
         const active = context.active();
         const links: Link[] = [];
+        const create = operationOf('create', record.topic);
         const messages = record.messages.map((message) => {
-          const create = tracer.startSpan(
-            `create ${record.topic}`,
-            { kind: SpanKind.PRODUCER, attributes },
+          const span = tracer.startSpan(
+            create.name,
+            { kind: SpanKind.PRODUCER, attributes: create.attributes },
             active,
           );
-          if (create.isRecording()) links.push({ context: create.spanContext() });
-          create.end();
+          if (span.isRecording()) links.push({ context: span.spanContext() });
+          span.end();
           const headers: Record<string, string> = {};
-          propagation.inject(trace.setSpan(active, create), headers);
+          propagation.inject(trace.setSpan(active, span), headers);
           return { ...message, headers };
         });
+        const operation = operationOf('send', record.topic);
         const send = tracer.startSpan(
-          `send ${record.topic}`,
-          { kind: SpanKind.PRODUCER, attributes, links },
+          operation.name,
+          { kind: SpanKind.PRODUCER, attributes: operation.attributes, links },
           active,
         );
+        if (send.isRecording() && messages.length !== 1)
+          send.setAttribute('messaging.batch.message_count', messages.length);
         return context
           .with(trace.setSpan(active, send), () => producer.send({ ...record, messages }))
           .finally(() => send.end());
       },
     }),
-    consumer: (consumer) => ({
+    consumer: (consumer, groupId) => ({
       ...consumer,
       run: (config) => {
         const eachMessage = config!.eachMessage!;
         return consumer.run({
           ...config,
           eachMessage: (payload) => {
+            const { message } = payload;
             const parent: Context = propagation.extract(
               context.active(),
-              payload.message.headers ?? {},
+              message.headers ?? {},
               bufferHeaderGetter,
             );
+            const operation = operationOf('process', payload.topic);
             const span = tracer.startSpan(
-              `process ${payload.topic}`,
-              { kind: SpanKind.CONSUMER, attributes },
+              operation.name,
+              { kind: SpanKind.CONSUMER, attributes: operation.attributes },
               parent,
             );
+            if (span.isRecording()) {
+              span.setAttribute('messaging.destination.partition.id', String(payload.partition));
+              span.setAttribute('messaging.consumer.group.name', groupId);
+              span.setAttribute('messaging.kafka.offset', Number(message.offset));
+              if (message.value !== null)
+                span.setAttribute('messaging.message.body.size', message.value.length);
+            }
             return context
               .with(trace.setSpan(parent, span), eachMessage, undefined, payload)
               .finally(() => span.end());
@@ -163,7 +209,8 @@ function floorWrap(sdk: SamplerSdk | undefined): Wrap {
 
 interface Wrap {
   producer(p: kafkajs.Producer): kafkajs.Producer;
-  consumer(c: kafkajs.Consumer): kafkajs.Consumer;
+  /** `groupId`: the group the consumer was created with. */
+  consumer(c: kafkajs.Consumer, groupId: string): kafkajs.Consumer;
 }
 const UNWRAPPED: Wrap = { producer: (p) => p, consumer: (c) => c };
 
@@ -192,7 +239,8 @@ async function startPipeline(
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
   const producer = wrap.producer(client.producer());
   await producer.connect();
-  const consumer = wrap.consumer(client.consumer({ groupId: `${topic}-group`, maxWaitTimeInMs: 50 }));
+  const groupId = `${topic}-group`;
+  const consumer = wrap.consumer(client.consumer({ groupId, maxWaitTimeInMs: 50 }), groupId);
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
 

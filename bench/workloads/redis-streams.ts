@@ -4,7 +4,8 @@
  * producer and the consumer running at once on their own connections, as in a job system.
  *
  * - no tracing: the plain ioredis loop, nothing registered at all;
- * - floor: the same loop making tracebridge's spans with the bare API: a PRODUCER `send {stream}` span per
+ * - floor: the same loop making tracebridge's spans (their names and semantic-convention attributes too)
+ *   with the bare API: a PRODUCER `send {stream}` span per
  *   XADD, ended at its reply, its context injected into a plain object whose entries become extra fields;
  *   per entry, the fields read into a plain object, the context extracted from it, a CONSUMER
  *   `process {stream}` span child of it, the handler run in its context, the span ended at XACK;
@@ -25,7 +26,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Span, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, Span, TracerProvider } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type * as tracebridgeRedis from '../../src/redis/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
@@ -71,32 +72,81 @@ function plainPipeline(producer: Redis, consumer: Redis): Pipeline {
   };
 }
 
+/**
+ * What every span of one operation on one stream shares: its name and the attributes it starts with, those
+ * of tracebridge's spans (see `checkFloorParity` in matrix.ts).
+ */
+interface FloorOperation {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+/** The operation on the stream last asked for, made again only when the stream changes (each run has one). */
+function floorOperations(operation: 'send' | 'process'): (stream: string) => FloorOperation {
+  let last: { stream: string; operation: FloorOperation } | undefined;
+  return (stream) => {
+    if (last?.stream !== stream)
+      last = {
+        stream,
+        operation: {
+          name: `${operation} ${stream}`,
+          attributes: Object.freeze({
+            'messaging.system': 'redis',
+            'messaging.operation.name': operation,
+            'messaging.operation.type': operation,
+            'messaging.destination.name': stream,
+          }),
+        },
+      };
+    return last.operation;
+  };
+}
+
 /** The plain loop making tracebridge's spans with the bare API: see the file's comment. */
 function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undefined): Pipeline {
   const tracer = floorTracer(sdk);
-  const attributes = { 'messaging.system': 'redis' };
+  const sendTo = floorOperations('send');
+  const processFrom = floorOperations('process');
   const endSpan = (span: Span) => () => span.end();
   return {
     add(stream, n) {
+      const send = sendTo(stream);
       const active = context.active();
-      const span = tracer.startSpan(`send ${stream}`, { kind: SpanKind.PRODUCER, attributes }, active);
+      const span = tracer.startSpan(
+        send.name,
+        { kind: SpanKind.PRODUCER, attributes: send.attributes },
+        active,
+      );
       const carrier: Record<string, string> = {};
       propagation.inject(trace.setSpan(active, span), carrier);
       const fields: (string | number)[] = ['n', n];
       for (const key in carrier) fields.push(key, carrier[key]!);
       const reply = producer.xadd(stream, '*', ...fields);
       const end = endSpan(span);
-      reply.then(end, end);
+      reply.then((id) => {
+        if (id !== null && span.isRecording()) span.setAttribute('messaging.message.id', id);
+        end();
+      }, end);
       return reply;
     },
     async processRead(stream, reply, handler) {
+      const process = processFrom(stream);
       const acks: Promise<unknown>[] = [];
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           const carrier: Record<string, string> = {};
           for (let i = 0; i + 1 < fields.length; i += 2) carrier[fields[i]!] = fields[i + 1]!;
           const parent = propagation.extract(context.active(), carrier);
-          const span = tracer.startSpan(`process ${stream}`, { kind: SpanKind.CONSUMER, attributes }, parent);
+          const span = tracer.startSpan(
+            process.name,
+            { kind: SpanKind.CONSUMER, attributes: process.attributes },
+            parent,
+          );
+          if (span.isRecording()) {
+            span.setAttribute('messaging.message.id', id);
+            span.setAttribute('messaging.consumer.group.name', GROUP);
+            span.setAttribute('messaging.client.id', CONSUMER);
+          }
           context.with(trace.setSpan(parent, span), handler, undefined, fields[1]!);
           acks.push(consumer.xack(stream, GROUP, id).then(endSpan(span)));
         }
