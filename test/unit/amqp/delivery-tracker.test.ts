@@ -114,6 +114,32 @@ describe('DeliveryTracker', () => {
     tracker.settleAll({ kind: 'ack' });
   });
 
+  it('counts what waits through evictions, repeated tags, settles and releases', () => {
+    tracker = new DeliveryTracker(2);
+    const sizes: number[] = [];
+    deliver('c1', 1);
+    deliver('c1', 2);
+    deliver('c1', 3); // evicts tag 1
+    sizes.push(tracker.size);
+    // The same tag again (a redelivery after a settle the tracker did not see) replaces the span it held.
+    deliver('c2', 7);
+    deliver('c2', 7);
+    deliver(undefined, 9);
+    sizes.push(tracker.size);
+    tracker.settleOne(9, { kind: 'ack' });
+    tracker.settleOne(9, { kind: 'ack' });
+    sizes.push(tracker.size);
+    tracker.settleUpTo(2, { kind: 'ack' });
+    sizes.push(tracker.size);
+    tracker.releaseConsumer('c2', { kind: 'cancelled' });
+    sizes.push(tracker.size);
+    deliver(undefined, 10);
+    tracker.releaseAll({ kind: 'closed' });
+    sizes.push(tracker.size);
+    assert.deepEqual(sizes, [2, 4, 3, 2, 1, 0]);
+    assert.equal(tracker.settleOne(3, { kind: 'ack' }), false, 'released deliveries are gone');
+  });
+
   it('refuses a bound that is not a positive integer, when created', () => {
     for (const bound of [0, -1, 1.5, Number.NaN]) {
       assert.throws(() => new DeliveryTracker(bound), TracebridgeConfigError);
