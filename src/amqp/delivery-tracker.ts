@@ -42,9 +42,17 @@ export class DeliveryTracker {
     this.#size += registry.size - before;
   }
 
-  /** Settles one delivery. Returns whether it was pending. */
-  settleOne(deliveryTag: number, outcome: SettleOutcome): boolean {
+  /**
+   * Settles one delivery. Returns whether it was pending. `consumerTag`, the one the delivery names, is
+   * where it is looked for first: a channel's delivery tags are unique, so it is the same delivery.
+   */
+  settleOne(deliveryTag: number, outcome: SettleOutcome, consumerTag?: unknown): boolean {
     if (this.#size === 0) return false;
+    const own = typeof consumerTag === 'string' ? this.#byConsumer.get(consumerTag) : undefined;
+    if (own !== undefined && own.settle(deliveryTag, outcome)) {
+      this.#size--;
+      return true;
+    }
     if (this.#pulled.size > 0 && this.#pulled.settle(deliveryTag, outcome)) {
       this.#size--;
       return true;

@@ -114,6 +114,21 @@ describe('DeliveryTracker', () => {
     tracker.settleAll({ kind: 'ack' });
   });
 
+  it('looks first under the consumer the delivery names, and finds it elsewhere when that is wrong', () => {
+    deliver('c1', 1);
+    deliver('c2', 2);
+    deliver(undefined, 3);
+    assert.equal(tracker.settleOne(1, { kind: 'ack' }, 'c1'), true);
+    assert.equal(tracker.settleOne(2, { kind: 'ack' }, 'c1'), true, 'tracked under c2');
+    assert.equal(tracker.settleOne(3, { kind: 'ack' }, 'c9'), true, 'a pulled message');
+    assert.equal(tracker.settleOne(3, { kind: 'ack' }, 'c1'), false);
+    assert.equal(tracker.size, 0);
+    assert.deepEqual(
+      [outcomeOf('c1', 1), outcomeOf('c2', 2), outcomeOf(undefined, 3)],
+      ['ack', 'ack', 'ack'],
+    );
+  });
+
   it('counts what waits through evictions, repeated tags, settles and releases', () => {
     tracker = new DeliveryTracker(2);
     const sizes: number[] = [];
