@@ -19,7 +19,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { Channel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConsumeMessage, Message, Options } from 'amqplib';
 import { pendingSettles, traceChannel } from '../../../src/amqp/index';
 import { AMQP_CLIENTS, eventually, openFixture } from '../../helpers/amqp-broker';
 import type { AmqpFixture } from '../../helpers/amqp-broker';
@@ -51,13 +51,18 @@ function registerSdk(): { exporter: InMemorySpanExporter; counter: ReturnType<ty
  * properties (the traced channel calls the channel's methods as they stand when called): the options
  * each publish was handed, and each message amqplib delivered to a consumer callback.
  */
-function observe(raw: Channel): { published: unknown[]; delivered: ConsumeMessage[] } {
-  const seen = { published: [] as unknown[], delivered: [] as ConsumeMessage[] };
+function observe(raw: Channel): { published: unknown[]; delivered: ConsumeMessage[]; pulls: unknown[] } {
+  const seen = { published: [] as unknown[], delivered: [] as ConsumeMessage[], pulls: [] as unknown[] };
   const prototype = Object.getPrototypeOf(raw) as Channel;
   const own = raw as unknown as Record<string, unknown>;
   own['sendToQueue'] = function (this: Channel, queue: string, content: Buffer, options?: Options.Publish) {
     seen.published.push(options);
     return prototype.sendToQueue.call(this, queue, content, options);
+  };
+  own['get'] = function (this: Channel, queue: string, options?: Options.Get) {
+    const pull = prototype.get.call(this, queue, options);
+    seen.pulls.push(pull);
+    return pull;
   };
   own['consume'] = function (
     this: Channel,
@@ -140,6 +145,21 @@ for (const client of AMQP_CLIENTS) {
       assert.equal(second.content.toString(), '2');
       assert.equal(traced.ack(second), undefined);
       assert.equal(pendingSettles(traced), 0);
+
+      // get: amqplib's own promise, and its message untracked.
+      const pullQueue = await fixture.queue('dormant-get');
+      traced.sendToQueue(pullQueue, Buffer.from('pulled'));
+      let pulled: Message | false = false;
+      for (let tries = 0; pulled === false && tries < 200; tries++) {
+        const pull = traced.get(pullQueue);
+        assert.equal(pull, seen.pulls.at(-1), 'the promise amqplib returned, not one derived from it');
+        pulled = await pull;
+        if (pulled === false) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(pulled !== false, 'the message was pulled');
+      assert.equal(pulled.content.toString(), 'pulled');
+      assert.equal(pendingSettles(traced), 0, 'a pulled message is not tracked either');
+      traced.ack(pulled);
     });
 
     it('traces once an SDK registers; a delivery that arrived dormant is left alone at its settle', async () => {
