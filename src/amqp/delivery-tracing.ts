@@ -56,6 +56,9 @@ export function traceConsumer(
         );
       return onMessage(message);
     }
+    // Nothing registered: the callback gets the delivery as amqplib gave it, and nothing waits for its
+    // settle (a delivery is untracked, which every settle handles).
+    if (config.telemetry.dormant) return onMessage(message);
     const span = startDelivery(config, names, message, 'process');
     if (span === undefined) return onMessage(message);
     if (noAck) return span.runUnawaitedWith(onMessage, message, true);

@@ -15,6 +15,11 @@ export class DeliveryTracker {
   readonly #maxPending: number | undefined;
   readonly #byConsumer = new Map<string, SettleRegistry<number>>();
   readonly #pulled: SettleRegistry<number>;
+  /**
+   * The sum of every registry's size, kept as they change, so that {@link size} (asked at every settle,
+   * to skip the lookup when nothing waits) costs one read.
+   */
+  #size = 0;
 
   /** Throws `TracebridgeConfigError` when `maxPending` is not a positive integer. */
   constructor(maxPending: number | undefined) {
@@ -25,21 +30,38 @@ export class DeliveryTracker {
 
   /** Deliveries whose spans wait for a settle, over all consumers and pulled messages. */
   get size(): number {
-    let size = this.#pulled.size;
-    for (const registry of this.#byConsumer.values()) size += registry.size;
-    return size;
+    return this.#size;
   }
 
   /** Holds `span` until delivery `deliveryTag` is settled; `consumerTag` is undefined for a pulled message. */
   track(consumerTag: string | undefined, deliveryTag: number, span: MessagingSpan): void {
-    this.#registryFor(consumerTag).track(deliveryTag, span);
+    const registry = this.#registryFor(consumerTag);
+    const before = registry.size;
+    // Net of what the registry evicted to make room (or of a span it held under the same tag).
+    registry.track(deliveryTag, span);
+    this.#size += registry.size - before;
   }
 
-  /** Settles one delivery. Returns whether it was pending. */
-  settleOne(deliveryTag: number, outcome: SettleOutcome): boolean {
-    if (this.#pulled.size > 0 && this.#pulled.settle(deliveryTag, outcome)) return true;
+  /**
+   * Settles one delivery. Returns whether it was pending. `consumerTag`, the one the delivery names, is
+   * where it is looked for first: a channel's delivery tags are unique, so it is the same delivery.
+   */
+  settleOne(deliveryTag: number, outcome: SettleOutcome, consumerTag?: unknown): boolean {
+    if (this.#size === 0) return false;
+    const own = typeof consumerTag === 'string' ? this.#byConsumer.get(consumerTag) : undefined;
+    if (own !== undefined && own.settle(deliveryTag, outcome)) {
+      this.#size--;
+      return true;
+    }
+    if (this.#pulled.size > 0 && this.#pulled.settle(deliveryTag, outcome)) {
+      this.#size--;
+      return true;
+    }
     for (const registry of this.#byConsumer.values()) {
-      if (registry.settle(deliveryTag, outcome)) return true;
+      if (registry.settle(deliveryTag, outcome)) {
+        this.#size--;
+        return true;
+      }
     }
     return false;
   }
@@ -50,6 +72,7 @@ export class DeliveryTracker {
     const upTo = (tag: number): boolean => tag <= deliveryTag;
     let settled = this.#pulled.settleWhere(upTo, outcome);
     for (const registry of this.#byConsumer.values()) settled += registry.settleWhere(upTo, outcome);
+    this.#size -= settled;
     return settled;
   }
 
@@ -58,6 +81,7 @@ export class DeliveryTracker {
     const all = (): boolean => true;
     let settled = this.#pulled.settleWhere(all, outcome);
     for (const registry of this.#byConsumer.values()) settled += registry.settleWhere(all, outcome);
+    this.#size -= settled;
     return settled;
   }
 
@@ -66,7 +90,9 @@ export class DeliveryTracker {
     const registry = this.#byConsumer.get(consumerTag);
     if (registry === undefined) return 0;
     this.#byConsumer.delete(consumerTag);
-    return registry.releaseAll(outcome);
+    const released = registry.releaseAll(outcome);
+    this.#size -= released;
+    return released;
   }
 
   /** Ends every pending span (the channel closed) and forgets every consumer. */
@@ -75,6 +101,7 @@ export class DeliveryTracker {
     const registries = [...this.#byConsumer.values()];
     this.#byConsumer.clear();
     for (const registry of registries) released += registry.releaseAll(outcome);
+    this.#size = 0;
     return released;
   }
 

@@ -35,11 +35,14 @@ export function settleDelivery(
 ): void {
   // Inline rather than through `safely`: this runs for every settle, and a closure each adds up.
   try {
-    const tag = (message as { fields?: { deliveryTag?: unknown } } | null | undefined)?.fields?.deliveryTag;
+    const fields = (
+      message as { fields?: { deliveryTag?: unknown; consumerTag?: unknown } } | null | undefined
+    )?.fields;
+    const tag = fields?.deliveryTag;
     if (typeof tag !== 'number') return;
     // amqplib sends `multiple: !!allUpTo`.
     if (multiple) tracker.settleUpTo(tag, outcome);
-    else tracker.settleOne(tag, outcome);
+    else tracker.settleOne(tag, outcome, fields?.consumerTag);
   } catch (error) {
     logger.error('ending a settled delivery’s span failed; tracing skips this step', error);
   }

@@ -97,7 +97,10 @@ function tracedMethods(
   config: AmqpChannelConfig,
   confirms: boolean,
 ): Record<TracedMethodName, (...args: never[]) => unknown> {
-  const { tracker } = config;
+  const { telemetry, tracker } = config;
+  // Each method first asks whether anything is registered (see `MessagingTelemetry.dormant`): when not, it
+  // calls amqplib exactly as the unwrapped channel would be called, with no span, no header copy and no
+  // tracked delivery. Asked per call, so an SDK registered later traces from its next message on.
   const methods: Record<TracedMethodName, (...args: never[]) => unknown> = {
     publish: (
       exchange: string,
@@ -105,16 +108,22 @@ function tracedMethods(
       content: Buffer,
       options?: AmqpPublishOptions,
       ...rest: unknown[]
-    ) => tracePublish(config, confirms, exchange, routingKey, content, options, rest, target, callPublish),
+    ) =>
+      telemetry.dormant
+        ? callPublish(target, exchange, routingKey, content, options, rest)
+        : tracePublish(config, confirms, exchange, routingKey, content, options, rest, target, callPublish),
     sendToQueue: (queue: string, content: Buffer, options?: AmqpPublishOptions, ...rest: unknown[]) =>
-      tracePublish(config, confirms, '', queue, content, options, rest, target, callSendToQueue),
+      telemetry.dormant
+        ? callSendToQueue(target, '', queue, content, options, rest)
+        : tracePublish(config, confirms, '', queue, content, options, rest, target, callSendToQueue),
     consume: (
       queue: string,
       onMessage: AmqpConsumeCallback,
       options?: { noAck?: unknown; consumerTag?: unknown },
       ...rest: unknown[]
     ) => {
-      // Anything but a function is amqplib's to refuse, as it would without tracing.
+      // Anything but a function is amqplib's to refuse, as it would without tracing. The callback is
+      // wrapped even while dormant: its consumer may outlive that, and it asks per delivery.
       const callback =
         typeof onMessage === 'function'
           ? traceConsumer(config, queue, onMessage, Boolean(options?.noAck), consumerTagOf(options))
@@ -123,34 +132,47 @@ function tracedMethods(
     },
     cancel: (consumerTag: string, ...rest: unknown[]) =>
       traceCancel(config, consumerTag, callWith(target, 'cancel', [consumerTag, ...rest])),
-    get: (queue: string, options?: { noAck?: unknown }, ...rest: unknown[]) =>
-      traceGet(config, queue, Boolean(options?.noAck), callWith(target, 'get', [queue, options, ...rest])),
+    get: (queue: string, options?: { noAck?: unknown }, ...rest: unknown[]) => {
+      const result = callWith(target, 'get', [queue, options, ...rest]);
+      // Dormant: amqplib's own promise, not one derived from it.
+      return telemetry.dormant ? result : traceGet(config, queue, Boolean(options?.noAck), result);
+    },
+    // A settle always reaches the tracker unless it holds nothing: a delivery traced before the SDK went
+    // away still ends its span, and one that arrived while dormant is simply not found there.
     ack: (message: unknown, allUpTo?: unknown, ...rest: unknown[]) => {
       const result =
         rest.length === 0
           ? target.ack(message as never, allUpTo as never)
           : callWith(target, 'ack', [message, allUpTo, ...rest]);
-      settleDelivery(tracker, message, allUpTo, SETTLED.ack);
+      if (tracker.size !== 0) settleDelivery(tracker, message, allUpTo, SETTLED.ack);
       return result;
     },
     ackAll: (...rest: unknown[]) => {
       const result = callWith(target, 'ackAll', rest);
-      safely('ending settled deliveries’ spans', () => tracker.settleAll(SETTLED.ack), 0);
+      if (tracker.size !== 0)
+        safely('ending settled deliveries’ spans', () => tracker.settleAll(SETTLED.ack), 0);
       return result;
     },
     nack: (message: unknown, allUpTo?: unknown, requeue?: unknown, ...rest: unknown[]) => {
-      const result = callWith(target, 'nack', [message, allUpTo, requeue, ...rest]);
-      settleDelivery(tracker, message, allUpTo, nackOutcome(requeue));
+      const result =
+        rest.length === 0
+          ? target.nack(message as never, allUpTo as never, requeue as never)
+          : callWith(target, 'nack', [message, allUpTo, requeue, ...rest]);
+      if (tracker.size !== 0) settleDelivery(tracker, message, allUpTo, nackOutcome(requeue));
       return result;
     },
     nackAll: (requeue?: unknown, ...rest: unknown[]) => {
       const result = callWith(target, 'nackAll', [requeue, ...rest]);
-      safely('ending settled deliveries’ spans', () => tracker.settleAll(nackOutcome(requeue)), 0);
+      if (tracker.size !== 0)
+        safely('ending settled deliveries’ spans', () => tracker.settleAll(nackOutcome(requeue)), 0);
       return result;
     },
     reject: (message: unknown, requeue?: unknown, ...rest: unknown[]) => {
-      const result = callWith(target, 'reject', [message, requeue, ...rest]);
-      settleDelivery(tracker, message, false, rejectOutcome(requeue));
+      const result =
+        rest.length === 0
+          ? target.reject(message as never, requeue as never)
+          : callWith(target, 'reject', [message, requeue, ...rest]);
+      if (tracker.size !== 0) settleDelivery(tracker, message, false, rejectOutcome(requeue));
       return result;
     },
   };

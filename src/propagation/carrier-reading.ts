@@ -71,6 +71,8 @@ export class CarrierReading<C> implements TextMapGetter<C> {
     if (this.#foldedNames === undefined) {
       let folded: Map<string, string> | undefined;
       for (const name of this.#getter.keys(carrier)) {
+        // Scanned, not lowered and compared: `toLowerCase` makes a new string even of a lowercase name.
+        if (!mayHaveUpperCase(name)) continue;
         const lower = name.toLowerCase();
         if (lower === name) continue;
         folded ??= new Map();
@@ -80,9 +82,23 @@ export class CarrierReading<C> implements TextMapGetter<C> {
       // Most carriers have no name in another case: they share one empty index rather than each a Map.
       this.#foldedNames = folded ?? NO_FOLDED_NAMES;
     }
+    // Nothing to find in an empty index: no lowered copy of the key for it.
+    if (this.#foldedNames.size === 0) return undefined;
     const name = this.#foldedNames.get(key.toLowerCase());
     return name === key ? undefined : name;
   }
+}
+
+/**
+ * Whether `name` may differ from its lowercase form: it holds an ASCII capital, or any character outside
+ * ASCII (left to `toLowerCase` to decide). A scan of character codes, which allocates nothing.
+ */
+function mayHaveUpperCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return true;
+  }
+  return false;
 }
 
 function byteLength(value: string | string[]): number {

@@ -114,6 +114,47 @@ describe('DeliveryTracker', () => {
     tracker.settleAll({ kind: 'ack' });
   });
 
+  it('looks first under the consumer the delivery names, and finds it elsewhere when that is wrong', () => {
+    deliver('c1', 1);
+    deliver('c2', 2);
+    deliver(undefined, 3);
+    assert.equal(tracker.settleOne(1, { kind: 'ack' }, 'c1'), true);
+    assert.equal(tracker.settleOne(2, { kind: 'ack' }, 'c1'), true, 'tracked under c2');
+    assert.equal(tracker.settleOne(3, { kind: 'ack' }, 'c9'), true, 'a pulled message');
+    assert.equal(tracker.settleOne(3, { kind: 'ack' }, 'c1'), false);
+    assert.equal(tracker.size, 0);
+    assert.deepEqual(
+      [outcomeOf('c1', 1), outcomeOf('c2', 2), outcomeOf(undefined, 3)],
+      ['ack', 'ack', 'ack'],
+    );
+  });
+
+  it('counts what waits through evictions, repeated tags, settles and releases', () => {
+    tracker = new DeliveryTracker(2);
+    const sizes: number[] = [];
+    deliver('c1', 1);
+    deliver('c1', 2);
+    deliver('c1', 3); // evicts tag 1
+    sizes.push(tracker.size);
+    // The same tag again (a redelivery after a settle the tracker did not see) replaces the span it held.
+    deliver('c2', 7);
+    deliver('c2', 7);
+    deliver(undefined, 9);
+    sizes.push(tracker.size);
+    tracker.settleOne(9, { kind: 'ack' });
+    tracker.settleOne(9, { kind: 'ack' });
+    sizes.push(tracker.size);
+    tracker.settleUpTo(2, { kind: 'ack' });
+    sizes.push(tracker.size);
+    tracker.releaseConsumer('c2', { kind: 'cancelled' });
+    sizes.push(tracker.size);
+    deliver(undefined, 10);
+    tracker.releaseAll({ kind: 'closed' });
+    sizes.push(tracker.size);
+    assert.deepEqual(sizes, [2, 4, 3, 2, 1, 0]);
+    assert.equal(tracker.settleOne(3, { kind: 'ack' }), false, 'released deliveries are gone');
+  });
+
   it('refuses a bound that is not a positive integer, when created', () => {
     for (const bound of [0, -1, 1.5, Number.NaN]) {
       assert.throws(() => new DeliveryTracker(bound), TracebridgeConfigError);
