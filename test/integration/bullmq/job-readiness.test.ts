@@ -56,12 +56,11 @@ async function timeInQueueRecorded(queue: string): Promise<{ count: number; sumM
 }
 
 /**
- * A time in queue measured from the right moment: the job's receipt comes before its span's start, so the
- * value is at most the wait until the span started (plus 5 ms: the job's times are whole ms, and the span's
- * clock is the SDK's, not `Date.now()`); and the
- * receipt is that span start less the time a loaded machine takes between the two, far less than the
- * delay, so a value measured from the add (DELAY_MS more) or from the start (zero) cannot pass. Exact
- * equality would time the machine, not the library.
+ * A time in queue measured from the right moment. The job's receipt comes before its span's start, so the
+ * value is at most the wait until the span started, plus 5 ms (the job's times are whole ms, and the span's
+ * clock is the SDK's, not `Date.now()`). The receipt is that span start less what a loaded machine takes
+ * between the two, far less than the delay, so a value measured from the add (DELAY_MS more) or from the
+ * start (zero) cannot pass. Exact equality would time the machine, not the library.
  */
 function assertWaitedUntil(timeInQueueMs: number, untilSpanStartMs: number, job: string): void {
   const upper = Math.max(0, untilSpanStartMs) + 5;
