@@ -165,7 +165,10 @@ export class StreamJobRunner implements StreamConsumer {
         ? undefined
         : await lookUpDeliveryCounts(this.#redis, this.group, this.consumer, entries);
     const contextFields = contextFieldNames();
-    const acks: Promise<boolean>[] = [];
+    // Per entry: whether it was acknowledged (a traced entry's `#ack` answers that, never rejecting), or a
+    // dormant entry's raw XACK reply; `ackedJobs` are their jobs, for the rare failed raw XACK.
+    const acks: Promise<unknown>[] = [];
+    const ackedJobs: StreamJob<V>[] = [];
     let firstError: { error: unknown } | undefined;
     const fail = (error: unknown, job: StreamJob<V>): void => {
       firstError ??= { error };
@@ -182,6 +185,20 @@ export class StreamJobRunner implements StreamConsumer {
           fields: withoutFields(entry.fields as V[], contextFields),
           attempt,
         };
+        // Asked per entry: an SDK registered in the middle of a batch traces the batch's next entry.
+        if (this.#telemetry.dormant) {
+          // As the unwrapped loop: the handler, then its XACK; no span, no field read, no bookkeeping.
+          try {
+            const result = handler(job);
+            if (isPromiseLike(result)) await result;
+          } catch (error) {
+            fail(error, job);
+            continue;
+          }
+          acks.push(this.#sendAck(entry));
+          ackedJobs.push(job);
+          continue;
+        }
         const span = this.#startSpan(entry, job);
         this.#inFlight.track(entry, span);
         try {
@@ -193,13 +210,27 @@ export class StreamJobRunner implements StreamConsumer {
           continue;
         }
         acks.push(this.#ack(entry, span, job, fail));
+        ackedJobs.push(job);
       }
-      const unacknowledged = (await Promise.all(acks)).filter((acknowledged) => !acknowledged).length;
+      const answers = await allAnswered(acks, ackedJobs, fail);
+      let unacknowledged = 0;
+      for (const answer of answers) if (!(Number(answer) > 0)) unacknowledged++;
       if (unacknowledged > 0) this.#reportUnacknowledged(unacknowledged, entries[0]?.stream ?? '');
     } finally {
       this.#batchEnded();
     }
     if (firstError !== undefined) throw firstError.error;
+  }
+
+  /** `XACK` of `entry`, as a promise whatever the client does (a client that throws rejects it). */
+  #sendAck(entry: ReplyEntry): Promise<unknown> {
+    try {
+      return this.#redis.call('XACK', entry.key, this.group, entry.id);
+    } catch (error) {
+      // The client's own error, passed on unchanged, whatever it is.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
   }
 
   #startSpan(entry: ReplyEntry, job: StreamJob<string | Buffer>): MessagingSpan {
@@ -306,4 +337,27 @@ function scheduledDelayMs(fields: readonly unknown[], enqueueTimeMs: number | un
   const scheduledAtMs = Number(scheduledAt);
   if (!Number.isSafeInteger(scheduledAtMs) || scheduledAtMs <= 0) return undefined;
   return Math.max(0, enqueueTimeMs - scheduledAtMs);
+}
+
+/**
+ * Every acknowledgement's answer once all have answered: a traced entry's `true` / `false`, a dormant
+ * entry's XACK reply (the count of entries acknowledged). A failed dormant XACK (the only kind that
+ * rejects) is reported to `fail` with its job, as a traced one is, and counts as answered. The common
+ * case costs what the unwrapped loop's `Promise.all` does; the failure case waits for every answer too.
+ */
+async function allAnswered<Job>(
+  acks: readonly Promise<unknown>[],
+  jobs: readonly Job[],
+  fail: (error: unknown, job: Job) => void,
+): Promise<unknown[]> {
+  try {
+    return await Promise.all(acks);
+  } catch {
+    const outcomes = await Promise.allSettled(acks);
+    return outcomes.map((outcome, i) => {
+      if (outcome.status === 'fulfilled') return outcome.value;
+      fail(outcome.reason, jobs[i]!);
+      return true; // reported, as the error it is
+    });
+  }
 }

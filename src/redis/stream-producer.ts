@@ -44,6 +44,8 @@ export function streamProducer(redis: RedisCommandClient, options: StreamProduce
   return {
     stream,
     add(fields) {
+      // Nothing registered: the entry goes out as the unwrapped client would send it.
+      if (telemetry.dormant) return sendXadd(redis, head, fieldArguments(fields));
       const send = telemetry.startSend({
         destination: stream,
         operationName: 'send',
@@ -51,11 +53,30 @@ export function streamProducer(redis: RedisCommandClient, options: StreamProduce
       });
       const withContext = send.inject(redisStreamFieldsCarrier, fields);
       const reply = sendCommand(
-        () => redis.call('XADD', ...head, ...fieldArguments(withContext as StreamFieldsInput)),
+        () => sendXadd(redis, head, fieldArguments(withContext as StreamFieldsInput)),
         send.context,
       );
       endAtReply(send, reply, true);
       return reply as Promise<string>;
     },
   };
+}
+
+/** `XADD head... fields...`, as a promise whatever the client does (a client that throws rejects it). */
+function sendXadd(
+  redis: RedisCommandClient,
+  head: readonly RedisArgument[],
+  fields: readonly RedisArgument[],
+): Promise<string> {
+  // One argument list of the exact size, spread once: two spreads in one call build a list of their own.
+  const args = new Array<RedisArgument>(head.length + fields.length);
+  for (let i = 0; i < head.length; i++) args[i] = head[i]!;
+  for (let i = 0; i < fields.length; i++) args[head.length + i] = fields[i]!;
+  try {
+    return redis.call('XADD', ...args) as Promise<string>;
+  } catch (error) {
+    // The client's own error, passed on unchanged, whatever it is.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
 }
