@@ -55,7 +55,7 @@ export function channelListener(
     }));
     let result: unknown;
     try {
-      result = span.runAndEnd(() => handler(job));
+      result = span === undefined ? handler(job) : span.runAndEnd(() => handler(job));
     } catch (error) {
       callHook('onError', onError, error, job);
       return;

@@ -34,6 +34,11 @@ export function channelPublisher(
   const telemetry = createRedisTelemetry(options);
   return {
     publish(channel, payload) {
+      // Nothing registered: the envelope of no headers goes out, as the unwrapped client would send it.
+      if (telemetry.dormant)
+        return sendCommand(() =>
+          redis.call('PUBLISH', channel, wrapInEnvelope(undefined, payload)),
+        ) as Promise<number>;
       const send = telemetry.startSend({
         destination: channel,
         operationName: 'publish',

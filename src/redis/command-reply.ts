@@ -36,14 +36,24 @@ export function callWithin(
   b: RedisArgument,
 ): Promise<unknown> {
   try {
-    // Called with `client` as `this`: `context.with` takes the receiver beside the function.
-    // eslint-disable-next-line @typescript-eslint/unbound-method
-    return context.with(within, client.call, client, command, key, a, b);
+    // The client goes as an argument, not as the receiver: given a receiver, the context manager binds
+    // the function to it, a bound function for every command.
+    return context.with(within, callCommand, undefined, client, command, key, a, b);
   } catch (error) {
     // The client's own error, passed on unchanged, whatever it is.
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     return Promise.reject(error);
   }
+}
+
+function callCommand(
+  client: RedisCommandClient,
+  command: string,
+  key: RedisArgument,
+  a: RedisArgument,
+  b: RedisArgument,
+): Promise<unknown> {
+  return client.call(command, key, a, b);
 }
 
 /**

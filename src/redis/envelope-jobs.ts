@@ -12,9 +12,12 @@ import type { EnvelopeJob } from './redis-options';
 
 const NO_HEADERS: EnvelopeHeaders = Object.freeze({});
 
-/** `payload` wrapped in an envelope carrying `send`'s context (an envelope even when there is no context). */
-export function wrapInEnvelope(send: MessagingSpan, payload: string | Uint8Array): Buffer {
-  const headers = send.inject(envelopeHeadersCarrier, undefined) ?? NO_HEADERS;
+/**
+ * `payload` wrapped in an envelope carrying `send`'s context (an envelope even when there is no context);
+ * without `send` (nothing registered: no span, no context), the envelope of no headers.
+ */
+export function wrapInEnvelope(send: MessagingSpan | undefined, payload: string | Uint8Array): Buffer {
+  const headers = send?.inject(envelopeHeadersCarrier, undefined) ?? NO_HEADERS;
   return encodeEnvelope(payload, headers);
 }
 
@@ -24,7 +27,7 @@ export function valueBytes(value: string | Buffer): Buffer {
 }
 
 /**
- * Unwraps `value` and starts its process span: parented to the envelope's context, or a new trace when
+ * Unwraps `value` and starts its process span (none while the telemetry is dormant): parented to the envelope's context, or a new trace when
  * the value is not an envelope (its bytes are then the payload, untouched). `toJob` builds what the handler
  * receives from the payload.
  */
@@ -33,9 +36,11 @@ export function startEnvelopeProcess<Job extends EnvelopeJob>(
   destination: string,
   value: Buffer,
   toJob: (payload: Buffer, enveloped: boolean) => Job,
-): { readonly span: MessagingSpan; readonly job: Job } {
+): { readonly span: MessagingSpan | undefined; readonly job: Job } {
   const decoded = decodeEnvelope(value);
   const job = toJob(decoded.payload, decoded.isEnvelope);
+  // Nothing registered: the handler gets the same job, with no span and no header read.
+  if (telemetry.dormant) return { span: undefined, job };
   const span = telemetry.startProcess({
     destination,
     carrier: envelopeHeadersCarrier,

@@ -82,7 +82,7 @@ async function processValues(
       enveloped,
     }));
     try {
-      await span.runAndEnd(() => handler(job));
+      await (span === undefined ? handler(job) : span.runAndEnd(() => handler(job)));
     } catch (error) {
       firstError ??= { error };
     }

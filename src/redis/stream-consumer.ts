@@ -7,7 +7,7 @@
 import type { Span } from '@opentelemetry/api';
 import { callHook, logger, safely } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
-import type { MessagingTelemetry } from '../core/messaging-telemetry';
+import type { MessagingTelemetry, ProcessParams } from '../core/messaging-telemetry';
 import {
   ATTR_MESSAGING_CLIENT_ID,
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
@@ -15,8 +15,8 @@ import {
   ATTR_TRACEBRIDGE_ATTEMPT,
   ATTR_TRACEBRIDGE_DELAY_MS,
 } from '../core/semantic-attributes';
-import { SettleRegistry } from '../core/settle-registry';
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
+import type { RedisStreamFields } from '../propagation/redis-stream-fields-carrier';
 import { callWithin } from './command-reply';
 import { entryKey, lookUpDeliveryCounts } from './delivery-count';
 import { keyPrefixOf } from './key-prefix';
@@ -80,6 +80,21 @@ export interface StreamConsumer {
 type Attempts = 'first' | 'look-up';
 
 const ACK = Object.freeze({ kind: 'ack' as const });
+/** What {@link StreamJobRunner}'s start parameters hold between entries. */
+const NO_JOB: StreamJob<string | Buffer> = Object.freeze({
+  stream: '',
+  id: '',
+  fields: [],
+  attempt: undefined,
+});
+
+/** The start parameters of an entry's process span, refilled for each entry. */
+type StartingEntry = {
+  -readonly [
+    K in keyof ProcessParams<RedisStreamFields | undefined, StreamJob<string | Buffer>>
+  ]: ProcessParams<RedisStreamFields | undefined, StreamJob<string | Buffer>>[K];
+};
+
 const CONNECTION_ENDED = Object.freeze({
   kind: 'closed' as const,
   reason: 'the Redis connection ended before the entry was acknowledged',
@@ -112,18 +127,22 @@ export class StreamJobRunner implements StreamConsumer {
   readonly #redis: RedisConnection;
   readonly #telemetry: MessagingTelemetry<never, StreamJob<string | Buffer>>;
   /**
-   * Entries whose handler is running or whose XACK is unanswered, so a lost connection ends their spans.
-   * Keyed by the reply's entry object itself: each delivery settles its own span, and no key string is
-   * built for every job.
+   * The process spans of each batch being run, so that a lost connection ends those whose handler is
+   * running or whose XACK is unanswered (a span ends once: those ended already are left as they are).
+   * A batch's own list, not a registry keyed per entry: every span of a batch has ended when the batch
+   * returns, so the batch holds them no longer than that, and no entry pays for a map's insert and delete.
    */
-  readonly #inFlight = new SettleRegistry<ReplyEntry>();
-  /** The entry whose process span is starting, for {@link #describe}. */
-  #describing: ReplyEntry | undefined;
-  #activeBatches = 0;
+  readonly #batches = new Set<MessagingSpan[]>();
+  /**
+   * What `startProcess` is told about the entry whose span is starting: one object for the consumer,
+   * refilled for each entry rather than one made per entry, as the core reads it while the span starts
+   * (synchronously) and keeps none of it. {@link #describe} reads the entry's raw fields from it.
+   */
+  readonly #starting: StartingEntry;
   #watching = false;
   readonly #onConnectionEnd = (): void => {
     this.#watching = false;
-    this.#inFlight.releaseAll(CONNECTION_ENDED);
+    for (const spans of this.#batches) for (const span of spans) span.settle(CONNECTION_ENDED);
   };
 
   constructor(redis: RedisConnection, options: StreamConsumerOptions) {
@@ -132,6 +151,15 @@ export class StreamJobRunner implements StreamConsumer {
     this.consumer = requireName(options.consumer, 'consumer');
     this.keyPrefix = keyPrefixOf(redis);
     this.#telemetry = createRedisTelemetry(options);
+    this.#starting = {
+      destination: '',
+      carrier: redisStreamFieldsCarrier,
+      headers: undefined,
+      enqueueTimeMs: undefined,
+      consumerGroup: this.group,
+      info: NO_JOB,
+      describe: this.#describe,
+    };
   }
 
   processRead<V extends string | Buffer = string>(
@@ -165,14 +193,18 @@ export class StreamJobRunner implements StreamConsumer {
         ? undefined
         : await lookUpDeliveryCounts(this.#redis, this.group, this.consumer, entries);
     const contextFields = contextFieldNames();
-    const acks: Promise<boolean>[] = [];
+    // Per entry: whether it was acknowledged (a traced entry's `#ack` answers that, never rejecting), or a
+    // dormant entry's raw XACK reply; `ackedJobs` are their jobs, for the rare failed raw XACK.
+    const acks: Promise<unknown>[] = [];
+    const ackedJobs: StreamJob<V>[] = [];
     let firstError: { error: unknown } | undefined;
     const fail = (error: unknown, job: StreamJob<V>): void => {
       firstError ??= { error };
       callHook('onError', onJobError, error, job);
     };
 
-    this.#batchStarted();
+    const spans: MessagingSpan[] = [];
+    this.#batchStarted(spans);
     try {
       for (const entry of entries) {
         const attempt = counts === undefined ? 1 : counts.get(entryKey(entry));
@@ -182,56 +214,82 @@ export class StreamJobRunner implements StreamConsumer {
           fields: withoutFields(entry.fields as V[], contextFields),
           attempt,
         };
+        // Asked per entry: an SDK registered in the middle of a batch traces the batch's next entry.
+        if (this.#telemetry.dormant) {
+          // As the unwrapped loop: the handler, then its XACK; no span, no field read, no bookkeeping.
+          try {
+            const result = handler(job);
+            if (isPromiseLike(result)) await result;
+          } catch (error) {
+            fail(error, job);
+            continue;
+          }
+          acks.push(this.#sendAck(entry));
+          ackedJobs.push(job);
+          continue;
+        }
         const span = this.#startSpan(entry, job);
-        this.#inFlight.track(entry, span);
+        spans.push(span);
         try {
           const result = span.runWith(handler, job);
           if (isPromiseLike(result)) await result;
         } catch (error) {
-          this.#inFlight.endUnsettled(entry);
+          // Left pending on purpose, for a retry or a claim: the span ends with the error, unsettled.
+          span.end();
           fail(error, job);
           continue;
         }
         acks.push(this.#ack(entry, span, job, fail));
+        ackedJobs.push(job);
       }
-      const unacknowledged = (await Promise.all(acks)).filter((acknowledged) => !acknowledged).length;
+      const answers = await allAnswered(acks, ackedJobs, fail);
+      let unacknowledged = 0;
+      for (const answer of answers) if (!(Number(answer) > 0)) unacknowledged++;
       if (unacknowledged > 0) this.#reportUnacknowledged(unacknowledged, entries[0]?.stream ?? '');
     } finally {
-      this.#batchEnded();
+      this.#batchEnded(spans);
     }
     if (firstError !== undefined) throw firstError.error;
   }
 
-  #startSpan(entry: ReplyEntry, job: StreamJob<string | Buffer>): MessagingSpan {
-    const enqueueTimeMs = entryIdTimeMs(entry.id);
-    // `describe` runs inside `startProcess`, synchronously: the entry it describes is held here meanwhile.
-    this.#describing = entry;
+  /** `XACK` of `entry`, as a promise whatever the client does (a client that throws rejects it). */
+  #sendAck(entry: ReplyEntry): Promise<unknown> {
     try {
-      return this.#telemetry.startProcess({
-        destination: entry.stream,
-        carrier: redisStreamFieldsCarrier,
-        headers: entry.fields,
-        enqueueTimeMs,
-        consumerGroup: this.group,
-        info: job,
-        describe: this.#describe,
-      });
+      return this.#redis.call('XACK', entry.key, this.group, entry.id);
+    } catch (error) {
+      // The client's own error, passed on unchanged, whatever it is.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
+  }
+
+  #startSpan(entry: ReplyEntry, job: StreamJob<string | Buffer>): MessagingSpan {
+    const starting = this.#starting;
+    starting.destination = entry.stream;
+    starting.headers = entry.fields;
+    starting.enqueueTimeMs = entryIdTimeMs(entry.id);
+    starting.info = job;
+    try {
+      return this.#telemetry.startProcess(starting);
     } finally {
-      this.#describing = undefined;
+      // Not kept past the start: the consumer holds no entry of an earlier batch.
+      starting.headers = undefined;
+      starting.info = NO_JOB;
     }
   }
 
   /**
    * The process span's transport attributes: one function for every entry, rather than a closure over
-   * each (the job comes as the span's info, its raw fields from {@link #describing}).
+   * each (the job comes as the span's info, its raw fields and enqueue time from {@link #starting}).
    */
   readonly #describe = (span: Span, job: StreamJob<string | Buffer>): void => {
     span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, job.id);
     span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, this.group);
     span.setAttribute(ATTR_MESSAGING_CLIENT_ID, this.consumer);
     if (job.attempt !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_ATTEMPT, job.attempt);
-    const fields = this.#describing?.fields;
-    const delayMs = fields === undefined ? undefined : scheduledDelayMs(fields, entryIdTimeMs(job.id));
+    const { headers, enqueueTimeMs } = this.#starting;
+    // Always an entry's flat list here (a reply's fields, see `flatFields`).
+    const delayMs = Array.isArray(headers) ? scheduledDelayMs(headers, enqueueTimeMs) : undefined;
     if (delayMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_DELAY_MS, delayMs);
   };
 
@@ -247,24 +305,10 @@ export class StreamJobRunner implements StreamConsumer {
     fail: (error: unknown, job: Job) => void,
   ): Promise<boolean> {
     return callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id).then(
-      (acknowledged) => {
-        if (Number(acknowledged) > 0) {
-          this.#inFlight.settle(entry, ACK);
-          return true;
-        }
-        safely(
-          'recording an unacknowledged entry',
-          () => {
-            if (span.span.isRecording()) span.span.setAttribute(ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED, false);
-          },
-          undefined,
-        );
-        this.#inFlight.endUnsettled(entry);
-        return false;
-      },
+      (acknowledged) => settleAtAnswer(span, acknowledged),
       (error: unknown) => {
         span.recordError(error);
-        this.#inFlight.endUnsettled(entry);
+        span.end();
         fail(error, job);
         return true; // reported already, as the error it is
       },
@@ -281,19 +325,42 @@ export class StreamJobRunner implements StreamConsumer {
   }
 
   /** Watches the connection only while entries are in flight, so an idle consumer holds no listener. */
-  #batchStarted(): void {
-    if (this.#activeBatches++ === 0 && !this.#watching) {
+  #batchStarted(spans: MessagingSpan[]): void {
+    this.#batches.add(spans);
+    if (!this.#watching) {
       this.#watching = true;
       this.#redis.once('end', this.#onConnectionEnd);
     }
   }
 
-  #batchEnded(): void {
-    if (--this.#activeBatches === 0 && this.#watching) {
+  #batchEnded(spans: MessagingSpan[]): void {
+    this.#batches.delete(spans);
+    if (this.#batches.size === 0 && this.#watching) {
       this.#watching = false;
       this.#redis.removeListener('end', this.#onConnectionEnd);
     }
   }
+}
+
+/**
+ * Ends a process span at its XACK's answer: settled as `ack` only when Redis acknowledged the entry; an
+ * answer of 0 (the entry was no longer pending) ends it unsettled, marked unacknowledged. Returns whether
+ * the entry was acknowledged.
+ */
+function settleAtAnswer(span: MessagingSpan, acknowledged: unknown): boolean {
+  if (Number(acknowledged) > 0) {
+    span.settle(ACK);
+    return true;
+  }
+  safely(
+    'recording an unacknowledged entry',
+    () => {
+      if (span.span.isRecording()) span.span.setAttribute(ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED, false);
+    },
+    undefined,
+  );
+  span.end();
+  return false;
 }
 
 /**
@@ -306,4 +373,27 @@ function scheduledDelayMs(fields: readonly unknown[], enqueueTimeMs: number | un
   const scheduledAtMs = Number(scheduledAt);
   if (!Number.isSafeInteger(scheduledAtMs) || scheduledAtMs <= 0) return undefined;
   return Math.max(0, enqueueTimeMs - scheduledAtMs);
+}
+
+/**
+ * Every acknowledgement's answer once all have answered: a traced entry's `true` / `false`, a dormant
+ * entry's XACK reply (the count of entries acknowledged). A failed dormant XACK (the only kind that
+ * rejects) is reported to `fail` with its job, as a traced one is, and counts as answered. The common
+ * case costs what the unwrapped loop's `Promise.all` does; the failure case waits for every answer too.
+ */
+async function allAnswered<Job>(
+  acks: readonly Promise<unknown>[],
+  jobs: readonly Job[],
+  fail: (error: unknown, job: Job) => void,
+): Promise<unknown[]> {
+  try {
+    return await Promise.all(acks);
+  } catch {
+    const outcomes = await Promise.allSettled(acks);
+    return outcomes.map((outcome, i) => {
+      if (outcome.status === 'fulfilled') return outcome.value;
+      fail(outcome.reason, jobs[i]!);
+      return true; // reported, as the error it is
+    });
+  }
 }

@@ -4,7 +4,8 @@
  */
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
 import { checkOptionTypes } from '../core/option-checks';
-import { endAtReply, sendCommand } from './command-reply';
+import { context } from '@opentelemetry/api';
+import { endAtReply } from './command-reply';
 import type { RedisArgument, RedisCommandClient } from './redis-client';
 import { createRedisTelemetry, PRODUCER_TELEMETRY_OPTIONS, requireClient, requireName } from './redis-config';
 import type { StreamFieldsInput, StreamProducerOptions } from './redis-options';
@@ -39,23 +40,47 @@ export function streamProducer(redis: RedisCommandClient, options: StreamProduce
   const stream = requireName(options.stream, 'stream');
   const { maxLen } = options;
   const telemetry = createRedisTelemetry(options);
-  const head: RedisArgument[] = maxLen === undefined ? [stream, '*'] : [stream, 'MAXLEN', '~', maxLen, '*'];
 
   return {
     stream,
     add(fields) {
+      // Nothing registered: the entry goes out as the unwrapped client would send it.
+      if (telemetry.dormant) return sendXadd(redis, stream, maxLen, fieldArguments(fields));
       const send = telemetry.startSend({
         destination: stream,
         operationName: 'send',
         info: { stream, fields },
       });
-      const withContext = send.inject(redisStreamFieldsCarrier, fields);
-      const reply = sendCommand(
-        () => redis.call('XADD', ...head, ...fieldArguments(withContext as StreamFieldsInput)),
-        send.context,
-      );
+      const withContext = fieldArguments(send.inject(redisStreamFieldsCarrier, fields) as StreamFieldsInput);
+      // Sent with the send span's context active (for an ioredis instrumentation's command span), without a
+      // closure of its own: `context.with` takes the function's arguments beside it.
+      const reply = context.with(send.context, sendXadd, undefined, redis, stream, maxLen, withContext);
       endAtReply(send, reply, true);
-      return reply as Promise<string>;
+      return reply;
     },
   };
+}
+
+/**
+ * `XADD stream [MAXLEN ~ maxLen] * fields...`, as a promise whatever the client does (a client that
+ * throws rejects it). The fields are spread once, after arguments written out: spreading a head list too
+ * would build one more argument list for every entry.
+ */
+function sendXadd(
+  redis: RedisCommandClient,
+  stream: string,
+  maxLen: number | undefined,
+  fields: readonly RedisArgument[],
+): Promise<string> {
+  try {
+    return (
+      maxLen === undefined
+        ? redis.call('XADD', stream, '*', ...fields)
+        : redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*', ...fields)
+    ) as Promise<string>;
+  } catch (error) {
+    // The client's own error, passed on unchanged, whatever it is.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
 }

@@ -62,8 +62,20 @@ describe('stream fields', () => {
 describe('entry ids and delivery counts', () => {
   it('the ms part of an id is its enqueue time; malformed ids have none', () => {
     assert.equal(entryIdTimeMs('1700000000123-7'), 1700000000123);
+    assert.equal(entryIdTimeMs(`${'9'.repeat(15)}-0`), 999_999_999_999_999, 'fifteen digits, still exact');
+    assert.equal(entryIdTimeMs('1-0'), 1);
     assert.equal(entryIdString(Buffer.from('1-0')), '1-0');
-    for (const bad of ['', '-1', 'abc-0', '0-0', '1700000000123', `${'9'.repeat(20)}-0`])
+    for (const bad of [
+      '',
+      '-1',
+      'abc-0',
+      '0-0',
+      '1700000000123',
+      `${'9'.repeat(16)}-0`,
+      '0x10-0',
+      ' 12-0',
+      '1e3-0',
+    ])
       assert.equal(entryIdTimeMs(bad), undefined, bad);
   });
 
