@@ -23,6 +23,7 @@ import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { nothingRegistered } from './api-registrations';
 import { callHook, safely } from './diagnostics';
 import { startSpanSafely } from './start-span';
+import { withSpan } from './context-layer';
 import { createContextSigning } from './context-signing';
 import type { ContextSigning, SigningOption } from './context-signing';
 import { ambientLinks, recordIncomingAttributes, resolveIncomingContext } from './incoming-context';
@@ -434,7 +435,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       parent,
     );
     if (span.isRecording()) callHook('describe', params.describe, this.#described(span));
-    return new MessagingSpan(span, trace.setSpan(parent, span));
+    return new MessagingSpan(span, withSpan(parent, span));
   }
 
   /**
@@ -525,7 +526,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
           message,
           message.timeInQueueMs,
         ),
-      new MessagingSpan(span, trace.setSpan(propagation.deleteBaggage(ambient), span), profile.onEnd),
+      new MessagingSpan(span, withSpan(withoutBaggage(ambient), span), profile.onEnd),
       params.messages,
       timesInQueueMs,
       this.#reader,
@@ -695,7 +696,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
  */
 function contextWithSpan(base: Context, span: Span): Context {
   if (span.spanContext() === INVALID_SPAN_CONTEXT && trace.getSpan(base) === undefined) return base;
-  return trace.setSpan(base, span);
+  return withSpan(base, span);
+}
+
+/** `ctx` without baggage: itself when it holds none (removing none would copy it for nothing). */
+function withoutBaggage(ctx: Context): Context {
+  return propagation.getBaggage(ctx) === undefined ? ctx : propagation.deleteBaggage(ctx);
 }
 
 /** Trust only goes down: a message's own policy never trusts more than its destination's. */

@@ -17,6 +17,7 @@
  */
 import { createContextKey, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Context, Span, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { ContextLayer } from './context-layer';
 
 /** The header (metadata key, stream field, envelope header) the origin travels in. */
 export const ORIGIN_HEADER = 'tracebridge-origin';
@@ -136,9 +137,9 @@ export class OriginSlot {
   }
 }
 
-/** `ctx` with `slot` as the origin of the work running in it. */
+/** `ctx` with `slot` as the origin of the work running in it, as one layer (no copy of `ctx`). */
 export function withOrigin(ctx: Context, slot: OriginSlot): Context {
-  return ctx.setValue(ORIGIN_KEY, slot);
+  return ContextLayer.over(ctx, ORIGIN_KEY, slot);
 }
 
 /**
