@@ -75,14 +75,20 @@ export class EndToEndLatency {
   readonly #histogram: Histogram | undefined;
   readonly #names: (typeof NAMES)[EndToEndSide];
   readonly #maxAgeMs: number;
+  readonly #forwardUnrecorded: boolean;
   /** Metric attributes with a consumer group, per destination's attributes and group. */
   readonly #withGroup = new WeakMap<Attributes, Map<string, Attributes>>();
 
   /**
    * @param maxAgeMs - the `originMaxAgeMs` option, validated here: an older origin is ignored.
+   * @param forwardUnrecorded - whether a hop whose span does not record, without a live histogram, still
+   *   keeps the origin for the sends its work makes, when its span context is valid. Default `true` (the
+   *   gRPC server, whose client writes the origin with every valid context); the messaging core passes
+   *   `false`: its senders write the origin only when their span records or they have a live meter.
    * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when `maxAgeMs` is not a positive integer.
    */
-  constructor(meter: Meter, side: EndToEndSide, maxAgeMs: number | undefined) {
+  constructor(meter: Meter, side: EndToEndSide, maxAgeMs: number | undefined, forwardUnrecorded = true) {
+    this.#forwardUnrecorded = forwardUnrecorded;
     this.#names = NAMES[side];
     this.#maxAgeMs = checkOriginMaxAgeMs(maxAgeMs);
     this.#histogram = isNoopMeter(meter)
@@ -108,10 +114,10 @@ export class EndToEndLatency {
    * is not parsed yet. `arrivedAtMs` is read before the span starts: a new origin is never later than
    * the span's own start.
    *
-   * `undefined` when nothing can need it: `span` does not record, no histogram is live, and its span
-   * context is not valid, so nothing this work sends carries an origin either (no SDK and no inbound
-   * trace). A span with a valid context gets one even when nothing records here: the origin travels on
-   * with every send, hop count and all, for a later hop that samples or has metrics.
+   * `undefined` when nothing needs it: `span` does not record and no histogram is live, so nothing is
+   * recorded here and (see `recordedOriginWriter`) the sends this work makes carry no origin either; the
+   * work's context then gets no copy for it and the header is never parsed. With `forwardUnrecorded`, a
+   * span with a valid context gets one even then, for the sends its work makes.
    */
   arrive(
     inbound: InboundOwnFields | undefined,
@@ -119,7 +125,11 @@ export class EndToEndLatency {
     span: Span,
     arrivedAtMs: number,
   ): OriginSlot | undefined {
-    if (this.#histogram === undefined && !span.isRecording() && !isSpanContextValid(span.spanContext()))
+    if (
+      this.#histogram === undefined &&
+      !span.isRecording() &&
+      !(this.#forwardUnrecorded && isSpanContextValid(span.spanContext()))
+    )
       return undefined;
     const raw = continued ? inbound?.origin : undefined;
     return new OriginSlot(raw, arrivedAtMs, this.#maxAgeMs);

@@ -23,6 +23,7 @@ import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { nothingRegistered } from './api-registrations';
 import { callHook, safely } from './diagnostics';
 import { startSpanSafely } from './start-span';
+import { withSpan } from './context-layer';
 import { createContextSigning } from './context-signing';
 import type { ContextSigning, SigningOption } from './context-signing';
 import { ambientLinks, recordIncomingAttributes, resolveIncomingContext } from './incoming-context';
@@ -100,6 +101,13 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
    * is done per message for it. A downstream hop that has it on counts the message as a new origin.
    * Signing is unaffected. Default: what a `tracebridge/instrumentation` class set
    * (`TRACEBRIDGE_END_TO_END_LATENCY=false`), else `true`.
+   *
+   * When on, the origin costs a message only where something wants it: a send writes it, and a consumed
+   * message's work keeps it for the sends made in it, only when that hop's span records or this telemetry
+   * has a live meter (a registered MeterProvider, standing for the end-to-end histogram downstream);
+   * otherwise the header is neither written nor parsed. The limit this brings: a hop that neither records
+   * nor meters does not forward the origin, so a hop after it counts its message as a new origin (under
+   * parent-based sampling that hop, in the same unsampled trace, records none either).
    */
   readonly endToEndLatency?: boolean | undefined;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */
@@ -345,8 +353,10 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     // Checked when off too: a malformed option is refused either way.
     const originMaxAgeMs = checkOriginMaxAgeMs(config.originMaxAgeMs);
-    this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', originMaxAgeMs) : undefined;
-    this.#writer = ownFieldsWriter(this.#signing?.signer, endToEnd);
+    // The origin rule (issue 16): a hop writes it and keeps it for its work only when its span records or
+    // it has a live meter, which stands for the end-to-end histogram of the hops downstream.
+    this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', originMaxAgeMs, false) : undefined;
+    this.#writer = ownFieldsWriter(this.#signing?.signer, endToEnd, this.#metrics.live);
     this.#reader = ownFieldsReader(this.#signing !== undefined, endToEnd);
     this.#mayBeDormant =
       config.tracerProvider === undefined &&
@@ -403,7 +413,10 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     return new MessagingSpan(
       span,
-      contextWithSpan(this.#endToEnd === undefined ? parent : withIngressOrigin(parent, span), span),
+      contextWithSpan(
+        this.#endToEnd === undefined ? parent : withIngressOrigin(parent, span, this.#metrics.live),
+        span,
+      ),
       this.#sendEndListener(profile, count),
       this.#writer,
     );
@@ -422,7 +435,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       parent,
     );
     if (span.isRecording()) callHook('describe', params.describe, this.#described(span));
-    return new MessagingSpan(span, trace.setSpan(parent, span));
+    return new MessagingSpan(span, withSpan(parent, span));
   }
 
   /**
@@ -513,7 +526,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
           message,
           message.timeInQueueMs,
         ),
-      new MessagingSpan(span, trace.setSpan(propagation.deleteBaggage(ambient), span), profile.onEnd),
+      new MessagingSpan(span, withSpan(withoutBaggage(ambient), span), profile.onEnd),
       params.messages,
       timesInQueueMs,
       this.#reader,
@@ -683,7 +696,12 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
  */
 function contextWithSpan(base: Context, span: Span): Context {
   if (span.spanContext() === INVALID_SPAN_CONTEXT && trace.getSpan(base) === undefined) return base;
-  return trace.setSpan(base, span);
+  return withSpan(base, span);
+}
+
+/** `ctx` without baggage: itself when it holds none (removing none would copy it for nothing). */
+function withoutBaggage(ctx: Context): Context {
+  return propagation.getBaggage(ctx) === undefined ? ctx : propagation.deleteBaggage(ctx);
 }
 
 /** Trust only goes down: a message's own policy never trusts more than its destination's. */

@@ -17,6 +17,7 @@
  */
 import { createContextKey, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Context, Span, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { ContextLayer } from './context-layer';
 
 /** The header (metadata key, stream field, envelope header) the origin travels in. */
 export const ORIGIN_HEADER = 'tracebridge-origin';
@@ -136,9 +137,9 @@ export class OriginSlot {
   }
 }
 
-/** `ctx` with `slot` as the origin of the work running in it. */
+/** `ctx` with `slot` as the origin of the work running in it, as one layer (no copy of `ctx`). */
 export function withOrigin(ctx: Context, slot: OriginSlot): Context {
-  return ctx.setValue(ORIGIN_KEY, slot);
+  return ContextLayer.over(ctx, ORIGIN_KEY, slot);
 }
 
 /**
@@ -147,10 +148,15 @@ export function withOrigin(ctx: Context, slot: OriginSlot): Context {
  * this ingress. The ingress rule: the start time of the span active in `base` (an HTTP server span the
  * application's instrumentation started, read by shape, as only SDK spans expose it), else the start of
  * `span` (the send itself). Nothing is added when `span` has no valid context (then nothing propagates),
- * nor when `base` has no active span: the origin is then `span`'s own start, which {@link originWriter}
- * reads off the injected context itself, so the common send outside any span copies no context for it.
+ * when nothing will write it (`span` does not record and `metered` is `false`: see {@link originWriterFor}),
+ * nor when `base` has no active span: the origin is then `span`'s own start, which the writer reads off
+ * the injected context itself, so the common send outside any span copies no context for it.
+ *
+ * @param metered - whether the sender has a live meter. Default `true` (an origin for every valid
+ *   context, recording or not).
  */
-export function withIngressOrigin(base: Context, span: Span): Context {
+export function withIngressOrigin(base: Context, span: Span, metered = true): Context {
+  if (!metered && !span.isRecording()) return base;
   if (base.getValue(ORIGIN_KEY) !== undefined) return base;
   const active = trace.getSpan(base);
   if (active === undefined || !isSpanContextValid(span.spanContext())) return base;
@@ -172,26 +178,59 @@ function startTimeMs(span: Span | undefined): number | undefined {
   return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
+/** The origin the injected context carries on: its slot's, else the start of its active span. */
+function writeOrigin(ctx: Context, activeSpan: Span, carrier: unknown, setter: TextMapSetter): void {
+  const slot = ctx.getValue(ORIGIN_KEY);
+  setter.set(
+    carrier,
+    ORIGIN_HEADER,
+    slot instanceof OriginSlot
+      ? slot.outbound()
+      : formatOrigin({ originMs: startTimeMs(activeSpan) ?? Date.now(), hops: 0 }),
+  );
+}
+
 /**
  * Writes the origin of the injected context, next to the trace context, with the same setter: the
  * context's slot (an inbound origin one hop on, or this hop's), else the start of the span active in it
  * (the send itself, at an ingress). Nothing is written for a context without a valid span context: the
- * origin travels with the trace, sampled or not (a later hop may sample). Inject only: what arrives is
- * read with the signature by the own fields' reader (`own-fields.ts`).
+ * origin travels with the trace, sampled or not (a later hop may sample or meter). The writer of a sender
+ * with a live meter (see {@link originWriterFor}). Inject only: what arrives is read with the signature by
+ * the own fields' reader (`own-fields.ts`).
  */
 export const originWriter: TextMapPropagator = {
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     const activeSpan = trace.getSpan(ctx);
     if (activeSpan === undefined || !isSpanContextValid(activeSpan.spanContext())) return;
-    const slot = ctx.getValue(ORIGIN_KEY);
-    setter.set(
-      carrier,
-      ORIGIN_HEADER,
-      slot instanceof OriginSlot
-        ? slot.outbound()
-        : formatOrigin({ originMs: startTimeMs(activeSpan) ?? Date.now(), hops: 0 }),
-    );
+    writeOrigin(ctx, activeSpan, carrier, setter);
   },
   extract: (ctx: Context) => ctx,
   fields: () => [ORIGIN_HEADER],
 };
+
+/**
+ * {@link originWriter} for a sender without a live meter: the origin is written only when the span
+ * active in the injected context records. A hop that neither records nor meters has no use for the
+ * origin, and under parent-based sampling the hops after it, in the same unsampled trace, record none
+ * either; the one it would carry costs a header per message for a histogram nobody keeps.
+ */
+export const recordedOriginWriter: TextMapPropagator = {
+  inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
+    const activeSpan = trace.getSpan(ctx);
+    if (activeSpan === undefined || !activeSpan.isRecording()) return;
+    if (!isSpanContextValid(activeSpan.spanContext())) return;
+    writeOrigin(ctx, activeSpan, carrier, setter);
+  },
+  extract: (ctx: Context) => ctx,
+  fields: () => [ORIGIN_HEADER],
+};
+
+/**
+ * The origin writer of a sender: with a live meter (`metered`), {@link originWriter}, which writes the
+ * origin with every valid span context, as the live meter stands for the end-to-end histogram a hop
+ * downstream keeps whether or not the trace is sampled; without one, {@link recordedOriginWriter}, which
+ * writes it only for a recording span.
+ */
+export function originWriterFor(metered: boolean): TextMapPropagator {
+  return metered ? originWriter : recordedOriginWriter;
+}

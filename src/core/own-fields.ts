@@ -2,7 +2,7 @@ import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { SIGNATURE_HEADER } from './context-signing';
 import { extractMessageContext } from './extract-message-context';
-import { ORIGIN_HEADER, originWriter } from './origin-time';
+import { ORIGIN_HEADER, originWriterFor } from './origin-time';
 
 /**
  * The headers (metadata keys, stream fields, envelope headers) of tracebridge's own, beside the
@@ -114,19 +114,25 @@ function firstString(value: string | string[] | undefined): string | undefined {
 /**
  * The one writer of tracebridge's own fields, run by a carrier after the global propagator with the same
  * setter: the signature (when `signer` is given) and the origin (unless `origins` is `false`, from
- * `endToEndLatency: false`), each written only for a context with a valid span context. `undefined` when
- * it would write neither.
+ * `endToEndLatency: false`), each written only for a context with a valid span context, and the origin,
+ * without a live meter (`metered` `false`), only for a recording span (see `originWriterFor`).
+ * `undefined` when it would write neither.
+ *
+ * @param metered - whether the sender has a live meter. Default `true`: the origin goes with every valid
+ *   span context.
  */
 export function ownFieldsWriter(
   signer: TextMapPropagator | undefined,
   origins: boolean,
+  metered = true,
 ): TextMapPropagator | undefined {
   if (!origins) return signer;
-  if (signer === undefined) return originWriter;
+  const origin = originWriterFor(metered);
+  if (signer === undefined) return origin;
   return {
     inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
       signer.inject(ctx, carrier, setter);
-      originWriter.inject(ctx, carrier, setter);
+      origin.inject(ctx, carrier, setter);
     },
     extract: (ctx: Context) => ctx,
     fields: () => [...OWN_FIELDS],

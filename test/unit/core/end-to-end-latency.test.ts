@@ -13,8 +13,9 @@ import {
   trace,
   TraceFlags,
 } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { EndToEndLatency } from '../../../src/core/end-to-end-latency';
-import { OwnFieldsReader } from '../../../src/core/own-fields';
+import { InboundOwnFields, OwnFieldsReader } from '../../../src/core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../../../src/core/errors';
 import { MessagingTelemetry } from '../../../src/core/messaging-telemetry';
 import type { MessagingTelemetryOptions } from '../../../src/core/messaging-telemetry';
@@ -29,7 +30,7 @@ import {
   originHeader,
   pointWith,
 } from '../../helpers/end-to-end';
-import { OUTSIDER_TRACEPARENT } from '../../helpers/signatures';
+import { OUTSIDER, OUTSIDER_TRACEPARENT } from '../../helpers/signatures';
 import { setupMetrics, setupTracing } from '../../helpers/tracing';
 import type { TestMetrics, TestTracing } from '../../helpers/tracing';
 
@@ -114,7 +115,7 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
     );
   });
 
-  it('an unsampled span with a valid context keeps the origin, for the sends its work makes', () => {
+  it('a gRPC server (the default) keeps the origin of an unsampled span with a valid context', () => {
     const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined);
     const reader = new OwnFieldsReader(false, true);
     reader.read(kafkaHeadersCarrier, { [ORIGIN]: originHeader(Date.now() - 1000, 3) });
@@ -123,8 +124,36 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
     assert.equal(latency.arrive(own, false, validSpan, Date.now())?.inbound(), undefined, 'not believed');
   });
 
-  it('with no SDK at all, an inbound trace’s origin travels on one hop further', () => {
+  it('the messaging core keeps no origin for an unsampled span without a live histogram', () => {
+    const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined, false);
+    const own = new InboundOwnFields(originHeader(Date.now() - 1000, 3), undefined);
+    assert.equal(latency.arrive(own, true, validSpan, Date.now()), undefined);
+  });
+
+  it('with no SDK at all and no meter, an inbound trace’s origin is not forwarded; its context is', () => {
     const t = telemetry({ tracerProvider: new ProxyTracerProvider() });
+    const originMs = Date.now() - 2000;
+    let sent: KafkaHeaders | undefined;
+    t.process(
+      {
+        destination: 'orders',
+        carrier: kafkaHeadersCarrier,
+        headers: fromOutsider(originHeader(originMs, 4)),
+        info: 'm',
+      },
+      () => {
+        const send = t.startSend({ operationName: 'send', destination: 'next', info: undefined });
+        sent = send.inject(kafkaHeadersCarrier, {});
+        send.end();
+      },
+    );
+    assert.equal(sent?.[ORIGIN], undefined, 'a hop that neither records nor meters forwards no origin');
+    assert.match(String(sent?.['traceparent']), new RegExp(`^00-${OUTSIDER.traceId}-`), 'context propagated');
+    assert.equal(tracing.spans().length, 0, 'no SDK span was made');
+  });
+
+  it('with no SDK at all but a live meter, an inbound trace’s origin travels on one hop further', () => {
+    const t = telemetry({ tracerProvider: new ProxyTracerProvider(), meterProvider: new MeterProvider() });
     const originMs = Date.now() - 2000;
     let sent: KafkaHeaders | undefined;
     t.process(

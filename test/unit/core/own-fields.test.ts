@@ -164,4 +164,16 @@ describe('own fields: writer', () => {
     assert.equal(headers?.[ORIGIN_HEADER], `v1:${NOW - 20}:2`);
     assert.equal(headers?.['traceparent'], '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
   });
+
+  it('without a live meter, an unsampled context carries no origin; a recording span does', () => {
+    const slot = new OriginSlot(`v1:${NOW - 20}:1`, NOW, DEFAULT_ORIGIN_MAX_AGE_MS);
+    const writer = ownFieldsWriter(undefined, true, false);
+    const unsampled = carrier.inject(withOrigin(sender, slot), {}, writer);
+    assert.equal(unsampled?.[ORIGIN_HEADER], undefined);
+    assert.equal(unsampled?.['traceparent'], '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+    const recording = tracing.provider.getTracer('test').startSpan('send', {}, ROOT_CONTEXT);
+    const headers = carrier.inject(withOrigin(trace.setSpan(ROOT_CONTEXT, recording), slot), {}, writer);
+    assert.equal(headers?.[ORIGIN_HEADER], `v1:${NOW - 20}:2`);
+    recording.end();
+  });
 });
