@@ -1,5 +1,6 @@
-import { createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
+import { withSpan } from '../core/context-layer';
 import { extractMessageContext } from '../core/extract-message-context';
 import { incomingWorkBase } from '../core/incoming-context';
 import type { MessagingSpan } from '../core/messaging-span';
@@ -88,7 +89,7 @@ export class JobAttempt implements SpanRole {
     // Only the baggage matters here: the span's parent and links are decided when it starts.
     const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), this.#extracted, ambient);
     const span = new DeferredSpan(() => this.#started().span);
-    return trace.setSpan(workBase, span).setValue(JOB_ATTEMPT_KEY, this);
+    return withSpan(workBase, span).setValue(JOB_ATTEMPT_KEY, this);
   }
 
   attributes(attributes: BullmqAttributes): void {

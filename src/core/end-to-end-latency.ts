@@ -1,4 +1,4 @@
-import { isSpanContextValid, ValueType } from '@opentelemetry/api';
+import { ValueType } from '@opentelemetry/api';
 import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
 import { safely } from './diagnostics';
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
@@ -75,20 +75,14 @@ export class EndToEndLatency {
   readonly #histogram: Histogram | undefined;
   readonly #names: (typeof NAMES)[EndToEndSide];
   readonly #maxAgeMs: number;
-  readonly #forwardUnrecorded: boolean;
   /** Metric attributes with a consumer group, per destination's attributes and group. */
   readonly #withGroup = new WeakMap<Attributes, Map<string, Attributes>>();
 
   /**
    * @param maxAgeMs - the `originMaxAgeMs` option, validated here: an older origin is ignored.
-   * @param forwardUnrecorded - whether a hop whose span does not record, without a live histogram, still
-   *   keeps the origin for the sends its work makes, when its span context is valid. Default `true` (the
-   *   gRPC server, whose client writes the origin with every valid context); the messaging core passes
-   *   `false`: its senders write the origin only when their span records or they have a live meter.
    * @throws TracebridgeConfigError (`TRACEBRIDGE_INVALID_OPTION`) when `maxAgeMs` is not a positive integer.
    */
-  constructor(meter: Meter, side: EndToEndSide, maxAgeMs: number | undefined, forwardUnrecorded = true) {
-    this.#forwardUnrecorded = forwardUnrecorded;
+  constructor(meter: Meter, side: EndToEndSide, maxAgeMs: number | undefined) {
     this.#names = NAMES[side];
     this.#maxAgeMs = checkOriginMaxAgeMs(maxAgeMs);
     this.#histogram = isNoopMeter(meter)
@@ -116,8 +110,7 @@ export class EndToEndLatency {
    *
    * `undefined` when nothing needs it: `span` does not record and no histogram is live, so nothing is
    * recorded here and (see `recordedOriginWriter`) the sends this work makes carry no origin either; the
-   * work's context then gets no copy for it and the header is never parsed. With `forwardUnrecorded`, a
-   * span with a valid context gets one even then, for the sends its work makes.
+   * work's context then gets no copy for it and the header is never parsed.
    */
   arrive(
     inbound: InboundOwnFields | undefined,
@@ -125,12 +118,7 @@ export class EndToEndLatency {
     span: Span,
     arrivedAtMs: number,
   ): OriginSlot | undefined {
-    if (
-      this.#histogram === undefined &&
-      !span.isRecording() &&
-      !(this.#forwardUnrecorded && isSpanContextValid(span.spanContext()))
-    )
-      return undefined;
+    if (this.#histogram === undefined && !span.isRecording()) return undefined;
     const raw = continued ? inbound?.origin : undefined;
     return new OriginSlot(raw, arrivedAtMs, this.#maxAgeMs);
   }

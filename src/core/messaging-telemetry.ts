@@ -355,7 +355,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const originMaxAgeMs = checkOriginMaxAgeMs(config.originMaxAgeMs);
     // The origin rule (issue 16): a hop writes it and keeps it for its work only when its span records or
     // it has a live meter, which stands for the end-to-end histogram of the hops downstream.
-    this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', originMaxAgeMs, false) : undefined;
+    this.#endToEnd = endToEnd ? new EndToEndLatency(meter, 'messaging', originMaxAgeMs) : undefined;
     this.#writer = ownFieldsWriter(this.#signing?.signer, endToEnd, this.#metrics.live);
     this.#reader = ownFieldsReader(this.#signing !== undefined, endToEnd);
     this.#mayBeDormant =

@@ -45,6 +45,11 @@ export interface GrpcConfig {
   readonly signing: ContextSigning | undefined;
   /** tracebridge's own fields the client writes (signature, origin); `undefined`: neither. */
   readonly ownFieldsWriter: TextMapPropagator | undefined;
+  /**
+   * A live meter: the end-to-end histogram downstream is what it stands for, so an origin is written and
+   * kept for a call that does not record only then (the origin rule, see `endToEndLatency`).
+   */
+  readonly metered: boolean;
   /** The server's reader of the own fields (origin, and the signature when verifying); none: neither. */
   readonly ownFieldsReader: OwnFieldsReader | undefined;
   /** Whether calls carry and record a pipeline origin (the `endToEndLatency` option), decided once. */
@@ -120,6 +125,7 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
         undefined,
       );
   const signing = createContextSigning(options.signing, meter);
+  const metered = !isNoopMeter(meter);
   const origins = resolveEndToEndLatency(where, options.endToEndLatency, 'grpc');
   const originMaxAgeMs = checkOriginMaxAgeMs((options as GrpcServerInterceptorOptions).originMaxAgeMs);
   const mayBeDormant =
@@ -127,7 +133,7 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     defaults.tracerProvider === undefined &&
     options.meterProvider === undefined &&
     defaults.meterProvider === undefined &&
-    isNoopMeter(meter);
+    !metered;
   return {
     side,
     grpc,
@@ -141,7 +147,8 @@ export function resolveGrpcConfig(options: GrpcInterceptorOptions, side: RpcSide
     requestHook: options.requestHook,
     responseHook: options.responseHook,
     signing,
-    ownFieldsWriter: ownFieldsWriter(signing?.signer, origins),
+    ownFieldsWriter: ownFieldsWriter(signing?.signer, origins, metered),
+    metered,
     ownFieldsReader: ownFieldsReader(signing !== undefined, origins),
     origins,
     endToEnd: side === 'server' && origins ? new EndToEndLatency(meter, 'rpc', originMaxAgeMs) : undefined,

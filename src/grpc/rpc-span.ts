@@ -1,6 +1,7 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanOptions } from '@opentelemetry/api';
 import { callHook, logger, safely, stepFailed } from '../core/diagnostics';
+import { withSpan } from '../core/context-layer';
 import { withIngressOrigin, withOrigin } from '../core/origin-time';
 import type { InboundOwnFields } from '../core/own-fields';
 import { startSpanSafely } from '../core/start-span';
@@ -270,7 +271,7 @@ function originBase(
 ): Context {
   const base = start.workBase ?? start.parent;
   if (!config.origins) return base;
-  if (config.endToEnd === undefined) return withIngressOrigin(base, span);
+  if (config.endToEnd === undefined) return withIngressOrigin(base, span, config.metered);
   const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span, arrivedAtMs);
   if (origin === undefined) return base;
   config.endToEnd.record(span, origin, attributes);
@@ -293,5 +294,5 @@ export function startRpcSpan(config: GrpcConfig, start: RpcStart): RpcSpan {
     start.parent,
   );
   const base = originBase(config, start, span, arrivedAtMs, profile.attributes);
-  return new RpcSpan(config, span, trace.setSpan(base, span), profile, start.streaming);
+  return new RpcSpan(config, span, withSpan(base, span), profile, start.streaming);
 }
