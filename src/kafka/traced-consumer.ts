@@ -1,9 +1,10 @@
 import { context } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { safely, stepFailed } from '../core/diagnostics';
 import { alreadyTraced, isTracedByTracebridge } from '../core/traced-marker';
 import { withMethodOverrides } from '../core/method-overrides';
-import { isPromiseLike, whenSettled } from '../core/promise-like';
+import { isPromiseLike } from '../core/promise-like';
+import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
@@ -103,36 +104,69 @@ function traceEachMessage(
   handler: Handler<KafkaEachMessagePayload>,
   tracing: ConsumerTracing,
 ): Handler<KafkaEachMessagePayload> {
+  const { telemetry, retries } = tracing;
   // Consecutive messages mostly share their partition: one scope object for a run of them, not one each.
   let lastScope: ConsumedMessageScope | undefined;
   return (payload) => {
     if (!isMessagePayload(payload)) return handler(payload);
-    const { topic, partition, message } = payload;
-    const attempt = attemptOf(payload, tracing.retries);
-    const scope = scopeOf(topic, partition, tracing, lastScope);
-    lastScope = scope;
-    const processing = tracing.telemetry.startProcess(consumedMessage(scope, message, attempt));
-    // The attempt travels in the handler's context, so `retryMessage` can number the next one.
-    const work =
-      attempt === undefined
-        ? () => handler(payload)
-        : () => context.with(withAttempt(context.active(), attempt), handler, undefined, payload);
+    const attempt = attemptOf(payload, retries);
+    // Dormant (nothing registered), the handler gets the payload as from the unwrapped client: no span, no
+    // header read. Only the attempt is still kept, so that a retry (`retryMessage`, or the span of a
+    // redelivery once an SDK registers) is numbered as it would be traced.
+    let processing: MessagingSpan | undefined;
+    if (!telemetry.dormant) {
+      const scope = scopeOf(payload.topic, payload.partition, tracing, lastScope);
+      lastScope = scope;
+      processing = telemetry.startProcess(consumedMessage(scope, payload.message, attempt));
+    }
     let result: Promise<void>;
     try {
-      result = processing.runAndEnd(work);
+      result =
+        processing === undefined
+          ? handleAttempt(handler, payload, attempt)
+          : processing.runAndEnd(() => handleAttempt(handler, payload, attempt));
     } catch (error) {
-      tracing.retries.recordFailure(topic, partition, message.offset);
+      retries.recordFailure(payload.topic, payload.partition, payload.message.offset);
       throw error;
     }
-    const observed =
-      isPromiseLike(result) &&
-      whenSettled(result, (outcome) => {
-        if (outcome.rejected) tracing.retries.recordFailure(topic, partition, message.offset);
-        else tracing.retries.recordSuccess(topic, partition);
-      });
-    if (!observed) tracing.retries.recordSuccess(topic, partition);
+    countOutcome(retries, payload, result);
     return result;
   };
+}
+
+/** Calls the handler; on a retry, with the attempt in its context, so `retryMessage` numbers the next one. */
+function handleAttempt(
+  handler: Handler<KafkaEachMessagePayload>,
+  payload: KafkaEachMessagePayload,
+  attempt: number | undefined,
+): Promise<void> {
+  if (attempt === undefined) return handler(payload);
+  return context.with(withAttempt(context.active(), attempt), handler, undefined, payload);
+}
+
+/**
+ * Counts the handler's outcome on the message for the redelivery tracker, without changing what the
+ * client sees of `result` (it gets the same promise, and awaits it itself). A success is only observed
+ * when some partition is being retried: otherwise there is nothing for it to clear.
+ */
+function countOutcome(
+  retries: RedeliveryTracker,
+  payload: KafkaEachMessagePayload,
+  result: Promise<void>,
+): void {
+  const { topic, partition } = payload;
+  if (!isPromiseLike(result)) {
+    retries.recordSuccess(topic, partition);
+    return;
+  }
+  const onSuccess = retries.idle ? undefined : () => retries.recordSuccess(topic, partition);
+  try {
+    result.then(onSuccess, () => retries.recordFailure(topic, partition, payload.message.offset));
+  } catch (error) {
+    // A host thenable whose `then` throws: the client meets the same throw when it awaits it.
+    stepFailed('observing the outcome of a message handler', error);
+    retries.recordSuccess(topic, partition);
+  }
 }
 
 function traceEachBatch(
@@ -140,7 +174,9 @@ function traceEachBatch(
   tracing: ConsumerTracing,
 ): Handler<KafkaEachBatchPayload> {
   return (payload) => {
-    if (!isBatchPayload(payload)) return handler(payload);
+    // Dormant (nothing registered): the client's batch as it is, and `processBatchMessage` just runs the
+    // work, since the batch is not registered as traced.
+    if (tracing.telemetry.dormant || !isBatchPayload(payload)) return handler(payload);
     const { batch } = payload;
     const scope = scopeOf(batch.topic, batch.partition, tracing);
     const lag = consumerLag(batch);

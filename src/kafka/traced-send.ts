@@ -44,12 +44,16 @@ export class TracedSend {
     this.#recordMessageKeys = options.recordMessageKeys;
   }
 
-  /** `producer.send(record)`, traced; `send` is the client's own method. */
+  /**
+   * `producer.send(record)`, traced; `send` is the client's own method. Dormant (nothing registered), the
+   * caller's record goes out as it is, as from the unwrapped producer.
+   */
   send<R>(
     record: KafkaProducerRecord,
     parent: Context | undefined,
     send: (record: KafkaProducerRecord) => Promise<R>,
   ): Promise<R> {
+    if (this.#telemetry.dormant) return send(record);
     const traced = this.#prepare((track) => {
       if (!isSendable(record)) return undefined;
       const group: KafkaTopicMessages[] = [record];
@@ -62,12 +66,16 @@ export class TracedSend {
     return traced.span.runAndEnd(() => send(traced.sent));
   }
 
-  /** `producer.sendBatch(batch)`, traced: one send span for the whole call, whatever its topics. */
+  /**
+   * `producer.sendBatch(batch)`, traced: one send span for the whole call, whatever its topics. Dormant,
+   * the caller's batch goes out as it is.
+   */
   sendBatch<R>(
     batch: KafkaProducerBatch,
     parent: Context | undefined,
     sendBatch: (batch: KafkaProducerBatch) => Promise<R>,
   ): Promise<R> {
+    if (this.#telemetry.dormant) return sendBatch(batch);
     const traced = this.#prepare((track) => {
       const groups = batch?.topicMessages;
       if (!Array.isArray(groups) || !groups.every(isSendable)) return undefined;
