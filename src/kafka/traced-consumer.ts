@@ -11,7 +11,7 @@ import {
   ATTR_TRACEBRIDGE_CONSUMER_LAG,
 } from '../core/semantic-attributes';
 import { registerTracedBatch } from './batch-message';
-import { consumedMessage } from './consumed-message';
+import { consumedBatchMessage, consumedMessage, ConsumedMessageScopes } from './consumed-message';
 import type { ConsumedMessageScope } from './consumed-message';
 import { DEFAULT_KAFKA_CONSUMER_OPTIONS } from './kafka-options';
 import type { KafkaConsumerTracingOptions } from './kafka-options';
@@ -33,9 +33,7 @@ type Handler<P> = (payload: P) => Promise<void>;
 interface ConsumerTracing {
   readonly telemetry: KafkaTelemetry;
   readonly retries: RedeliveryTracker;
-  readonly recordMessageKeys: boolean;
-  readonly recordBinaryKeys: boolean;
-  groupId(): string | undefined;
+  readonly scopes: ConsumedMessageScopes;
 }
 
 /**
@@ -77,9 +75,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       hookNames: { process: 'consumerHook' },
     }),
     retries: new RedeliveryTracker(),
-    recordMessageKeys: settings.recordMessageKeys,
-    recordBinaryKeys: settings.recordBinaryKeys,
-    groupId: learnGroupId(consumer, settings.groupId),
+    scopes: new ConsumedMessageScopes(learnGroupId(consumer, settings.groupId), settings),
   };
   const run = (config?: unknown) =>
     (consumer.run as (config?: unknown) => Promise<void>)(traceRunConfig(config, tracing));
@@ -105,8 +101,6 @@ function traceEachMessage(
   tracing: ConsumerTracing,
 ): Handler<KafkaEachMessagePayload> {
   const { telemetry, retries } = tracing;
-  // Consecutive messages mostly share their partition: one scope object for a run of them, not one each.
-  let lastScope: ConsumedMessageScope | undefined;
   return (payload) => {
     if (!isMessagePayload(payload)) return handler(payload);
     const attempt = attemptOf(payload, retries);
@@ -115,8 +109,7 @@ function traceEachMessage(
     // redelivery once an SDK registers) is numbered as it would be traced.
     let processing: MessagingSpan | undefined;
     if (!telemetry.dormant) {
-      const scope = scopeOf(payload.topic, payload.partition, tracing, lastScope);
-      lastScope = scope;
+      const scope = tracing.scopes.of(payload.topic, payload.partition);
       processing = telemetry.startProcess(consumedMessage(scope, payload.message, attempt));
     }
     let result: Promise<void>;
@@ -124,7 +117,7 @@ function traceEachMessage(
       result =
         processing === undefined
           ? handleAttempt(handler, payload, attempt)
-          : processing.runAndEnd(() => handleAttempt(handler, payload, attempt));
+          : runInSpan(processing, handler, payload, attempt);
     } catch (error) {
       retries.recordFailure(payload.topic, payload.partition, payload.message.offset);
       throw error;
@@ -132,6 +125,19 @@ function traceEachMessage(
     countOutcome(retries, payload, result);
     return result;
   };
+}
+
+/**
+ * Runs the handler in its message's span and ends the span when it settles. Apart from the wrapper that
+ * calls it, so that the closure it makes is not paid for by dormant messages too.
+ */
+function runInSpan(
+  processing: MessagingSpan,
+  handler: Handler<KafkaEachMessagePayload>,
+  payload: KafkaEachMessagePayload,
+  attempt: number | undefined,
+): Promise<void> {
+  return processing.runAndEnd(() => handleAttempt(handler, payload, attempt));
 }
 
 /** Calls the handler; on a retry, with the attempt in its context, so `retryMessage` numbers the next one. */
@@ -178,11 +184,11 @@ function traceEachBatch(
     // work, since the batch is not registered as traced.
     if (tracing.telemetry.dormant || !isBatchPayload(payload)) return handler(payload);
     const { batch } = payload;
-    const scope = scopeOf(batch.topic, batch.partition, tracing);
+    const scope = tracing.scopes.of(batch.topic, batch.partition);
     const lag = consumerLag(batch);
     const traced = tracing.telemetry.startBatch({
       destination: batch.topic,
-      messages: batch.messages.map((m) => consumedMessage(scope, m, attemptFromHeaders(m.headers))),
+      messages: batch.messages.map((m) => consumedBatchMessage(scope, m, attemptFromHeaders(m.headers))),
       describe: (span) => describeBatch(span, scope, lag),
     });
     if (lag !== undefined) {
@@ -196,7 +202,7 @@ function traceEachBatch(
 }
 
 function describeBatch(span: Span, scope: ConsumedMessageScope, lag: number | undefined): void {
-  span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, String(scope.partition));
+  span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, scope.partitionId);
   if (scope.groupId !== undefined) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, scope.groupId);
   if (lag !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_CONSUMER_LAG, lag);
 }
@@ -218,25 +224,6 @@ function consumerLag(batch: KafkaBatchLike): number | undefined {
   if (first === undefined) return undefined;
   const lag = Number(batch.highWatermark) - Number(first.offset);
   return Number.isSafeInteger(lag) && lag >= 0 ? lag : undefined;
-}
-
-/** The scope of a message of `topic` and `partition`: `previous` again when it is the same. */
-function scopeOf(
-  topic: string,
-  partition: number,
-  tracing: ConsumerTracing,
-  previous?: ConsumedMessageScope,
-): ConsumedMessageScope {
-  const groupId = tracing.groupId();
-  if (previous?.topic === topic && previous.partition === partition && previous.groupId === groupId)
-    return previous;
-  return {
-    topic,
-    partition,
-    groupId,
-    recordMessageKeys: tracing.recordMessageKeys,
-    recordBinaryKeys: tracing.recordBinaryKeys,
-  };
 }
 
 /**
