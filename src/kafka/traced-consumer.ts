@@ -22,6 +22,7 @@ import type {
   KafkaConsumerLike,
   KafkaEachBatchPayload,
   KafkaEachMessagePayload,
+  KafkaMessageLike,
 } from './kafka-types';
 import { RedeliveryTracker } from './redelivery-tracker';
 import { attemptFromHeaders, withAttempt } from './retry-message';
@@ -103,14 +104,18 @@ function traceEachMessage(
   const { telemetry, retries } = tracing;
   return (payload) => {
     if (!isMessagePayload(payload)) return handler(payload);
-    const attempt = attemptOf(payload, retries);
+    const { topic, partition, message } = payload;
+    const failures = retries.failuresBefore(topic, partition, message.offset);
     // Dormant (nothing registered), the handler gets the payload as from the unwrapped client: no span, no
-    // header read. Only the attempt is still kept, so that a retry (`retryMessage`, or the span of a
-    // redelivery once an SDK registers) is numbered as it would be traced.
+    // header read. Only the handler's failures are still counted, so that a redelivery is numbered as it
+    // would be traced (by `retryMessage`, which reads the attempt header itself on a first delivery, and
+    // by the span of a redelivery once an SDK registers).
+    const dormant = telemetry.dormant;
+    const attempt = dormant && failures === 0 ? undefined : attemptOf(message, failures);
     let processing: MessagingSpan | undefined;
-    if (!telemetry.dormant) {
-      const scope = tracing.scopes.of(payload.topic, payload.partition);
-      processing = telemetry.startProcess(consumedMessage(scope, payload.message, attempt));
+    if (!dormant) {
+      const scope = tracing.scopes.of(topic, partition);
+      processing = telemetry.startProcess(consumedMessage(scope, message, attempt));
     }
     let result: Promise<void>;
     try {
@@ -119,7 +124,7 @@ function traceEachMessage(
           ? handleAttempt(handler, payload, attempt)
           : runInSpan(processing, handler, payload, attempt);
     } catch (error) {
-      retries.recordFailure(payload.topic, payload.partition, payload.message.offset);
+      retries.recordFailure(topic, partition, message.offset);
       throw error;
     }
     countOutcome(retries, payload, result);
@@ -209,11 +214,10 @@ function describeBatch(span: Span, scope: ConsumedMessageScope, lag: number | un
 
 /**
  * The attempt a message is on: what its `tracebridge-attempt` header declares (1 without one), plus the
- * times this consumer's handler already failed on it. `undefined` for a plain first delivery.
+ * `failures` times this consumer's handler already failed on it. `undefined` for a plain first delivery.
  */
-function attemptOf(payload: KafkaEachMessagePayload, retries: RedeliveryTracker): number | undefined {
-  const declared = attemptFromHeaders(payload.message.headers);
-  const failures = retries.failuresBefore(payload.topic, payload.partition, payload.message.offset);
+function attemptOf(message: KafkaMessageLike, failures: number): number | undefined {
+  const declared = attemptFromHeaders(message.headers);
   if (declared === undefined && failures === 0) return undefined;
   return (declared ?? 1) + failures;
 }
