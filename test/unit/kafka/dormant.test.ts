@@ -215,6 +215,9 @@ describe('Kafka wrappers with nothing registered', () => {
     await fake.eachMessage(message);
     // Declared attempt 2, failed twice here: this is attempt 4, and the retry is the 5th.
     assert.deepEqual(retries, ['5']);
+    // A first delivery of a retried message: its retry follows the attempt its header declares.
+    await fake.eachMessage(messagePayload('8', { [KAFKA_ATTEMPT_HEADER]: '4' }));
+    assert.deepEqual(retries, ['5', '5']);
   });
 
   it("eachBatch: the handler gets the client's payload; processBatchMessage just runs the work", async () => {
