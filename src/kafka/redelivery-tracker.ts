@@ -12,6 +12,11 @@ const MAX_TRACKED_PARTITIONS = 10_000;
 export class RedeliveryTracker {
   readonly #failures = new Map<string, { offset: string; failures: number }>();
 
+  /** Whether no partition is being retried: a success then has nothing to clear. */
+  get idle(): boolean {
+    return this.#failures.size === 0;
+  }
+
   /** Failures already seen for `offset` of this partition: 0 on a first delivery. */
   failuresBefore(topic: string, partition: number, offset: string): number {
     // Nothing failed (the usual case): no key to build for every message.

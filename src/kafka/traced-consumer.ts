@@ -1,16 +1,17 @@
 import { context } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { safely, stepFailed } from '../core/diagnostics';
 import { alreadyTraced, isTracedByTracebridge } from '../core/traced-marker';
 import { withMethodOverrides } from '../core/method-overrides';
-import { isPromiseLike, whenSettled } from '../core/promise-like';
+import { isPromiseLike } from '../core/promise-like';
+import type { MessagingSpan } from '../core/messaging-span';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
   ATTR_TRACEBRIDGE_CONSUMER_LAG,
 } from '../core/semantic-attributes';
 import { registerTracedBatch } from './batch-message';
-import { consumedMessage } from './consumed-message';
+import { consumedBatchMessage, consumedMessage, ConsumedMessageScopes } from './consumed-message';
 import type { ConsumedMessageScope } from './consumed-message';
 import { DEFAULT_KAFKA_CONSUMER_OPTIONS } from './kafka-options';
 import type { KafkaConsumerTracingOptions } from './kafka-options';
@@ -21,6 +22,7 @@ import type {
   KafkaConsumerLike,
   KafkaEachBatchPayload,
   KafkaEachMessagePayload,
+  KafkaMessageLike,
 } from './kafka-types';
 import { RedeliveryTracker } from './redelivery-tracker';
 import { attemptFromHeaders, withAttempt } from './retry-message';
@@ -32,9 +34,7 @@ type Handler<P> = (payload: P) => Promise<void>;
 interface ConsumerTracing {
   readonly telemetry: KafkaTelemetry;
   readonly retries: RedeliveryTracker;
-  readonly recordMessageKeys: boolean;
-  readonly recordBinaryKeys: boolean;
-  groupId(): string | undefined;
+  readonly scopes: ConsumedMessageScopes;
 }
 
 /**
@@ -76,9 +76,7 @@ export function traceConsumer<C extends KafkaConsumerLike>(
       hookNames: { process: 'consumerHook' },
     }),
     retries: new RedeliveryTracker(),
-    recordMessageKeys: settings.recordMessageKeys,
-    recordBinaryKeys: settings.recordBinaryKeys,
-    groupId: learnGroupId(consumer, settings.groupId),
+    scopes: new ConsumedMessageScopes(learnGroupId(consumer, settings.groupId), settings),
   };
   const run = (config?: unknown) =>
     (consumer.run as (config?: unknown) => Promise<void>)(traceRunConfig(config, tracing));
@@ -103,36 +101,83 @@ function traceEachMessage(
   handler: Handler<KafkaEachMessagePayload>,
   tracing: ConsumerTracing,
 ): Handler<KafkaEachMessagePayload> {
-  // Consecutive messages mostly share their partition: one scope object for a run of them, not one each.
-  let lastScope: ConsumedMessageScope | undefined;
+  const { telemetry, retries } = tracing;
   return (payload) => {
     if (!isMessagePayload(payload)) return handler(payload);
     const { topic, partition, message } = payload;
-    const attempt = attemptOf(payload, tracing.retries);
-    const scope = scopeOf(topic, partition, tracing, lastScope);
-    lastScope = scope;
-    const processing = tracing.telemetry.startProcess(consumedMessage(scope, message, attempt));
-    // The attempt travels in the handler's context, so `retryMessage` can number the next one.
-    const work =
-      attempt === undefined
-        ? () => handler(payload)
-        : () => context.with(withAttempt(context.active(), attempt), handler, undefined, payload);
+    const failures = retries.failuresBefore(topic, partition, message.offset);
+    // Dormant (nothing registered), the handler gets the payload as from the unwrapped client: no span, no
+    // header read. Only the handler's failures are still counted, so that a redelivery is numbered as it
+    // would be traced (by `retryMessage`, which reads the attempt header itself on a first delivery, and
+    // by the span of a redelivery once an SDK registers).
+    const dormant = telemetry.dormant;
+    const attempt = dormant && failures === 0 ? undefined : attemptOf(message, failures);
+    let processing: MessagingSpan | undefined;
+    if (!dormant) {
+      const scope = tracing.scopes.of(topic, partition);
+      processing = telemetry.startProcess(consumedMessage(scope, message, attempt));
+    }
     let result: Promise<void>;
     try {
-      result = processing.runAndEnd(work);
+      result =
+        processing === undefined
+          ? handleAttempt(handler, payload, attempt)
+          : runInSpan(processing, handler, payload, attempt);
     } catch (error) {
-      tracing.retries.recordFailure(topic, partition, message.offset);
+      retries.recordFailure(topic, partition, message.offset);
       throw error;
     }
-    const observed =
-      isPromiseLike(result) &&
-      whenSettled(result, (outcome) => {
-        if (outcome.rejected) tracing.retries.recordFailure(topic, partition, message.offset);
-        else tracing.retries.recordSuccess(topic, partition);
-      });
-    if (!observed) tracing.retries.recordSuccess(topic, partition);
+    countOutcome(retries, payload, result);
     return result;
   };
+}
+
+/**
+ * Runs the handler in its message's span and ends the span when it settles. Apart from the wrapper that
+ * calls it, so that the closure it makes is not paid for by dormant messages too.
+ */
+function runInSpan(
+  processing: MessagingSpan,
+  handler: Handler<KafkaEachMessagePayload>,
+  payload: KafkaEachMessagePayload,
+  attempt: number | undefined,
+): Promise<void> {
+  return processing.runAndEnd(() => handleAttempt(handler, payload, attempt));
+}
+
+/** Calls the handler; on a retry, with the attempt in its context, so `retryMessage` numbers the next one. */
+function handleAttempt(
+  handler: Handler<KafkaEachMessagePayload>,
+  payload: KafkaEachMessagePayload,
+  attempt: number | undefined,
+): Promise<void> {
+  if (attempt === undefined) return handler(payload);
+  return context.with(withAttempt(context.active(), attempt), handler, undefined, payload);
+}
+
+/**
+ * Counts the handler's outcome on the message for the redelivery tracker, without changing what the
+ * client sees of `result` (it gets the same promise, and awaits it itself). A success is only observed
+ * when some partition is being retried: otherwise there is nothing for it to clear.
+ */
+function countOutcome(
+  retries: RedeliveryTracker,
+  payload: KafkaEachMessagePayload,
+  result: Promise<void>,
+): void {
+  const { topic, partition } = payload;
+  if (!isPromiseLike(result)) {
+    retries.recordSuccess(topic, partition);
+    return;
+  }
+  const onSuccess = retries.idle ? undefined : () => retries.recordSuccess(topic, partition);
+  try {
+    result.then(onSuccess, () => retries.recordFailure(topic, partition, payload.message.offset));
+  } catch (error) {
+    // A host thenable whose `then` throws: the client meets the same throw when it awaits it.
+    stepFailed('observing the outcome of a message handler', error);
+    retries.recordSuccess(topic, partition);
+  }
 }
 
 function traceEachBatch(
@@ -140,13 +185,15 @@ function traceEachBatch(
   tracing: ConsumerTracing,
 ): Handler<KafkaEachBatchPayload> {
   return (payload) => {
-    if (!isBatchPayload(payload)) return handler(payload);
+    // Dormant (nothing registered): the client's batch as it is, and `processBatchMessage` just runs the
+    // work, since the batch is not registered as traced.
+    if (tracing.telemetry.dormant || !isBatchPayload(payload)) return handler(payload);
     const { batch } = payload;
-    const scope = scopeOf(batch.topic, batch.partition, tracing);
+    const scope = tracing.scopes.of(batch.topic, batch.partition);
     const lag = consumerLag(batch);
     const traced = tracing.telemetry.startBatch({
       destination: batch.topic,
-      messages: batch.messages.map((m) => consumedMessage(scope, m, attemptFromHeaders(m.headers))),
+      messages: batch.messages.map((m) => consumedBatchMessage(scope, m, attemptFromHeaders(m.headers))),
       describe: (span) => describeBatch(span, scope, lag),
     });
     if (lag !== undefined) {
@@ -160,18 +207,17 @@ function traceEachBatch(
 }
 
 function describeBatch(span: Span, scope: ConsumedMessageScope, lag: number | undefined): void {
-  span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, String(scope.partition));
+  span.setAttribute(ATTR_MESSAGING_DESTINATION_PARTITION_ID, scope.partitionId);
   if (scope.groupId !== undefined) span.setAttribute(ATTR_MESSAGING_CONSUMER_GROUP_NAME, scope.groupId);
   if (lag !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_CONSUMER_LAG, lag);
 }
 
 /**
  * The attempt a message is on: what its `tracebridge-attempt` header declares (1 without one), plus the
- * times this consumer's handler already failed on it. `undefined` for a plain first delivery.
+ * `failures` times this consumer's handler already failed on it. `undefined` for a plain first delivery.
  */
-function attemptOf(payload: KafkaEachMessagePayload, retries: RedeliveryTracker): number | undefined {
-  const declared = attemptFromHeaders(payload.message.headers);
-  const failures = retries.failuresBefore(payload.topic, payload.partition, payload.message.offset);
+function attemptOf(message: KafkaMessageLike, failures: number): number | undefined {
+  const declared = attemptFromHeaders(message.headers);
   if (declared === undefined && failures === 0) return undefined;
   return (declared ?? 1) + failures;
 }
@@ -182,25 +228,6 @@ function consumerLag(batch: KafkaBatchLike): number | undefined {
   if (first === undefined) return undefined;
   const lag = Number(batch.highWatermark) - Number(first.offset);
   return Number.isSafeInteger(lag) && lag >= 0 ? lag : undefined;
-}
-
-/** The scope of a message of `topic` and `partition`: `previous` again when it is the same. */
-function scopeOf(
-  topic: string,
-  partition: number,
-  tracing: ConsumerTracing,
-  previous?: ConsumedMessageScope,
-): ConsumedMessageScope {
-  const groupId = tracing.groupId();
-  if (previous?.topic === topic && previous.partition === partition && previous.groupId === groupId)
-    return previous;
-  return {
-    topic,
-    partition,
-    groupId,
-    recordMessageKeys: tracing.recordMessageKeys,
-    recordBinaryKeys: tracing.recordBinaryKeys,
-  };
 }
 
 /**

@@ -57,9 +57,12 @@ export function traceProducer<P extends KafkaProducerLike>(
     createSpansPerMessage: settings.createSpansPerMessage,
     recordMessageKeys: settings.recordMessageKeys,
   });
+  // The client's own methods, read at each call (as through the proxy), made once rather than per send.
+  const send: KafkaProducerLike['send'] = (record) => producer.send(record);
+  const sendBatch: KafkaProducerLike['sendBatch'] = (batch) => producer.sendBatch(batch);
   const overrides: Partial<KafkaProducerLike> = {
-    send: (record) => sends.send(record, undefined, (r) => producer.send(r)),
-    sendBatch: (batch) => sends.sendBatch(batch, undefined, (b) => producer.sendBatch(b)),
+    send: (record) => sends.send(record, undefined, send),
+    sendBatch: (batch) => sends.sendBatch(batch, undefined, sendBatch),
     transaction: () =>
       producer.transaction().then((transaction) => traceTransaction(transaction, telemetry, sends)),
   };
@@ -77,9 +80,11 @@ function traceTransaction<T extends KafkaTransactionLike>(
 ): T {
   const span = telemetry.startOperationGroup({ name: 'transaction' });
   const parent: Context = span.context;
+  const send: KafkaTransactionLike['send'] = (record) => transaction.send(record);
+  const sendBatch: KafkaTransactionLike['sendBatch'] = (batch) => transaction.sendBatch(batch);
   const overrides: Partial<KafkaTransactionLike> = {
-    send: (record) => sends.send(record, parent, (r) => transaction.send(r)),
-    sendBatch: (batch) => sends.sendBatch(batch, parent, (b) => transaction.sendBatch(b)),
+    send: (record) => sends.send(record, parent, send),
+    sendBatch: (batch) => sends.sendBatch(batch, parent, sendBatch),
     sendOffsets: (offsets) => {
       recordSendOffsets(span, offsets);
       return span.run(() => transaction.sendOffsets(offsets));

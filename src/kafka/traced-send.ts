@@ -9,6 +9,7 @@ import {
 } from '../core/semantic-attributes';
 import { kafkaHeadersCarrier } from '../propagation/kafka-headers-carrier';
 import { recordableKey } from './kafka-message-key';
+import type { KafkaProducerInfo } from './kafka-options';
 import type { KafkaTelemetry } from './kafka-telemetry';
 import type {
   KafkaOutgoingMessage,
@@ -34,6 +35,11 @@ export class TracedSend {
   readonly #telemetry: KafkaTelemetry;
   readonly #createSpansPerMessage: boolean;
   readonly #recordMessageKeys: boolean;
+  /** Describes a `create` span from its info (its one message): one function, not a closure per message. */
+  readonly #describeCreated = (span: Span, info: KafkaProducerInfo): void => {
+    const [message] = info.messages;
+    if (message !== undefined) describeMessage(span, message, this.#recordMessageKeys);
+  };
 
   constructor(
     telemetry: KafkaTelemetry,
@@ -44,12 +50,16 @@ export class TracedSend {
     this.#recordMessageKeys = options.recordMessageKeys;
   }
 
-  /** `producer.send(record)`, traced; `send` is the client's own method. */
+  /**
+   * `producer.send(record)`, traced; `send` is the client's own method. Dormant (nothing registered), the
+   * caller's record goes out as it is, as from the unwrapped producer.
+   */
   send<R>(
     record: KafkaProducerRecord,
     parent: Context | undefined,
     send: (record: KafkaProducerRecord) => Promise<R>,
   ): Promise<R> {
+    if (this.#telemetry.dormant) return send(record);
     const traced = this.#prepare((track) => {
       if (!isSendable(record)) return undefined;
       const group: KafkaTopicMessages[] = [record];
@@ -62,12 +72,16 @@ export class TracedSend {
     return traced.span.runAndEnd(() => send(traced.sent));
   }
 
-  /** `producer.sendBatch(batch)`, traced: one send span for the whole call, whatever its topics. */
+  /**
+   * `producer.sendBatch(batch)`, traced: one send span for the whole call, whatever its topics. Dormant,
+   * the caller's batch goes out as it is.
+   */
   sendBatch<R>(
     batch: KafkaProducerBatch,
     parent: Context | undefined,
     sendBatch: (batch: KafkaProducerBatch) => Promise<R>,
   ): Promise<R> {
+    if (this.#telemetry.dormant) return sendBatch(batch);
     const traced = this.#prepare((track) => {
       const groups = batch?.topicMessages;
       if (!Array.isArray(groups) || !groups.every(isSendable)) return undefined;
@@ -156,7 +170,7 @@ export class TracedSend {
       operationName: 'create',
       operationType: 'create',
       parent,
-      describe: (s) => describeMessage(s, message, this.#recordMessageKeys),
+      describe: this.#describeCreated,
       info: { topic, messages: [message] },
     });
     // Checked before `end()`: an ended span no longer records.
@@ -180,9 +194,13 @@ function injectAll(
     let copy: KafkaOutgoingMessage[] | undefined;
     group.messages.forEach((message, m) => {
       const headers = telemetry.inject(kafkaHeadersCarrier, contextOf(g, m), message.headers);
-      if (headers === message.headers) return;
+      if (headers === message.headers || headers === undefined) return;
       copy ??= group.messages.slice();
-      copy[m] = Object.assign({}, message, { headers });
+      // Into `{}` and then set, not with a literal `{ headers }` as a third source: one object less.
+      const withHeaders: { -readonly [K in keyof KafkaOutgoingMessage]: KafkaOutgoingMessage[K] } =
+        Object.assign({}, message);
+      withHeaders.headers = headers;
+      copy[m] = withHeaders;
     });
     return copy ?? group.messages;
   });

@@ -7,6 +7,7 @@ import { TracebridgeConfigError, TracebridgeErrorCode } from '../../../src/core/
 import { retryMessage, KAFKA_ATTEMPT_HEADER, traceConsumer, traceProducer } from '../../../src/kafka/index';
 import type { KafkaConsumerLike, KafkaProducerLike } from '../../../src/kafka/index';
 import { recordableKey } from '../../../src/kafka/kafka-message-key';
+import { ConsumedMessageScopes } from '../../../src/kafka/consumed-message';
 import { RedeliveryTracker } from '../../../src/kafka/redelivery-tracker';
 import { attemptFromHeaders, withAttempt } from '../../../src/kafka/retry-message';
 import { setupTracing } from '../../helpers/tracing';
@@ -189,5 +190,38 @@ describe('option validation at setup', () => {
     // eslint-disable-next-line @typescript-eslint/unbound-method -- compares identities, calls nothing
     assert.equal(traced.transaction, traced.transaction, 'a stable identity for every member');
     assert.deepEqual({ ...producer }, before, 'nothing was assigned onto the original');
+  });
+});
+
+describe('ConsumedMessageScopes', () => {
+  const options = { recordMessageKeys: true, recordBinaryKeys: false };
+
+  it('hands out one scope per partition, however their messages interleave', () => {
+    const scopes = new ConsumedMessageScopes(() => 'g', options);
+    const first = scopes.of('orders', 0);
+    const second = scopes.of('orders', 1);
+    assert.equal(scopes.of('orders', 0), first);
+    assert.equal(scopes.of('orders', 1), second);
+    assert.notEqual(scopes.of('payments', 0), first, 'per topic too');
+    assert.deepEqual(
+      { topic: first.topic, partition: first.partition, groupId: first.groupId, id: first.partitionId },
+      { topic: 'orders', partition: 0, groupId: 'g', id: '0' },
+    );
+    assert.equal(first.recordMessageKeys, true);
+    assert.equal(first.recordBinaryKeys, false);
+  });
+
+  it('makes a scope again once the group is known, and serves any partition number', () => {
+    const group: { id?: string } = {};
+    const scopes = new ConsumedMessageScopes(() => group.id, options);
+    const before = scopes.of('orders', 2);
+    assert.equal(before.groupId, undefined);
+    group.id = 'joined';
+    const after = scopes.of('orders', 2);
+    assert.equal(after.groupId, 'joined');
+    assert.equal(scopes.of('orders', 2), after);
+    for (const partition of [1e9, -1, 1.5]) {
+      assert.equal(scopes.of('orders', partition).partitionId, String(partition));
+    }
   });
 });
