@@ -74,6 +74,11 @@ export interface GrpcInterceptorOptions {
    * records no `tracebridge.rpc.end_to_end.duration` (nor its span attributes). Signing is unaffected.
    * Default: a `tracebridge/instrumentation` class's setting (`TRACEBRIDGE_END_TO_END_LATENCY=false`), else
    * `true`.
+   *
+   * When on, a call pays for the origin only where something wants it: the client sends it, and the server
+   * keeps its caller's for the calls and sends its handler makes, only when the call's span records or the
+   * interceptor has a live meter (standing for the end-to-end histogram downstream). So a hop that neither
+   * records nor meters does not forward the origin, and a later hop counts the call as a new origin.
    */
   readonly endToEndLatency?: boolean;
 }
