@@ -15,7 +15,7 @@
  * `hops` is the number of the hop the receiver is at: the first message or call after the origin carries
  * 1, and each hop's own sends carry its count plus one.
  */
-import { createContextKey, isSpanContextValid, trace } from '@opentelemetry/api';
+import { createContextKey, isSpanContextValid, trace, TraceFlags } from '@opentelemetry/api';
 import type { Context, Span, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { ContextLayer } from './context-layer';
 
@@ -210,15 +210,20 @@ export const originWriter: TextMapPropagator = {
 
 /**
  * {@link originWriter} for a sender without a live meter: the origin is written only when the span
- * active in the injected context records. A hop that neither records nor meters has no use for the
- * origin, and under parent-based sampling the hops after it, in the same unsampled trace, record none
- * either; the one it would carry costs a header per message for a histogram nobody keeps.
+ * active in the injected context records or is sampled. A hop that neither records nor meters has no use
+ * for the origin, and under parent-based sampling the hops after it, in the same unsampled trace, record
+ * none either; the one it would carry costs a header per message for a histogram nobody keeps. The sampled
+ * flag counts as well as recording: a span may have ended before its context is injected (a Kafka batch
+ * send's `create` span), and an ended span no longer records, while the flag is what the hops after it
+ * sample by.
  */
 export const recordedOriginWriter: TextMapPropagator = {
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     const activeSpan = trace.getSpan(ctx);
-    if (activeSpan === undefined || !activeSpan.isRecording()) return;
-    if (!isSpanContextValid(activeSpan.spanContext())) return;
+    if (activeSpan === undefined) return;
+    const spanContext = activeSpan.spanContext();
+    if ((spanContext.traceFlags & TraceFlags.SAMPLED) === 0 && !activeSpan.isRecording()) return;
+    if (!isSpanContextValid(spanContext)) return;
     writeOrigin(ctx, activeSpan, carrier, setter);
   },
   extract: (ctx: Context) => ctx,

@@ -283,3 +283,51 @@ describe('Kafka: end-to-end latency', () => {
     },
   );
 });
+
+describe('Kafka: end-to-end latency without a MeterProvider (the origin rule)', () => {
+  let kafka: KafkaFixture;
+  let tracing: TestTracing;
+
+  before(async () => {
+    kafka = await startKafkaFixture('tracebridge-kafka-e2e-unmetered');
+  });
+  after(async () => {
+    await kafka.close();
+  });
+  afterEach(async () => {
+    await tracing.shutdown();
+  });
+
+  it(
+    'a sampled send of several messages carries the origin, though each create span ended before its inject',
+    TIMEOUT,
+    async () => {
+      tracing = setupTracing('w3c');
+      const [topic] = await kafka.createTopics(['e2e-unmetered']);
+      const groupId = unique('e2e-unmetered');
+      const producer = traceProducer(await kafka.producer());
+      const consumer = traceConsumer(await kafka.consumer([topic!], { groupId }), { groupId });
+      const { ingressStartMs } = await atIngress(tracing, INGRESS_AGO_MS, () =>
+        producer.send({ topic: topic!, messages: [{ value: 'a' }, { value: 'b' }] }),
+      );
+      const received: KafkaMessage[] = [];
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          received.push(message);
+        },
+      });
+      await waitUntil('both messages', () => received.length === 2);
+      await consumer.stop();
+
+      for (const message of received)
+        assert.equal(message.headers?.[ORIGIN]?.toString(), originHeader(ingressStartMs, 1));
+      const processed = tracing.spans().filter((s) => s.name === `process ${topic}`);
+      assert.equal(processed.length, 2);
+      for (const span of processed) {
+        const { hops, ms } = endToEndOf(span);
+        assert.equal(hops, 1);
+        assert.ok(ms >= INGRESS_AGO_MS, `${ms} ms since the ingress`);
+      }
+    },
+  );
+});

@@ -84,6 +84,26 @@ describe('origin rule: a send', () => {
   }
 });
 
+describe('origin rule: a span ended before its context is injected', () => {
+  // A Kafka batch send's `create` span is started and ended at once, and its message injected after.
+  for (const sampling of ['sampled', 'unsampled'] as const)
+    it(`${sampling}, without a live meter: ${sampling === 'sampled' ? 'writes' : 'no'} origin`, () => {
+      const t = telemetry(false);
+      const create = t.startSend({
+        operationName: 'create',
+        operationType: 'create',
+        destination: 'next',
+        parent: remoteParent(sampling),
+        info: undefined,
+      });
+      create.end();
+      const sent = t.inject(kafkaHeadersCarrier, create.context, {});
+      assert.match(String(sent['traceparent']), new RegExp(`^00-${TRACE_ID}-`), 'context propagated');
+      if (sampling === 'sampled') assert.match(String(sent[ORIGIN]), /^v1:\d+:1$/);
+      else assert.equal(sent[ORIGIN], undefined);
+    });
+});
+
 describe('origin rule: a consumed message’s work', () => {
   for (const [sampling, metered, kept] of [
     ['sampled', false, true],
