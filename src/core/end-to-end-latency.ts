@@ -4,7 +4,7 @@ import { safely } from './diagnostics';
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
 import { instrumentationDefaults } from './instrumentation-defaults';
 import { checkOptionTypes } from './option-checks';
-import { DEFAULT_ORIGIN_MAX_AGE_MS, OriginSlot } from './origin-time';
+import { DEFAULT_ORIGIN_MAX_AGE_MS, OriginSlot, originWanted } from './origin-time';
 import type { InboundOwnFields } from './own-fields';
 import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
@@ -108,9 +108,10 @@ export class EndToEndLatency {
    * is not parsed yet. `arrivedAtMs` is read before the span starts: a new origin is never later than
    * the span's own start.
    *
-   * `undefined` when nothing needs it: `span` does not record and no histogram is live, so nothing is
-   * recorded here and (see `recordedOriginWriter`) the sends this work makes carry no origin either; the
-   * work's context then gets no copy for it and the header is never parsed.
+   * `undefined` when nothing needs it: `span` neither records nor is sampled (see `originWanted`) and no
+   * histogram is live, so nothing is recorded here and (see `recordedOriginWriter`) the sends this work
+   * makes carry no origin either; the work's context then gets no copy for it and the header is never
+   * parsed.
    */
   arrive(
     inbound: InboundOwnFields | undefined,
@@ -118,7 +119,7 @@ export class EndToEndLatency {
     span: Span,
     arrivedAtMs: number,
   ): OriginSlot | undefined {
-    if (this.#histogram === undefined && !span.isRecording()) return undefined;
+    if (this.#histogram === undefined && !originWanted(span)) return undefined;
     const raw = continued ? inbound?.origin : undefined;
     return new OriginSlot(raw, arrivedAtMs, this.#maxAgeMs);
   }

@@ -103,11 +103,12 @@ export interface MessagingTelemetryOptions<SendInfo = unknown, ProcessInfo = unk
    * (`TRACEBRIDGE_END_TO_END_LATENCY=false`), else `true`.
    *
    * When on, the origin costs a message only where something wants it: a send writes it, and a consumed
-   * message's work keeps it for the sends made in it, only when that hop's span records or this telemetry
-   * has a live meter (a registered MeterProvider, standing for the end-to-end histogram downstream);
-   * otherwise the header is neither written nor parsed. The limit this brings: a hop that neither records
-   * nor meters does not forward the origin, so a hop after it counts its message as a new origin (under
-   * parent-based sampling that hop, in the same unsampled trace, records none either).
+   * message's work keeps it for the sends made in it, only when that hop's trace is sampled (its span
+   * records or carries the sampled flag) or this telemetry has a live meter (a registered MeterProvider,
+   * standing for the end-to-end histogram downstream); otherwise the header is neither written nor parsed.
+   * The limit this brings: an unsampled hop that does not meter does not forward the origin, so a hop after
+   * it counts its message as a new origin (under parent-based sampling that hop, in the same unsampled
+   * trace, records none either).
    */
   readonly endToEndLatency?: boolean | undefined;
   /** Called on every recording send span; a throw is logged and ignored. Default: none. */

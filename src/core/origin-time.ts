@@ -137,6 +137,16 @@ export class OriginSlot {
   }
 }
 
+/**
+ * Whether a hop without a live meter has a use for the origin: its span records, or is sampled, which is
+ * what the hops after it sample by (a span with no SDK behind it, carrying a sampled inbound context, does
+ * not record, and the next hop will). The one test of the origin rule, so that what a hop keeps of an
+ * inbound origin and what it writes always agree.
+ */
+export function originWanted(span: Span): boolean {
+  return span.isRecording() || (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
 /** `ctx` with `slot` as the origin of the work running in it, as one layer (no copy of `ctx`). */
 export function withOrigin(ctx: Context, slot: OriginSlot): Context {
   return ContextLayer.over(ctx, ORIGIN_KEY, slot);
@@ -156,7 +166,7 @@ export function withOrigin(ctx: Context, slot: OriginSlot): Context {
  *   context, recording or not).
  */
 export function withIngressOrigin(base: Context, span: Span, metered = true): Context {
-  if (!metered && !span.isRecording()) return base;
+  if (!metered && !originWanted(span)) return base;
   if (base.getValue(ORIGIN_KEY) !== undefined) return base;
   const active = trace.getSpan(base);
   if (active === undefined || !isSpanContextValid(span.spanContext())) return base;
@@ -210,20 +220,17 @@ export const originWriter: TextMapPropagator = {
 
 /**
  * {@link originWriter} for a sender without a live meter: the origin is written only when the span
- * active in the injected context records or is sampled. A hop that neither records nor meters has no use
- * for the origin, and under parent-based sampling the hops after it, in the same unsampled trace, record
- * none either; the one it would carry costs a header per message for a histogram nobody keeps. The sampled
- * flag counts as well as recording: a span may have ended before its context is injected (a Kafka batch
- * send's `create` span), and an ended span no longer records, while the flag is what the hops after it
- * sample by.
+ * active in the injected context records or is sampled ({@link originWanted}). A hop of an unsampled trace
+ * that does not meter has no use for the origin, and under parent-based sampling the hops after it, in the
+ * same unsampled trace, record none either; the one it would carry costs a header per message for a
+ * histogram nobody keeps. The sampled flag counts as well as recording: a span may have ended before its
+ * context is injected (a Kafka batch send's `create` span), and an ended span no longer records.
  */
 export const recordedOriginWriter: TextMapPropagator = {
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     const activeSpan = trace.getSpan(ctx);
-    if (activeSpan === undefined) return;
-    const spanContext = activeSpan.spanContext();
-    if ((spanContext.traceFlags & TraceFlags.SAMPLED) === 0 && !activeSpan.isRecording()) return;
-    if (!isSpanContextValid(spanContext)) return;
+    if (activeSpan === undefined || !originWanted(activeSpan)) return;
+    if (!isSpanContextValid(activeSpan.spanContext())) return;
     writeOrigin(ctx, activeSpan, carrier, setter);
   },
   extract: (ctx: Context) => ctx,

@@ -76,9 +76,10 @@ export interface GrpcInterceptorOptions {
    * `true`.
    *
    * When on, a call pays for the origin only where something wants it: the client sends it, and the server
-   * keeps its caller's for the calls and sends its handler makes, only when the call's span records or the
-   * interceptor has a live meter (standing for the end-to-end histogram downstream). So a hop that neither
-   * records nor meters does not forward the origin, and a later hop counts the call as a new origin.
+   * keeps its caller's for the calls and sends its handler makes, only when the call's trace is sampled
+   * (its span records or carries the sampled flag) or the interceptor has a live meter (standing for the
+   * end-to-end histogram downstream). So an unsampled hop that does not meter does not forward the origin,
+   * and a later hop counts the call as a new origin.
    */
   readonly endToEndLatency?: boolean;
 }

@@ -121,7 +121,7 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
     assert.equal(latency.arrive(own, true, validSpan, Date.now()), undefined);
   });
 
-  it('with no SDK at all and no meter, an inbound trace’s origin is not forwarded; its context is', () => {
+  it('with no SDK at all and no meter, a sampled inbound trace’s origin travels on one hop further (the hops after it sample)', () => {
     const t = telemetry({ tracerProvider: new ProxyTracerProvider() });
     const originMs = Date.now() - 2000;
     let sent: KafkaHeaders | undefined;
@@ -138,9 +138,36 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
         send.end();
       },
     );
-    assert.equal(sent?.[ORIGIN], undefined, 'a hop that neither records nor meters forwards no origin');
+    assert.equal(sent?.[ORIGIN], originHeader(originMs, 5), 'the hops after it record the sampled trace');
     assert.match(String(sent?.['traceparent']), new RegExp(`^00-${OUTSIDER.traceId}-`), 'context propagated');
     assert.equal(tracing.spans().length, 0, 'no SDK span was made');
+  });
+
+  it('with no SDK at all and no meter, an unsampled inbound trace’s origin is not forwarded; its context is', () => {
+    const t = telemetry({ tracerProvider: new ProxyTracerProvider() });
+    let sent: KafkaHeaders | undefined;
+    t.process(
+      {
+        destination: 'orders',
+        carrier: kafkaHeadersCarrier,
+        headers: {
+          traceparent: OUTSIDER_TRACEPARENT.replace(/-01$/, '-00'),
+          [ORIGIN]: originHeader(Date.now() - 2000, 4),
+        },
+        info: 'm',
+      },
+      () => {
+        const send = t.startSend({ operationName: 'send', destination: 'next', info: undefined });
+        sent = send.inject(kafkaHeadersCarrier, {});
+        send.end();
+      },
+    );
+    assert.equal(sent?.[ORIGIN], undefined, 'an unsampled hop that does not meter forwards no origin');
+    assert.match(
+      String(sent?.['traceparent']),
+      new RegExp(`^00-${OUTSIDER.traceId}-.*-00$`),
+      'context propagated',
+    );
   });
 
   it('with no SDK at all but a live meter, an inbound trace’s origin travels on one hop further', () => {
