@@ -53,6 +53,17 @@ function processOne(t: MessagingTelemetry, headers: KafkaHeaders, extra: object 
   t.process({ destination: 'orders', carrier: kafkaHeadersCarrier, headers, info: 'm', ...extra }, () => {});
 }
 
+/** Processes one message with `t` and sends one from its work: the headers that send carries. */
+function sentFromWork(t: MessagingTelemetry, headers: KafkaHeaders): KafkaHeaders {
+  let sent: KafkaHeaders = {};
+  t.process({ destination: 'orders', carrier: kafkaHeadersCarrier, headers, info: 'm' }, () => {
+    const send = t.startSend({ operationName: 'send', destination: 'next', info: undefined });
+    sent = send.inject(kafkaHeadersCarrier, {});
+    send.end();
+  });
+  return sent;
+}
+
 const fromOutsider = (origin: string): KafkaHeaders => ({
   traceparent: OUTSIDER_TRACEPARENT,
   [ORIGIN]: origin,
@@ -124,47 +135,21 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
   it('with no SDK at all and no meter, a sampled inbound trace’s origin travels on one hop further (the hops after it sample)', () => {
     const t = telemetry({ tracerProvider: new ProxyTracerProvider() });
     const originMs = Date.now() - 2000;
-    let sent: KafkaHeaders | undefined;
-    t.process(
-      {
-        destination: 'orders',
-        carrier: kafkaHeadersCarrier,
-        headers: fromOutsider(originHeader(originMs, 4)),
-        info: 'm',
-      },
-      () => {
-        const send = t.startSend({ operationName: 'send', destination: 'next', info: undefined });
-        sent = send.inject(kafkaHeadersCarrier, {});
-        send.end();
-      },
-    );
-    assert.equal(sent?.[ORIGIN], originHeader(originMs, 5), 'the hops after it record the sampled trace');
-    assert.match(String(sent?.['traceparent']), new RegExp(`^00-${OUTSIDER.traceId}-`), 'context propagated');
+    const sent = sentFromWork(t, fromOutsider(originHeader(originMs, 4)));
+    assert.equal(sent[ORIGIN], originHeader(originMs, 5), 'the hops after it record the sampled trace');
+    assert.match(String(sent['traceparent']), new RegExp(`^00-${OUTSIDER.traceId}-`), 'context propagated');
     assert.equal(tracing.spans().length, 0, 'no SDK span was made');
   });
 
   it('with no SDK at all and no meter, an unsampled inbound trace’s origin is not forwarded; its context is', () => {
     const t = telemetry({ tracerProvider: new ProxyTracerProvider() });
-    let sent: KafkaHeaders | undefined;
-    t.process(
-      {
-        destination: 'orders',
-        carrier: kafkaHeadersCarrier,
-        headers: {
-          traceparent: OUTSIDER_TRACEPARENT.replace(/-01$/, '-00'),
-          [ORIGIN]: originHeader(Date.now() - 2000, 4),
-        },
-        info: 'm',
-      },
-      () => {
-        const send = t.startSend({ operationName: 'send', destination: 'next', info: undefined });
-        sent = send.inject(kafkaHeadersCarrier, {});
-        send.end();
-      },
-    );
-    assert.equal(sent?.[ORIGIN], undefined, 'an unsampled hop that does not meter forwards no origin');
+    const sent = sentFromWork(t, {
+      traceparent: OUTSIDER_TRACEPARENT.replace(/-01$/, '-00'),
+      [ORIGIN]: originHeader(Date.now() - 2000, 4),
+    });
+    assert.equal(sent[ORIGIN], undefined, 'an unsampled hop that does not meter forwards no origin');
     assert.match(
-      String(sent?.['traceparent']),
+      String(sent['traceparent']),
       new RegExp(`^00-${OUTSIDER.traceId}-.*-00$`),
       'context propagated',
     );
@@ -173,21 +158,8 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
   it('with no SDK at all but a live meter, an inbound trace’s origin travels on one hop further', () => {
     const t = telemetry({ tracerProvider: new ProxyTracerProvider(), meterProvider: new MeterProvider() });
     const originMs = Date.now() - 2000;
-    let sent: KafkaHeaders | undefined;
-    t.process(
-      {
-        destination: 'orders',
-        carrier: kafkaHeadersCarrier,
-        headers: fromOutsider(originHeader(originMs, 4)),
-        info: 'm',
-      },
-      () => {
-        const send = t.startSend({ operationName: 'send', destination: 'next', info: undefined });
-        sent = send.inject(kafkaHeadersCarrier, {});
-        send.end();
-      },
-    );
-    assert.equal(sent?.[ORIGIN], originHeader(originMs, 5));
+    const sent = sentFromWork(t, fromOutsider(originHeader(originMs, 4)));
+    assert.equal(sent[ORIGIN], originHeader(originMs, 5));
     assert.equal(tracing.spans().length, 0, 'no SDK span was made');
   });
 });
