@@ -1,11 +1,17 @@
 /**
  * The benchmark runner: a baseline and instrumented variants of one workload, interleaved in one process
- * (A B C, B C A, C A B ...: each round starts one variant later, so none always runs right after the same
- * neighbour) for several rounds, so that drift in a shared, noisy machine (CPU frequency, other tenants, GC)
- * falls on every variant alike. It reports medians and ratios against the baseline measured in
- * the same run; absolute numbers from different runs are not comparable and are not the point.
+ * for several rounds, so that drift in a shared, noisy machine (CPU frequency, other tenants) falls on
+ * every variant alike. It reports medians and ratios against the baseline measured in the same run;
+ * absolute numbers from different runs are not comparable and are not the point.
+ *
+ * No variant pays for another's work: each timed run starts after a full garbage collection (outside the
+ * timed region), so the garbage a variant leaves is not collected on the next one's time, and each round
+ * runs the variants in a different order (see {@link roundOrder}), so none follows the same neighbour in
+ * every round. A plain rotation (A B C, B C A, C A B) would keep B after A in every round but the one it
+ * opens, and whatever A leaves behind (garbage, a busier broker) would fall on B's time every round.
  */
 import { measureAllocation } from './allocation';
+import { fullCollection } from './full-collection';
 
 /** How `npm run bench` was asked to run: `--quick` (fewer operations and rounds), `--only=a,b`. */
 export interface BenchOptions {
@@ -84,6 +90,7 @@ async function timeRun(
 ): Promise<{ wall: number; cpu: number; bytes: number }> {
   await variant.enter?.();
   try {
+    fullCollection();
     const cpuBefore = process.cpuUsage();
     const start = process.hrtime.bigint();
     const allocated = await measureAllocation(async () => {
@@ -97,6 +104,22 @@ async function timeRun(
   }
 }
 
+/**
+ * The order of round `round` over `n` variants, from a Williams design: its first row (0, 1, n-1, 2, n-2,
+ * ...) shifted by the round. The steps between neighbours in that row (+1, -2, +3, -4, ...) differ from one
+ * another, so a variant's predecessor changes with its place in the row, which the shift moves every round.
+ * For an odd `n` those steps repeat, and every other round runs its row backwards, as the design's second
+ * half does; the predecessors then vary as much as for an even `n`.
+ */
+export function roundOrder(n: number, round: number): number[] {
+  const order: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const base = k % 2 === 1 ? (k + 1) / 2 : (n - k / 2) % n;
+    order.push((base + round) % n);
+  }
+  return n % 2 === 1 && round % 2 === 1 ? order.reverse() : order;
+}
+
 /** Runs `workload` interleaved and returns per-variant medians and ratios against the first variant. */
 export async function runWorkload(workload: Workload, roundsOverride?: number): Promise<WorkloadResult> {
   const rounds = roundsOverride ?? workload.rounds ?? 7;
@@ -107,8 +130,8 @@ export async function runWorkload(workload: Workload, roundsOverride?: number): 
   try {
     const variants = workload.variants;
     for (let round = 0; round <= rounds; round++) {
-      for (let i = 0; i < variants.length; i++) {
-        const variant = variants[(i + round) % variants.length]!;
+      for (const index of roundOrder(variants.length, round)) {
+        const variant = variants[index]!;
         const { wall, cpu, bytes } = await timeRun(variant, workload.operations);
         if (round === 0) continue;
         samples.get(variant.name)!.push(wall);

@@ -11,22 +11,15 @@
  * per message (a leak of 2 bytes per message over the rest of a million would show). The spans exported
  * must number two per message, so the check cannot pass by recording nothing.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type * as Tracebridge from '../../src/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
 import { createBenchSdk } from '../bench-sdk';
+import { fullCollection } from '../full-collection';
 import { loadBuilt } from '../built-package';
 import type { BenchOptions } from '../runner';
 
 const CHUNK = 100_000;
 const ALLOWED_GROWTH_BYTES = 2 * 1024 * 1024;
-
-/** A full collection, without asking for `--expose-gc` on the command line. */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 
 export async function check(options: BenchOptions): Promise<string> {
   const messages = options.quick ? 300_000 : 1_000_000;
@@ -37,7 +30,6 @@ export async function check(options: BenchOptions): Promise<string> {
   const sdk = createBenchSdk(2 * CHUNK + 1_000);
   const { exporter, provider } = sdk.of('AlwaysOn')!;
   const telemetry = new MessagingTelemetry({ system: 'redis', tracerProvider: provider });
-  const gc = collector();
   const destination = 'heap-check';
   let handled = 0;
   const handler = () => {
@@ -67,7 +59,7 @@ export async function check(options: BenchOptions): Promise<string> {
       await provider.forceFlush();
       if (exporter.total !== 2 * CHUNK || exporter.from(INSTRUMENTATION_NAME) !== 2 * CHUNK)
         throw new Error(`heap: ${CHUNK} messages exported ${exporter.total} spans, expected ${2 * CHUNK}`);
-      gc();
+      fullCollection();
       heaps.push(process.memoryUsage().heapUsed);
     }
   } finally {
