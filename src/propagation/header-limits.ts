@@ -119,6 +119,7 @@ function acceptTraceparent(raw: string): string | undefined {
  * one in half.
  */
 export function limitTraceState(raw: string): string | undefined {
+  if (raw.length <= TRACESTATE_MAX_LENGTH && isTidyList(raw, TRACESTATE_MAX_MEMBERS)) return raw;
   const members = raw
     .split(',')
     .map(trimOws)
@@ -131,12 +132,42 @@ export function limitTraceState(raw: string): string | undefined {
   return kept.length > 0 ? kept.join(',') : undefined;
 }
 
+/**
+ * Whether `raw` is already what the list limits make of a list within their bounds: between 1 and
+ * `maxMembers` comma-separated members, none empty, and no optional whitespace anywhere (so none around a
+ * member to trim). Most tracestate and baggage headers are; such a value is handed on as it is, after one
+ * scan of its characters, instead of being split, trimmed, filtered and joined into an equal string.
+ */
+function isTidyList(raw: string, maxMembers: number): boolean {
+  let members = 1;
+  // As if a comma came before the first member: an empty first member is refused like any other.
+  let previous = 0x2c;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x2c) {
+      if (previous === 0x2c || ++members > maxMembers) return false;
+    } else if (isOws(c)) {
+      return false;
+    }
+    previous = c;
+  }
+  return previous !== 0x2c;
+}
+
 function joinedLength(members: readonly string[]): number {
   return members.reduce((sum, m) => sum + m.length, 0) + Math.max(0, members.length - 1);
 }
 
 /** Keeps a baggage header within 64 members and 8192 bytes by dropping whole members from the end. */
 export function limitBaggage(raw: string): string | undefined {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: a short value needs no count of its bytes.
+  if (
+    raw.length <= BAGGAGE_MAX_BYTES &&
+    isTidyList(raw, BAGGAGE_MAX_MEMBERS) &&
+    (raw.length * 3 <= BAGGAGE_MAX_BYTES || Buffer.byteLength(raw) <= BAGGAGE_MAX_BYTES)
+  ) {
+    return raw;
+  }
   let members = raw
     .split(',')
     .map(trimOws)
