@@ -30,8 +30,8 @@ export function isValidSpanContext(spanContext: SpanContext): boolean {
     typeof spanId === 'string' &&
     traceId.length === 32 &&
     spanId.length === 16 &&
-    // Slices compared with `===`, not `startsWith(id, offset)`: V8 compares two slices of flat strings
-    // in place, and measured three times faster than `startsWith` on an id the regex match sliced.
+    // Slices compared with `===` rather than `startsWith(id, offset)`, which measured three times slower
+    // on the ids a regex match returns.
     accepted.slice(3, 35) === traceId &&
     accepted.slice(36, 52) === spanId
   ) {
