@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { noteAcceptedTraceparent } from './checked-traceparent';
 
 /**
  * Bounds and validity rules for inbound propagation headers.
@@ -37,24 +38,43 @@ interface HeaderRule {
   readonly accept: (value: string) => string | undefined;
 }
 
-/** Offsets of the dashes in `{version}-{trace-id}-{parent-id}-{flags}`. */
-const TRACEPARENT_DASHES = [2, 35, 52];
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_PARENT_ID = '0'.repeat(16);
 
-/** Whether the 55 characters of a traceparent's four fields are lowercase hex and dashes in place. */
-function hasTraceparentShape(value: string): boolean {
-  let dash = 0;
-  for (let i = 0; i < TRACEPARENT_V00_LENGTH; i++) {
+/**
+ * 1 for every character code below 128 that is not a lowercase hex digit, 0 for the digits. Read once per
+ * character with no branch on the character's class: a `0-9` / `a-f` range test mispredicts on random hex
+ * (ids are random), which made this check cost more than the whole regular expression the propagator runs.
+ */
+const NOT_LOWER_HEX = new Uint8Array(128).fill(1);
+for (const digit of '0123456789abcdef') NOT_LOWER_HEX[digit.charCodeAt(0)] = 0;
+
+/** Non-zero unless `value[from, to)` is lowercase hex: an OR of table entries, no early exit to mispredict. */
+function notLowerHex(value: string, from: number, to: number): number {
+  let bad = 0;
+  for (let i = from; i < to; i++) {
     const c = value.charCodeAt(i);
-    if (i === TRACEPARENT_DASHES[dash]) {
-      if (c !== 0x2d) return false;
-      dash++;
-    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) {
-      return false;
-    }
+    // `c >> 7` is non-zero for any code above ASCII, which the table (indexed by the low 7 bits) cannot tell.
+    bad |= (c >> 7) | (NOT_LOWER_HEX[c & 0x7f] ?? 1);
   }
-  return true;
+  return bad;
+}
+
+/**
+ * Whether the 55 characters of a traceparent's four fields (`{version}-{trace-id}-{parent-id}-{flags}`)
+ * are lowercase hex with the dashes in place (at 2, 35 and 52).
+ */
+function hasTraceparentShape(value: string): boolean {
+  return (
+    value.charCodeAt(2) === 0x2d &&
+    value.charCodeAt(35) === 0x2d &&
+    value.charCodeAt(52) === 0x2d &&
+    (notLowerHex(value, 0, 2) |
+      notLowerHex(value, 3, 35) |
+      notLowerHex(value, 36, 52) |
+      notLowerHex(value, 53, TRACEPARENT_V00_LENGTH)) ===
+      0
+  );
 }
 
 function isOws(charCode: number): boolean {
@@ -88,6 +108,8 @@ function acceptTraceparent(raw: string): string | undefined {
   if (value.length > TRACEPARENT_V00_LENGTH) {
     if (value.startsWith('00') || value.charCodeAt(TRACEPARENT_V00_LENGTH) !== 0x2d) return undefined;
   }
+  // Checked: the span context the propagator builds from it needs no second check (isValidSpanContext).
+  noteAcceptedTraceparent(value);
   return value;
 }
 
@@ -97,6 +119,7 @@ function acceptTraceparent(raw: string): string | undefined {
  * one in half.
  */
 export function limitTraceState(raw: string): string | undefined {
+  if (raw.length <= TRACESTATE_MAX_LENGTH && isTidyList(raw, TRACESTATE_MAX_MEMBERS)) return raw;
   const members = raw
     .split(',')
     .map(trimOws)
@@ -109,12 +132,42 @@ export function limitTraceState(raw: string): string | undefined {
   return kept.length > 0 ? kept.join(',') : undefined;
 }
 
+/**
+ * Whether `raw` is already what the list limits make of a list within their bounds: between 1 and
+ * `maxMembers` comma-separated members, none empty, and no optional whitespace anywhere (so none around a
+ * member to trim). Most tracestate and baggage headers are; such a value is handed on as it is, after one
+ * scan of its characters, instead of being split, trimmed, filtered and joined into an equal string.
+ */
+function isTidyList(raw: string, maxMembers: number): boolean {
+  let members = 1;
+  // As if a comma came before the first member: an empty first member is refused like any other.
+  let previous = 0x2c;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x2c) {
+      if (previous === 0x2c || ++members > maxMembers) return false;
+    } else if (isOws(c)) {
+      return false;
+    }
+    previous = c;
+  }
+  return previous !== 0x2c;
+}
+
 function joinedLength(members: readonly string[]): number {
   return members.reduce((sum, m) => sum + m.length, 0) + Math.max(0, members.length - 1);
 }
 
 /** Keeps a baggage header within 64 members and 8192 bytes by dropping whole members from the end. */
 export function limitBaggage(raw: string): string | undefined {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: a short value needs no count of its bytes.
+  if (
+    raw.length <= BAGGAGE_MAX_BYTES &&
+    isTidyList(raw, BAGGAGE_MAX_MEMBERS) &&
+    (raw.length * 3 <= BAGGAGE_MAX_BYTES || Buffer.byteLength(raw) <= BAGGAGE_MAX_BYTES)
+  ) {
+    return raw;
+  }
   let members = raw
     .split(',')
     .map(trimOws)
