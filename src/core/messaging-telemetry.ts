@@ -21,7 +21,7 @@ import type {
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { nothingRegistered } from './api-registrations';
-import { callHook, safely } from './diagnostics';
+import { callHook, logger, safely } from './diagnostics';
 import { startSpanSafely } from './start-span';
 import { withSpan } from './context-layer';
 import { createContextSigning } from './context-signing';
@@ -409,8 +409,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (profile.namePerSpan && params.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
-      callHook('describe', params.describe, this.#described(span), params.info);
-      callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
+      callSpanHook('describe', params.describe, this.#described(span), params.info);
+      callSpanHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     return new MessagingSpan(
       span,
@@ -607,15 +607,27 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     // for it when end-to-end latency is off.
     const arrivedAtMs = endToEnd === undefined ? 0 : (receivedAtMs ?? Date.now());
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
-    const origin = endToEnd?.arrive(own, incoming.continued, span, arrivedAtMs);
-    if (origin !== undefined) endToEnd?.record(span, origin, profile.attributes, message.consumerGroup);
-    if (span.isRecording()) {
+    // Asked once: the SDK's answer is the same for each step below, and every question is a call.
+    const recording = span.isRecording();
+    const origin =
+      endToEnd === undefined
+        ? undefined
+        : endToEnd.arriveAndRecord(
+            own,
+            incoming.continued,
+            span,
+            recording,
+            arrivedAtMs,
+            profile.attributes,
+            message.consumerGroup,
+          );
+    if (recording) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
       if (timeInQueueMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, timeInQueueMs);
       recordIncomingAttributes(span, incoming);
-      callHook('describe', message.describe, this.#described(span), message.info);
-      callHook(this.#processHookName, this.#options.processHook, span, message.info);
+      callSpanHook('describe', message.describe, this.#described(span), message.info);
+      callSpanHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     return new MessagingSpan(
       span,
@@ -778,4 +790,22 @@ function timeInQueue(enqueueTimeMs: number | undefined, receivedAtMs: number): n
   if (enqueueTimeMs === undefined || !Number.isFinite(enqueueTimeMs) || enqueueTimeMs <= 0) return undefined;
   // Producer and broker clocks drift; a message "from the future" waited no time we can measure.
   return Math.max(0, receivedAtMs - enqueueTimeMs);
+}
+
+/**
+ * `callHook` for a hook of a span and its info, the two arguments of every per-message hook: with a fixed
+ * arity rather than a rest parameter, as this runs twice for every recording message.
+ */
+function callSpanHook<I>(
+  hookName: string,
+  hook: ((span: Span, info: I) => void) | undefined,
+  span: Span,
+  info: I,
+): void {
+  if (hook === undefined) return;
+  try {
+    hook(span, info);
+  } catch (error) {
+    logger.error(`${hookName} threw; the hook is skipped for this span`, error);
+  }
 }
