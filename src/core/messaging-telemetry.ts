@@ -310,6 +310,13 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #sendHookName: string;
   readonly #processHookName: string;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
+  /**
+   * The profile of the last message sent, and of the last one consumed: an adapter nearly always sends
+   * to (or consumes from) the destination of its last message, which then costs no lookup (and, for a
+   * destination with traits, no key made up). One of each, as a channel both publishes and consumes.
+   */
+  readonly #lastOut = new LastProfile();
+  readonly #lastIn = new LastProfile();
   /** Only in `'duplicate'` mode: `'stable'` spans pay nothing for the older names. */
   readonly #legacy: LegacyNames | undefined;
   /** No provider of its own and no live meter: dormant whenever nothing is registered globally. */
@@ -675,6 +682,19 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     destination: string | undefined,
     traits?: DestinationTraits,
   ): OperationProfile {
+    const last = operationType === 'process' || operationType === 'receive' ? this.#lastIn : this.#lastOut;
+    if (last.matches(operationName, destination, traits)) return last.profile!;
+    const profile = this.#lookUpProfile(operationName, operationType, destination, traits);
+    last.remember(operationName, destination, traits, profile);
+    return profile;
+  }
+
+  #lookUpProfile(
+    operationName: string,
+    operationType: MessagingOperationType,
+    destination: string | undefined,
+    traits: DestinationTraits | undefined,
+  ): OperationProfile {
     let byDestination = this.#profiles.get(operationName);
     if (byDestination === undefined) {
       byDestination = new Map();
@@ -698,6 +718,43 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       byDestination.set(key, profile);
     }
     return profile;
+  }
+}
+
+/**
+ * The profile a telemetry returned last for one side, and what it was asked for. A destination with traits
+ * is matched by its traits alone, as its profile is (whatever its name). A profile is never changed once
+ * made, so one remembered here stays right even after its destination cache was cleared.
+ */
+class LastProfile {
+  profile: OperationProfile | undefined;
+  #operationName = '';
+  #destination: string | undefined;
+  #traits: DestinationTraits | undefined;
+
+  matches(
+    operationName: string,
+    destination: string | undefined,
+    traits: DestinationTraits | undefined,
+  ): boolean {
+    return (
+      this.profile !== undefined &&
+      operationName === this.#operationName &&
+      traits === this.#traits &&
+      (traits !== undefined || destination === this.#destination)
+    );
+  }
+
+  remember(
+    operationName: string,
+    destination: string | undefined,
+    traits: DestinationTraits | undefined,
+    profile: OperationProfile,
+  ): void {
+    this.#operationName = operationName;
+    this.#destination = destination;
+    this.#traits = traits;
+    this.profile = profile;
   }
 }
 
