@@ -125,6 +125,14 @@ export class EndToEndLatency {
   }
 
   /**
+   * Whether a hop whose span is `span` has a use for an origin (see {@link arrive}): a live histogram, a
+   * recording span (`recording`, as the caller asked it) or a sampled one.
+   */
+  wants(span: Span, recording: boolean): boolean {
+    return this.#histogram !== undefined || recording || originWanted(span);
+  }
+
+  /**
    * {@link arrive} and {@link record} in one, for a caller that has asked its span whether it records
    * (`recording`): the span is not asked again, and a hop that is a new origin (no trusted inbound header)
    * skips the record step, which would find no origin to measure from. The slot is returned as `arrive`

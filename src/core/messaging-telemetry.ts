@@ -472,12 +472,6 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       params.destination,
       params.destinationTraits,
     );
-    // One clock read per message: its time in queue ends, and a new origin at this hop starts, here.
-    const receivedAtMs = Date.now();
-    const timeInQueueMs =
-      params.deferTimeInQueue === true
-        ? timeInQueue(params.enqueueTimeMs, receivedAtMs)
-        : this.#recordArrival(profile, params.enqueueTimeMs, receivedAtMs);
     this.#metrics.recordConsumed(profile.attributes, 1);
     const reader = this.#reader;
     const extracted = readMessageContext(reader, params.carrier, params.headers);
@@ -492,8 +486,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       own,
       params.ambient ?? context.active(),
       params,
-      timeInQueueMs,
-      receivedAtMs,
+      undefined,
+      params,
     );
   }
 
@@ -595,8 +589,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       readonly describe?: ((span: Span, info: ProcessInfo) => void) | undefined;
       readonly info: ProcessInfo;
     },
-    timeInQueueMs: number | undefined,
-    receivedAtMs?: number,
+    measured: number | undefined,
+    arrival?: Arrival,
   ): MessagingSpan {
     const verifier = this.#signing?.verifier;
     const incoming = resolveIncomingContext(
@@ -609,25 +603,38 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     const { parent, links, workBase } = incoming;
     const endToEnd = this.#endToEnd;
-    // A new origin is this arrival, read before the span starts: the message's receipt when the caller
-    // read the clock for it (a batch's messages are processed later than they arrived), and no clock read
-    // for it when end-to-end latency is off.
-    const arrivedAtMs = endToEnd === undefined ? 0 : (receivedAtMs ?? Date.now());
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     // Asked once: the SDK's answer is the same for each step below, and every question is a call.
     const recording = span.isRecording();
-    const origin =
-      endToEnd === undefined
-        ? undefined
-        : endToEnd.arriveAndRecord(
-            own,
-            incoming.continued,
-            span,
-            recording,
-            arrivedAtMs,
-            profile.attributes,
-            message.consumerGroup,
-          );
+    // One clock per message, read only when something wants it (a span that does not record, with no live
+    // meter and no origin to carry, wants none): the span's own start when it has one, so a recording span
+    // costs no clock read of ours. The message's time in queue ends there, and a new origin starts there
+    // (never later than the span's start). A batch's messages measured their time in queue on arrival.
+    const wantsOrigin = endToEnd?.wants(span, recording) === true;
+    let timeInQueueMs = measured;
+    let arrivedAtMs = 0;
+    if (arrival === undefined) {
+      if (wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
+    } else {
+      const recorded = arrival.deferTimeInQueue !== true && this.#metrics.live;
+      const queued = arrival.enqueueTimeMs !== undefined && (recording || recorded);
+      if (queued || wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
+      if (queued)
+        timeInQueueMs = recorded
+          ? this.#recordArrival(profile, arrival.enqueueTimeMs, arrivedAtMs)
+          : timeInQueue(arrival.enqueueTimeMs, arrivedAtMs);
+    }
+    const origin = !wantsOrigin
+      ? undefined
+      : endToEnd?.arriveAndRecord(
+          own,
+          incoming.continued,
+          span,
+          recording,
+          arrivedAtMs,
+          profile.attributes,
+          message.consumerGroup,
+        );
     if (recording) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
@@ -840,6 +847,31 @@ function endListener(
     case 'process':
       return (durationS, errorType) => metrics.recordProcess(attributes, durationS, errorType);
   }
+}
+
+/** What {@link MessagingTelemetry.startProcess} measures a message's time in queue from. */
+interface Arrival {
+  readonly enqueueTimeMs?: number | undefined;
+  readonly deferTimeInQueue?: boolean | undefined;
+}
+
+/**
+ * When `span` started, in whole ms since the epoch: an SDK span's own `startTime` (an `HrTime`, which the
+ * API does not declare, read by shape) when it records, else the clock now.
+ */
+function startedAtMs(span: Span, recording: boolean): number {
+  if (recording) {
+    const startTime = (span as { readonly startTime?: unknown }).startTime;
+    if (Array.isArray(startTime) && startTime.length === 2) {
+      const seconds: unknown = startTime[0];
+      const nanos: unknown = startTime[1];
+      if (typeof seconds === 'number' && typeof nanos === 'number') {
+        const ms = Math.floor(seconds * 1000 + nanos / 1e6);
+        if (Number.isFinite(ms) && ms > 0) return ms;
+      }
+    }
+  }
+  return Date.now();
 }
 
 /** Time in queue in ms (never negative), or `undefined` without a usable enqueue time. */
