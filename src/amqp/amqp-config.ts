@@ -3,6 +3,7 @@ import { checkOptionTypes } from '../core/option-checks';
 import { DEFAULT_AMQP_TRACING_OPTIONS } from './amqp-options';
 import type { AmqpConsumeInfo, AmqpPublishInfo, AmqpTracingOptions } from './amqp-options';
 import { DeliveryTracker } from './delivery-tracker';
+import { PublishNames } from './publish-tracing';
 
 /** The `messaging.system` of every RabbitMQ span and metric. */
 export const RABBITMQ_SYSTEM = 'rabbitmq';
@@ -12,6 +13,8 @@ export interface AmqpChannelConfig {
   readonly telemetry: MessagingTelemetry<AmqpPublishInfo, AmqpConsumeInfo>;
   /** This channel's unsettled deliveries. */
   readonly tracker: DeliveryTracker;
+  /** The names of this channel's last publish destination, kept for the next publish (see `PublishNames`). */
+  readonly publishNames: PublishNames;
   readonly setTimestamp: boolean;
 }
 
@@ -50,6 +53,7 @@ export function resolveAmqpConfig(options: AmqpTracingOptions | undefined): Amqp
       hookNames: { send: 'publishHook', process: 'consumeHook' },
     }),
     tracker: new DeliveryTracker(resolved.maxPendingSettles),
+    publishNames: new PublishNames(),
     setTimestamp: resolved.setTimestamp,
   };
 }

@@ -22,6 +22,14 @@ export interface DeliveryAttempt {
   readonly attempt: number;
 }
 
+/** A first delivery's attempt: not redelivered, never dead-lettered. */
+const FIRST_ATTEMPT: DeliveryAttempt = Object.freeze({
+  redelivered: false,
+  deathCount: undefined,
+  deathReason: undefined,
+  attempt: 1,
+});
+
 /** Reasons are short words; anything longer is not one RabbitMQ wrote. */
 const MAX_REASON_LENGTH = 64;
 
@@ -48,6 +56,9 @@ export function readDeliveryAttempt(redelivered: unknown, headers: unknown): Del
     deliveryCount = countOf(ownValue(table, 'x-delivery-count'));
   }
   const redeliveries = deliveryCount ?? (wasRedelivered ? 1 : 0);
+  // Nearly every delivery is a first attempt: one shared answer rather than an object each.
+  if (!wasRedelivered && redeliveries === 0 && deathCount === undefined && deathReason === undefined)
+    return FIRST_ATTEMPT;
   return {
     redelivered: wasRedelivered,
     deathCount,

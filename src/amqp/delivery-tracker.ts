@@ -20,6 +20,13 @@ export class DeliveryTracker {
    * to skip the lookup when nothing waits) costs one read.
    */
   #size = 0;
+  /**
+   * The consumer {@link track} and {@link settleOne} last looked up, and its registry: a channel nearly
+   * always has one consumer, and its tag is then found without a lookup by string for every delivery.
+   * Forgotten with the consumer's registry (see {@link releaseConsumer}, {@link releaseAll}).
+   */
+  #lastConsumer: string | undefined;
+  #lastRegistry: SettleRegistry<number> | undefined;
 
   /** Throws `TracebridgeConfigError` when `maxPending` is not a positive integer. */
   constructor(maxPending: number | undefined) {
@@ -48,7 +55,7 @@ export class DeliveryTracker {
    */
   settleOne(deliveryTag: number, outcome: SettleOutcome, consumerTag?: unknown): boolean {
     if (this.#size === 0) return false;
-    const own = typeof consumerTag === 'string' ? this.#byConsumer.get(consumerTag) : undefined;
+    const own = typeof consumerTag === 'string' ? this.#consumerRegistry(consumerTag) : undefined;
     if (own !== undefined && own.settle(deliveryTag, outcome)) {
       this.#size--;
       return true;
@@ -90,6 +97,7 @@ export class DeliveryTracker {
     const registry = this.#byConsumer.get(consumerTag);
     if (registry === undefined) return 0;
     this.#byConsumer.delete(consumerTag);
+    this.#forgetLast();
     const released = registry.releaseAll(outcome);
     this.#size -= released;
     return released;
@@ -100,6 +108,7 @@ export class DeliveryTracker {
     let released = this.#pulled.releaseAll(outcome);
     const registries = [...this.#byConsumer.values()];
     this.#byConsumer.clear();
+    this.#forgetLast();
     for (const registry of registries) released += registry.releaseAll(outcome);
     this.#size = 0;
     return released;
@@ -107,11 +116,29 @@ export class DeliveryTracker {
 
   #registryFor(consumerTag: string | undefined): SettleRegistry<number> {
     if (consumerTag === undefined) return this.#pulled;
-    let registry = this.#byConsumer.get(consumerTag);
+    let registry = this.#consumerRegistry(consumerTag);
     if (registry === undefined) {
       registry = new SettleRegistry<number>({ maxPending: this.#maxPending });
       this.#byConsumer.set(consumerTag, registry);
+      this.#lastConsumer = consumerTag;
+      this.#lastRegistry = registry;
     }
     return registry;
+  }
+
+  /** The registry of a live consumer, or `undefined`: the last one asked for without a lookup. */
+  #consumerRegistry(consumerTag: string): SettleRegistry<number> | undefined {
+    if (consumerTag === this.#lastConsumer) return this.#lastRegistry;
+    const registry = this.#byConsumer.get(consumerTag);
+    if (registry !== undefined) {
+      this.#lastConsumer = consumerTag;
+      this.#lastRegistry = registry;
+    }
+    return registry;
+  }
+
+  #forgetLast(): void {
+    this.#lastConsumer = undefined;
+    this.#lastRegistry = undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { Span } from '@opentelemetry/api';
+import type { DestinationTraits } from '../core/destination-traits';
 import { stepFailed } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import {
@@ -46,9 +47,11 @@ export function tracePublish(
   target: AmqpChannel,
   call: PublishCall,
 ): unknown {
+  const names = config.publishNames;
+  names.update(exchange, routingKey);
   const send = config.telemetry.startSend({
-    destination: publishDestination(nameOf(exchange), nameOf(routingKey)),
-    destinationTraits: publishDestinationTraits(nameOf(exchange), nameOf(routingKey)),
+    destination: names.destination,
+    destinationTraits: names.traits,
     operationName: 'publish',
     describe: config.telemetry.semconvStability === 'duplicate' ? describePublishAlsoLegacy : describePublish,
     info: { exchange, routingKey, content, options },
@@ -97,7 +100,9 @@ function outgoingOptions(
   // amqplib treats a null timestamp as absent, like an undefined one.
   const stamp = setTimestamp && (options?.timestamp === undefined || options.timestamp === null);
   if (injected === headers && !stamp) return options;
-  const copy: { -readonly [K in keyof AmqpPublishOptions]: AmqpPublishOptions[K] } = { ...options };
+  // No spread of absent options: a literal is one allocation of a known shape.
+  const copy: { -readonly [K in keyof AmqpPublishOptions]: AmqpPublishOptions[K] } =
+    options === undefined || options === null ? {} : { ...options };
   if (injected !== headers) copy.headers = injected as AmqpHeaders;
   if (stamp) copy.timestamp = timestampNowSeconds();
   return copy;
@@ -113,6 +118,31 @@ function confirmCallback(send: MessagingSpan, callerCallback: unknown): (...args
       return (callerCallback as (...a: unknown[]) => unknown)(...args);
     return undefined;
   };
+}
+
+/**
+ * The names of one channel's publishes: per exchange and routing key, the destination and its traits. A
+ * channel nearly always publishes to the pair it published to last, so that pair's names are kept rather
+ * than joined (`{exchange}:{routing key}`, a new string) and classified again for every message.
+ */
+export class PublishNames {
+  /** `messaging.destination.name` of the last pair given to {@link update}. */
+  destination = '';
+  /** The destination's traits (a reply queue), for the last pair given to {@link update}. */
+  traits: DestinationTraits | undefined;
+  #known = false;
+  #exchange: unknown;
+  #routingKey: unknown;
+
+  /** Makes `destination` and `traits` those of a publish to `exchange` with `routingKey`. */
+  update(exchange: unknown, routingKey: unknown): void {
+    if (this.#known && exchange === this.#exchange && routingKey === this.#routingKey) return;
+    this.#known = true;
+    this.#exchange = exchange;
+    this.#routingKey = routingKey;
+    this.destination = publishDestination(nameOf(exchange), nameOf(routingKey));
+    this.traits = publishDestinationTraits(nameOf(exchange), nameOf(routingKey));
+  }
 }
 
 /** A name as given, or `''` for a value of another type (amqplib refuses those itself, after this). */

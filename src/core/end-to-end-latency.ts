@@ -1,6 +1,6 @@
 import { ValueType } from '@opentelemetry/api';
 import type { Attributes, Histogram, Meter, Span } from '@opentelemetry/api';
-import { safely } from './diagnostics';
+import { safely, stepFailed } from './diagnostics';
 import { TracebridgeConfigError, TracebridgeErrorCode } from './errors';
 import { instrumentationDefaults } from './instrumentation-defaults';
 import { checkOptionTypes } from './option-checks';
@@ -125,27 +125,68 @@ export class EndToEndLatency {
   }
 
   /**
+   * Whether a hop whose span is `span` has a use for an origin (see {@link arrive}): a live histogram, a
+   * recording span (`recording`, as the caller asked it) or a sampled one.
+   */
+  wants(span: Span, recording: boolean): boolean {
+    return this.#histogram !== undefined || recording || originWanted(span);
+  }
+
+  /**
+   * {@link arrive} and {@link record} in one, for a caller that has asked its span whether it records
+   * (`recording`): the span is not asked again, and a hop that is a new origin (no trusted inbound header)
+   * skips the record step, which would find no origin to measure from. The slot is returned as `arrive`
+   * returns it.
+   */
+  arriveAndRecord(
+    inbound: InboundOwnFields | undefined,
+    continued: boolean,
+    span: Span,
+    recording: boolean,
+    arrivedAtMs: number,
+    attributes: Attributes,
+    consumerGroup?: string,
+  ): OriginSlot | undefined {
+    // `recording ||` first: `originWanted` would ask the span whether it records a second time.
+    if (this.#histogram === undefined && !recording && !originWanted(span)) return undefined;
+    const raw = continued ? inbound?.origin : undefined;
+    const slot = new OriginSlot(raw, arrivedAtMs, this.#maxAgeMs);
+    if (raw !== undefined && (recording || this.#histogram !== undefined))
+      this.#recordSince(span, recording, slot, attributes, consumerGroup);
+    return slot;
+  }
+
+  /**
    * Records the latency since `slot`'s inbound origin, when there is a valid one and a recording span or a
    * live histogram wants it. `attributes` are the destination's (or method's) metric attributes.
    */
   record(span: Span, slot: OriginSlot, attributes: Attributes, consumerGroup?: string): void {
     const recording = span.isRecording();
     if (!recording && this.#histogram === undefined) return;
-    const origin = slot.inbound();
-    if (origin === undefined) return;
-    // Within the clock-skew allowance an origin may be ahead of this host's clock: no measurable wait.
-    const latencyMs = Math.max(0, slot.arrivedAtMs - origin.originMs);
-    safely(
-      'recording the end-to-end latency',
-      () => {
-        if (recording) {
-          span.setAttribute(this.#names.latencyMs, latencyMs);
-          span.setAttribute(this.#names.hops, origin.hops);
-        }
-        this.#histogram?.record(latencyMs / 1000, this.#attributes(attributes, consumerGroup));
-      },
-      undefined,
-    );
+    this.#recordSince(span, recording, slot, attributes, consumerGroup);
+  }
+
+  #recordSince(
+    span: Span,
+    recording: boolean,
+    slot: OriginSlot,
+    attributes: Attributes,
+    consumerGroup: string | undefined,
+  ): void {
+    // Inline rather than through `safely`: this runs for every message, and a closure each adds up.
+    try {
+      const origin = slot.inbound();
+      if (origin === undefined) return;
+      // Within the clock-skew allowance an origin may be ahead of this host's clock: no measurable wait.
+      const latencyMs = Math.max(0, slot.arrivedAtMs - origin.originMs);
+      if (recording) {
+        span.setAttribute(this.#names.latencyMs, latencyMs);
+        span.setAttribute(this.#names.hops, origin.hops);
+      }
+      this.#histogram?.record(latencyMs / 1000, this.#attributes(attributes, consumerGroup));
+    } catch (error) {
+      stepFailed('recording the end-to-end latency', error);
+    }
   }
 
   #attributes(attributes: Attributes, consumerGroup: string | undefined): Attributes {

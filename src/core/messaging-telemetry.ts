@@ -21,7 +21,7 @@ import type {
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { nothingRegistered } from './api-registrations';
-import { callHook, safely } from './diagnostics';
+import { callHook, logger, safely } from './diagnostics';
 import { startSpanSafely } from './start-span';
 import { withSpan } from './context-layer';
 import { createContextSigning } from './context-signing';
@@ -310,6 +310,13 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
   readonly #sendHookName: string;
   readonly #processHookName: string;
   readonly #profiles = new Map<string, Map<string | undefined, OperationProfile>>();
+  /**
+   * The profile of the last message sent, and of the last one consumed: an adapter nearly always sends
+   * to (or consumes from) the destination of its last message, which then costs no lookup (and, for a
+   * destination with traits, no key made up). One of each, as a channel both publishes and consumes.
+   */
+  readonly #lastOut = new LastProfile();
+  readonly #lastIn = new LastProfile();
   /** Only in `'duplicate'` mode: `'stable'` spans pay nothing for the older names. */
   readonly #legacy: LegacyNames | undefined;
   /** No provider of its own and no live meter: dormant whenever nothing is registered globally. */
@@ -409,8 +416,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       if (profile.namePerSpan && params.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, params.destination);
       if (count !== 1) span.setAttribute(ATTR_MESSAGING_BATCH_MESSAGE_COUNT, count);
-      callHook('describe', params.describe, this.#described(span), params.info);
-      callHook(this.#sendHookName, this.#options.sendHook, span, params.info);
+      callSpanHook('describe', params.describe, this.#described(span), params.info);
+      callSpanHook(this.#sendHookName, this.#options.sendHook, span, params.info);
     }
     return new MessagingSpan(
       span,
@@ -465,12 +472,6 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       params.destination,
       params.destinationTraits,
     );
-    // One clock read per message: its time in queue ends, and a new origin at this hop starts, here.
-    const receivedAtMs = Date.now();
-    const timeInQueueMs =
-      params.deferTimeInQueue === true
-        ? timeInQueue(params.enqueueTimeMs, receivedAtMs)
-        : this.#recordArrival(profile, params.enqueueTimeMs, receivedAtMs);
     this.#metrics.recordConsumed(profile.attributes, 1);
     const reader = this.#reader;
     const extracted = readMessageContext(reader, params.carrier, params.headers);
@@ -485,8 +486,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       own,
       params.ambient ?? context.active(),
       params,
-      timeInQueueMs,
-      receivedAtMs,
+      undefined,
+      params,
     );
   }
 
@@ -588,8 +589,8 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       readonly describe?: ((span: Span, info: ProcessInfo) => void) | undefined;
       readonly info: ProcessInfo;
     },
-    timeInQueueMs: number | undefined,
-    receivedAtMs?: number,
+    measured: number | undefined,
+    arrival?: Arrival,
   ): MessagingSpan {
     const verifier = this.#signing?.verifier;
     const incoming = resolveIncomingContext(
@@ -602,20 +603,45 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     );
     const { parent, links, workBase } = incoming;
     const endToEnd = this.#endToEnd;
-    // A new origin is this arrival, read before the span starts: the message's receipt when the caller
-    // read the clock for it (a batch's messages are processed later than they arrived), and no clock read
-    // for it when end-to-end latency is off.
-    const arrivedAtMs = endToEnd === undefined ? 0 : (receivedAtMs ?? Date.now());
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
-    const origin = endToEnd?.arrive(own, incoming.continued, span, arrivedAtMs);
-    if (origin !== undefined) endToEnd?.record(span, origin, profile.attributes, message.consumerGroup);
-    if (span.isRecording()) {
+    // Asked once: the SDK's answer is the same for each step below, and every question is a call.
+    const recording = span.isRecording();
+    // One clock per message, read only when something wants it (a span that does not record, with no live
+    // meter and no origin to carry, wants none): the span's own start when it has one, so a recording span
+    // costs no clock read of ours. The message's time in queue ends there, and a new origin starts there
+    // (never later than the span's start). A batch's messages measured their time in queue on arrival.
+    const wantsOrigin = endToEnd?.wants(span, recording) === true;
+    let timeInQueueMs = measured;
+    let arrivedAtMs = 0;
+    if (arrival === undefined) {
+      if (wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
+    } else {
+      const recorded = arrival.deferTimeInQueue !== true && this.#metrics.live;
+      const queued = arrival.enqueueTimeMs !== undefined && (recording || recorded);
+      if (queued || wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
+      if (queued)
+        timeInQueueMs = recorded
+          ? this.#recordArrival(profile, arrival.enqueueTimeMs, arrivedAtMs)
+          : timeInQueue(arrival.enqueueTimeMs, arrivedAtMs);
+    }
+    const origin = !wantsOrigin
+      ? undefined
+      : endToEnd?.arriveAndRecord(
+          own,
+          incoming.continued,
+          span,
+          recording,
+          arrivedAtMs,
+          profile.attributes,
+          message.consumerGroup,
+        );
+    if (recording) {
       if (profile.namePerSpan && message.destination !== undefined)
         span.setAttribute(ATTR_MESSAGING_DESTINATION_NAME, message.destination);
       if (timeInQueueMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS, timeInQueueMs);
       recordIncomingAttributes(span, incoming);
-      callHook('describe', message.describe, this.#described(span), message.info);
-      callHook(this.#processHookName, this.#options.processHook, span, message.info);
+      callSpanHook('describe', message.describe, this.#described(span), message.info);
+      callSpanHook(this.#processHookName, this.#options.processHook, span, message.info);
     }
     return new MessagingSpan(
       span,
@@ -663,6 +689,19 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     destination: string | undefined,
     traits?: DestinationTraits,
   ): OperationProfile {
+    const last = operationType === 'process' || operationType === 'receive' ? this.#lastIn : this.#lastOut;
+    if (last.matches(operationName, destination, traits)) return last.profile!;
+    const profile = this.#lookUpProfile(operationName, operationType, destination, traits);
+    last.remember(operationName, destination, traits, profile);
+    return profile;
+  }
+
+  #lookUpProfile(
+    operationName: string,
+    operationType: MessagingOperationType,
+    destination: string | undefined,
+    traits: DestinationTraits | undefined,
+  ): OperationProfile {
     let byDestination = this.#profiles.get(operationName);
     if (byDestination === undefined) {
       byDestination = new Map();
@@ -686,6 +725,43 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       byDestination.set(key, profile);
     }
     return profile;
+  }
+}
+
+/**
+ * The profile a telemetry returned last for one side, and what it was asked for. A destination with traits
+ * is matched by its traits alone, as its profile is (whatever its name). A profile is never changed once
+ * made, so one remembered here stays right even after its destination cache was cleared.
+ */
+class LastProfile {
+  profile: OperationProfile | undefined;
+  #operationName = '';
+  #destination: string | undefined;
+  #traits: DestinationTraits | undefined;
+
+  matches(
+    operationName: string,
+    destination: string | undefined,
+    traits: DestinationTraits | undefined,
+  ): boolean {
+    return (
+      this.profile !== undefined &&
+      operationName === this.#operationName &&
+      traits === this.#traits &&
+      (traits !== undefined || destination === this.#destination)
+    );
+  }
+
+  remember(
+    operationName: string,
+    destination: string | undefined,
+    traits: DestinationTraits | undefined,
+    profile: OperationProfile,
+  ): void {
+    this.#operationName = operationName;
+    this.#destination = destination;
+    this.#traits = traits;
+    this.profile = profile;
   }
 }
 
@@ -773,9 +849,52 @@ function endListener(
   }
 }
 
+/** What {@link MessagingTelemetry.startProcess} measures a message's time in queue from. */
+interface Arrival {
+  readonly enqueueTimeMs?: number | undefined;
+  readonly deferTimeInQueue?: boolean | undefined;
+}
+
+/**
+ * When `span` started, in whole ms since the epoch: an SDK span's own `startTime` (an `HrTime`, which the
+ * API does not declare, read by shape) when it records, else the clock now.
+ */
+function startedAtMs(span: Span, recording: boolean): number {
+  if (recording) {
+    const startTime = (span as { readonly startTime?: unknown }).startTime;
+    if (Array.isArray(startTime) && startTime.length === 2) {
+      const seconds: unknown = startTime[0];
+      const nanos: unknown = startTime[1];
+      if (typeof seconds === 'number' && typeof nanos === 'number') {
+        const ms = Math.floor(seconds * 1000 + nanos / 1e6);
+        if (Number.isFinite(ms) && ms > 0) return ms;
+      }
+    }
+  }
+  return Date.now();
+}
+
 /** Time in queue in ms (never negative), or `undefined` without a usable enqueue time. */
 function timeInQueue(enqueueTimeMs: number | undefined, receivedAtMs: number): number | undefined {
   if (enqueueTimeMs === undefined || !Number.isFinite(enqueueTimeMs) || enqueueTimeMs <= 0) return undefined;
   // Producer and broker clocks drift; a message "from the future" waited no time we can measure.
   return Math.max(0, receivedAtMs - enqueueTimeMs);
+}
+
+/**
+ * `callHook` for a hook of a span and its info, the two arguments of every per-message hook: with a fixed
+ * arity rather than a rest parameter, as this runs twice for every recording message.
+ */
+function callSpanHook<I>(
+  hookName: string,
+  hook: ((span: Span, info: I) => void) | undefined,
+  span: Span,
+  info: I,
+): void {
+  if (hook === undefined) return;
+  try {
+    hook(span, info);
+  } catch (error) {
+    logger.error(`${hookName} threw; the hook is skipped for this span`, error);
+  }
 }

@@ -44,6 +44,12 @@ describe('readDeliveryAttempt', () => {
     });
   });
 
+  it('a redelivery keeps its flag when x-delivery-count says 0', () => {
+    const attempt = readDeliveryAttempt(true, { 'x-delivery-count': 0 });
+    assert.equal(attempt.redelivered, true);
+    assert.equal(attempt.attempt, 1);
+  });
+
   it('counts quorum-queue redeliveries from x-delivery-count', () => {
     const attempt = readDeliveryAttempt(true, { 'x-delivery-count': 4, 'x-death': [death(1)] });
     assert.equal(attempt.attempt, 1 + 1 + 4);

@@ -96,6 +96,21 @@ describe('DeliveryTracker', () => {
     tracker.settleOne(2, { kind: 'ack' });
   });
 
+  it('a consumer started again under a cancelled one’s tag is a new group, whichever was looked up last', () => {
+    deliver('c1', 1);
+    assert.equal(tracker.releaseConsumer('c1', { kind: 'cancelled' }), 1);
+    deliver('c1', 2);
+    deliver('c2', 3);
+    assert.equal(tracker.settleOne(2, { kind: 'ack' }, 'c1'), true, 'found in the new group');
+    assert.equal(tracker.releaseAll({ kind: 'closed' }), 1);
+    deliver('c2', 4);
+    assert.equal(tracker.releaseConsumer('c2', { kind: 'cancelled' }), 1, 'only the new delivery');
+    assert.equal(outcomeOf('c1', 1), 'cancelled');
+    assert.equal(outcomeOf('c1', 2), 'ack');
+    assert.equal(outcomeOf('c2', 3), 'closed');
+    assert.equal(outcomeOf('c2', 4), 'cancelled');
+  });
+
   it('a closed channel ends everything as closed', () => {
     deliver('c1', 1);
     deliver(undefined, 2);
