@@ -38,6 +38,7 @@ const MAX_REASON_LENGTH = 64;
  * reason, each with its own count; the most recent entry's count is how many times the message went around
  * the loop it is in (reject → dead-letter → retry queue → back), which is what "attempt" means to a consumer.
  * Redeliveries add `x-delivery-count` when a quorum queue provides it, otherwise 1 when `redelivered` is set.
+ * The result is read-only: a first delivery's is one shared frozen object, so copy it to change it.
  */
 export function readDeliveryAttempt(redelivered: unknown, headers: unknown): DeliveryAttempt {
   const wasRedelivered = redelivered === true;

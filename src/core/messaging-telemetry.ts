@@ -606,19 +606,20 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     // Asked once: the SDK's answer is the same for each step below, and every question is a call.
     const recording = span.isRecording();
-    // One clock per message, read only when something wants it (a span that does not record, with no live
-    // meter and no origin to carry, wants none): the span's own start when it has one, so a recording span
-    // costs no clock read of ours. The message's time in queue ends there, and a new origin starts there
-    // (never later than the span's start). A batch's messages measured their time in queue on arrival.
+    // One clock read per message, only when something wants it (a span that does not record, with no live
+    // meter and no origin to carry, wants none). The message's time in queue ends there and a new origin
+    // starts there, microseconds after the span's start. It is the wall clock, as the enqueue time is: the
+    // SDK span's own start time comes from its performance-anchored clock, which may drift from it, and is
+    // no field the API declares. A batch's messages measured their time in queue on arrival.
     const wantsOrigin = endToEnd?.wants(span, recording) === true;
     let timeInQueueMs = measured;
     let arrivedAtMs = 0;
     if (arrival === undefined) {
-      if (wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
+      if (wantsOrigin) arrivedAtMs = Date.now();
     } else {
       const recorded = arrival.deferTimeInQueue !== true && this.#metrics.live;
       const queued = arrival.enqueueTimeMs !== undefined && (recording || recorded);
-      if (queued || wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
+      if (queued || wantsOrigin) arrivedAtMs = Date.now();
       if (queued)
         timeInQueueMs = recorded
           ? this.#recordArrival(profile, arrival.enqueueTimeMs, arrivedAtMs)
@@ -853,25 +854,6 @@ function endListener(
 interface Arrival {
   readonly enqueueTimeMs?: number | undefined;
   readonly deferTimeInQueue?: boolean | undefined;
-}
-
-/**
- * When `span` started, in whole ms since the epoch: an SDK span's own `startTime` (an `HrTime`, which the
- * API does not declare, read by shape) when it records, else the clock now.
- */
-function startedAtMs(span: Span, recording: boolean): number {
-  if (recording) {
-    const startTime = (span as { readonly startTime?: unknown }).startTime;
-    if (Array.isArray(startTime) && startTime.length === 2) {
-      const seconds: unknown = startTime[0];
-      const nanos: unknown = startTime[1];
-      if (typeof seconds === 'number' && typeof nanos === 'number') {
-        const ms = Math.floor(seconds * 1000 + nanos / 1e6);
-        if (Number.isFinite(ms) && ms > 0) return ms;
-      }
-    }
-  }
-  return Date.now();
 }
 
 /** Time in queue in ms (never negative), or `undefined` without a usable enqueue time. */
