@@ -16,7 +16,8 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { isSpanContextValid, trace, TraceFlags, ValueType } from '@opentelemetry/api';
+import { trace, TraceFlags, ValueType } from '@opentelemetry/api';
+import { isValidSpanContext } from '../propagation/checked-traceparent';
 import type {
   Attributes,
   Context,
@@ -211,7 +212,7 @@ class SignaturePropagator implements TextMapPropagator {
 
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     const spanContext = trace.getSpanContext(ctx);
-    if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+    if (spanContext === undefined || !isValidSpanContext(spanContext)) return;
     const createdAtMs = String(Date.now());
     const signature = mac(this.#key, this.#keyId, createdAtMs, spanContext).toString('base64url');
     setter.set(carrier, SIGNATURE_HEADER, `${VERSION_PREFIX}${this.#keyId}:${createdAtMs}:${signature}`);

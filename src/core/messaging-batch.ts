@@ -1,4 +1,5 @@
-import { ROOT_CONTEXT, isSpanContextValid, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { isValidSpanContext } from '../propagation/checked-traceparent';
 import type { Context, Link, Span } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import type { MessagingSpan } from './messaging-span';
@@ -103,7 +104,7 @@ export class MessagingBatch<C, ProcessInfo> {
     const links: Link[] = [];
     for (let i = 0; i < this.#messages.length; i++) {
       const spanContext = trace.getSpanContext(this.#contextOf(i));
-      if (spanContext !== undefined && isSpanContextValid(spanContext)) links.push({ context: spanContext });
+      if (spanContext !== undefined && isValidSpanContext(spanContext)) links.push({ context: spanContext });
     }
     return links;
   }

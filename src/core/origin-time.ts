@@ -15,7 +15,8 @@
  * `hops` is the number of the hop the receiver is at: the first message or call after the origin carries
  * 1, and each hop's own sends carry its count plus one.
  */
-import { createContextKey, isSpanContextValid, trace, TraceFlags } from '@opentelemetry/api';
+import { createContextKey, trace, TraceFlags } from '@opentelemetry/api';
+import { isValidSpanContext } from '../propagation/checked-traceparent';
 import type { Context, Span, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { ContextLayer } from './context-layer';
 
@@ -169,7 +170,7 @@ export function withIngressOrigin(base: Context, span: Span, metered = true): Co
   if (!metered && !originWanted(span)) return base;
   if (base.getValue(ORIGIN_KEY) !== undefined) return base;
   const active = trace.getSpan(base);
-  if (active === undefined || !isSpanContextValid(span.spanContext())) return base;
+  if (active === undefined || !isValidSpanContext(span.spanContext())) return base;
   const startMs = startTimeMs(active) ?? startTimeMs(span) ?? Date.now();
   return withOrigin(base, new OriginSlot(undefined, startMs, DEFAULT_ORIGIN_MAX_AGE_MS));
 }
@@ -211,7 +212,7 @@ function writeOrigin(ctx: Context, activeSpan: Span, carrier: unknown, setter: T
 export const originWriter: TextMapPropagator = {
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     const activeSpan = trace.getSpan(ctx);
-    if (activeSpan === undefined || !isSpanContextValid(activeSpan.spanContext())) return;
+    if (activeSpan === undefined || !isValidSpanContext(activeSpan.spanContext())) return;
     writeOrigin(ctx, activeSpan, carrier, setter);
   },
   extract: (ctx: Context) => ctx,
@@ -230,7 +231,7 @@ export const recordedOriginWriter: TextMapPropagator = {
   inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
     const activeSpan = trace.getSpan(ctx);
     if (activeSpan === undefined || !originWanted(activeSpan)) return;
-    if (!isSpanContextValid(activeSpan.spanContext())) return;
+    if (!isValidSpanContext(activeSpan.spanContext())) return;
     writeOrigin(ctx, activeSpan, carrier, setter);
   },
   extract: (ctx: Context) => ctx,

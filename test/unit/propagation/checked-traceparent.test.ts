@@ -1,8 +1,9 @@
 /**
  * The span context a W3C extract makes from a traceparent the header rule accepted is known valid without
- * matching its ids again; every other span context is judged by `isSpanContextValid` as before.
+ * matching its ids again; every other span context is judged exactly as `isSpanContextValid` judges it.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isSpanContextValid, TraceFlags } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
@@ -37,7 +38,15 @@ describe('isValidSpanContext', () => {
       [[...TRACE_ID], SPAN_ID],
       [undefined, SPAN_ID],
       [TRACE_ID, 42],
+      // Beyond ASCII, with a hex digit in the low seven bits (0xe1 -> 'a', 0x130 -> '0').
+      [TRACE_ID.replace('a', '\u00e1'), SPAN_ID],
+      [TRACE_ID, SPAN_ID.replace('b', '\u0130')],
+      ['0'.repeat(31) + 'A', 'F'.repeat(16)],
+      [TRACE_ID.slice(0, 16).toUpperCase() + TRACE_ID.slice(16), SPAN_ID.toUpperCase()],
+      ['', ''],
     ];
+    for (let i = 0; i < 200; i++)
+      others.push([randomBytes(16).toString('hex'), randomBytes(8).toString('hex')]);
     for (const [traceId, spanId] of others) {
       const context = spanContext(traceId, spanId);
       assert.equal(isValidSpanContext(context), isSpanContextValid(context), JSON.stringify(context));
