@@ -10,13 +10,30 @@ import type { StreamFieldsInput } from './redis-options';
 /** The field a delayed job carries from `schedule` to its processing: when it was scheduled (ms). */
 export const SCHEDULED_AT_FIELD = 'tracebridge-scheduled-at';
 
+/** The propagator's fields {@link contextFieldNames} last saw, and the names it made of them. */
+let lastPropagatorFields: readonly string[] = [];
+let lastNames: ReadonlySet<string> = new Set([...OWN_FIELDS, SCHEDULED_AT_FIELD]);
+
 /**
  * The names of the fields tracebridge adds to an entry: the registered propagator's fields (`traceparent`,
- * `tracestate`, `baggage`, `b3`, ...), tracebridge's own (the context's signature, its pipeline's origin) and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application
- * may register its propagator after creating a consumer.
+ * `tracestate`, `baggage`, `b3`, ...), tracebridge's own (the context's signature, its pipeline's origin)
+ * and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application may register its propagator after
+ * creating a consumer; the set is made again only when the propagator's fields change (a few string
+ * compares per batch, rather than a set and two lists).
  */
 export function contextFieldNames(): ReadonlySet<string> {
-  return new Set([...propagation.fields(), ...OWN_FIELDS, SCHEDULED_AT_FIELD]);
+  const fields = propagation.fields();
+  if (!sameNames(fields, lastPropagatorFields)) {
+    lastNames = new Set([...fields, ...OWN_FIELDS, SCHEDULED_AT_FIELD]);
+    lastPropagatorFields = [...fields];
+  }
+  return lastNames;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function nameOf(name: unknown): string | undefined {
