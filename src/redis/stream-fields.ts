@@ -69,7 +69,7 @@ export function flatFields(fields: unknown): (string | Buffer)[] | undefined {
 export function withoutFields<V>(flat: readonly V[], names: ReadonlySet<string>): readonly V[] {
   let kept: V[] | undefined;
   for (let i = 0; i < flat.length; i += 2) {
-    if (names.has(nameOf(flat[i]) ?? '')) {
+    if (isNamed(flat[i], names)) {
       kept ??= flat.slice(0, i);
       continue;
     }
@@ -78,6 +78,15 @@ export function withoutFields<V>(flat: readonly V[], names: ReadonlySet<string>)
     if (i + 1 < flat.length) kept.push(flat[i + 1] as V);
   }
   return kept ?? flat;
+}
+
+/**
+ * Whether a field name is one of `names`: a string name is looked up as it is, and only a Buffer name
+ * (from the `*Buffer` commands) is decoded first. This runs for every field of every entry.
+ */
+function isNamed(name: unknown, names: ReadonlySet<string>): boolean {
+  if (typeof name === 'string') return names.has(name);
+  return Buffer.isBuffer(name) && names.has(name.toString('latin1'));
 }
 
 /** The first value of field `name` as a string, or `undefined`. */
