@@ -196,18 +196,8 @@ export class StreamJobRunner implements StreamConsumer {
     // The process spans of the batch, watched for a lost connection from the first one on (a batch of
     // dormant entries has none, and watches nothing).
     const spans: MessagingSpan[] = [];
-    // A traced entry's handler and, once it returned (not a promise), its XACK: sent in the one
-    // `context.with` frame the handler runs in, inside its span's context (for an ioredis instrumentation's
-    // command span), rather than in a frame of its own. One function per batch, told its entry here.
-    let running: ReplyEntry | undefined;
-    let sentAck: Promise<unknown> | undefined;
-    const handleThenAck = (job: StreamJob<V>): unknown => {
-      const entry = running!;
-      const result = handler(job);
-      if (!isPromiseLike(result)) sentAck = this.#sendAck(entry);
-      return result;
-    };
-
+    // Made at the batch's first traced entry: a dormant batch needs none.
+    let turn: HandlerTurn<V> | undefined;
     try {
       for (const entry of entries) {
         const attempt = counts === undefined ? 1 : counts.get(entryKey(entry));
@@ -230,16 +220,17 @@ export class StreamJobRunner implements StreamConsumer {
             fail(error, job);
             continue;
           }
-          acks.addRaw(this.#sendAck(entry), job);
+          acks.addRaw(sendAck(this.#redis, this.group, entry), job);
           continue;
         }
         const span = this.#startSpan(entry, job);
         if (spans.length === 0) this.#batchStarted(spans);
         spans.push(span);
-        running = entry;
-        sentAck = undefined;
+        turn ??= new HandlerTurn(handler, this.#redis, this.group);
+        turn.entry = entry;
+        turn.sentAck = undefined;
         try {
-          const result = span.runWith(handleThenAck, job);
+          const result = span.runWith(turn.run, job);
           if (isPromiseLike(result)) {
             acks.observeRaw();
             await result;
@@ -250,12 +241,12 @@ export class StreamJobRunner implements StreamConsumer {
           fail(error, job);
           continue;
         } finally {
-          running = undefined;
+          turn.entry = undefined;
         }
         // A handler that returned a promise: its XACK goes now, inside the span's context all the same.
         const reply =
-          sentAck ?? callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id);
-        sentAck = undefined;
+          turn.sentAck ?? callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id);
+        turn.sentAck = undefined;
         acks.addTraced(reply, span, job);
       }
       const unacknowledged = await acks.answered();
@@ -264,17 +255,6 @@ export class StreamJobRunner implements StreamConsumer {
       if (spans.length > 0) this.#batchEnded(spans);
     }
     if (firstError !== undefined) throw firstError.error;
-  }
-
-  /** `XACK` of `entry`, as a promise whatever the client does (a client that throws rejects it). */
-  #sendAck(entry: ReplyEntry): Promise<unknown> {
-    try {
-      return this.#redis.call('XACK', entry.key, this.group, entry.id);
-    } catch (error) {
-      // The client's own error, passed on unchanged, whatever it is.
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(error);
-    }
   }
 
   #startSpan(entry: ReplyEntry, job: StreamJob<string | Buffer>): MessagingSpan {
@@ -332,6 +312,48 @@ export class StreamJobRunner implements StreamConsumer {
       this.#redis.removeListener('end', this.#onConnectionEnd);
     }
   }
+}
+
+/** `XACK` of `entry`, as a promise whatever the client does (a client that throws rejects it). */
+function sendAck(redis: RedisConnection, group: string, entry: ReplyEntry): Promise<unknown> {
+  try {
+    return redis.call('XACK', entry.key, group, entry.id);
+  } catch (error) {
+    // The client's own error, passed on unchanged, whatever it is.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * A traced entry's handler and, once it returned (not a promise), its XACK: sent in the one
+ * `context.with` frame the handler runs in, inside its span's context (for an ioredis instrumentation's
+ * command span), rather than in a frame of its own. One per batch, told its entry before each run; an
+ * object of its own rather than a closure over the batch's variables, which would move those out of the
+ * batch's frame for every entry, the dormant ones too.
+ */
+class HandlerTurn<V extends string | Buffer> {
+  /** The entry whose handler runs next. */
+  entry: ReplyEntry | undefined;
+  /** Its XACK, when the handler returned something other than a promise. */
+  sentAck: Promise<unknown> | undefined;
+  readonly #handler: StreamJobHandler<V>;
+  readonly #redis: RedisConnection;
+  readonly #group: string;
+
+  constructor(handler: StreamJobHandler<V>, redis: RedisConnection, group: string) {
+    this.#handler = handler;
+    this.#redis = redis;
+    this.#group = group;
+  }
+
+  /** The work run in the entry's span: one function for the batch (read before the handler runs). */
+  readonly run = (job: StreamJob<V>): unknown => {
+    const entry = this.entry!;
+    const result = this.#handler(job);
+    if (!isPromiseLike(result)) this.sentAck = sendAck(this.#redis, this.#group, entry);
+    return result;
+  };
 }
 
 /**
