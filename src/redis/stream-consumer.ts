@@ -192,7 +192,10 @@ export class StreamJobRunner implements StreamConsumer {
       firstError ??= { error };
       callHook('onError', onJobError, error, job);
     };
-    const acks = new BatchAcknowledgements(fail);
+    // A dormant entry's XACK reply and its job, at the same index (see BatchAcknowledgements).
+    const rawAcks: Promise<unknown>[] = [];
+    const rawJobs: StreamJob<V>[] = [];
+    const acks = new BatchAcknowledgements(fail, rawAcks, rawJobs);
     // The process spans of the batch, watched for a lost connection from the first one on (a batch of
     // dormant entries has none, and watches nothing).
     const spans: MessagingSpan[] = [];
@@ -220,7 +223,8 @@ export class StreamJobRunner implements StreamConsumer {
             fail(error, job);
             continue;
           }
-          acks.addRaw(sendAck(this.#redis, this.group, entry), job);
+          rawAcks.push(sendAck(this.#redis, this.group, entry));
+          rawJobs.push(job);
           continue;
         }
         const span = this.#startSpan(entry, job);
