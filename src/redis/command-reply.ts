@@ -3,7 +3,7 @@
  */
 import { context } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { safely } from '../core/diagnostics';
+import { stepFailed } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import { ATTR_MESSAGING_MESSAGE_ID } from '../core/semantic-attributes';
 import type { RedisArgument, RedisCommandClient } from './redis-client';
@@ -64,14 +64,13 @@ function callCommand(
 export function endAtReply(send: MessagingSpan, reply: Promise<unknown>, recordsEntryId: boolean): void {
   reply.then(
     (id) => {
+      // Inline rather than through `safely`: this runs for every entry added, and a closure each adds up.
       if (recordsEntryId && typeof id === 'string') {
-        safely(
-          'recording the entry id',
-          () => {
-            if (send.span.isRecording()) send.span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, id);
-          },
-          undefined,
-        );
+        try {
+          if (send.span.isRecording()) send.span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, id);
+        } catch (error) {
+          stepFailed('recording the entry id', error);
+        }
       }
       send.end();
     },

@@ -5,7 +5,7 @@
  * claim) and its span ends with the error.
  */
 import type { Span } from '@opentelemetry/api';
-import { callHook, logger, safely } from '../core/diagnostics';
+import { callHook, logger } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
 import type { MessagingTelemetry, ProcessParams } from '../core/messaging-telemetry';
 import {
@@ -17,17 +17,12 @@ import {
 } from '../core/semantic-attributes';
 import { redisStreamFieldsCarrier } from '../propagation/redis-stream-fields-carrier';
 import type { RedisStreamFields } from '../propagation/redis-stream-fields-carrier';
+import { BatchAcknowledgements } from './batch-acknowledgements';
 import { callWithin } from './command-reply';
 import { entryKey, lookUpDeliveryCounts } from './delivery-count';
 import { keyPrefixOf } from './key-prefix';
 import type { RedisConnection } from './redis-client';
-import {
-  ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED,
-  CONSUMER_TELEMETRY_OPTIONS,
-  createRedisTelemetry,
-  requireClient,
-  requireName,
-} from './redis-config';
+import { CONSUMER_TELEMETRY_OPTIONS, createRedisTelemetry, requireClient, requireName } from './redis-config';
 import type {
   ProcessReadOptions,
   RedisJobErrorHandler,
@@ -79,7 +74,6 @@ export interface StreamConsumer {
 /** How the attempt numbers of a batch are known. */
 type Attempts = 'first' | 'look-up';
 
-const ACK = Object.freeze({ kind: 'ack' as const });
 /** What {@link StreamJobRunner}'s start parameters hold between entries. */
 const NO_JOB: StreamJob<string | Buffer> = Object.freeze({
   stream: '',
@@ -193,18 +187,20 @@ export class StreamJobRunner implements StreamConsumer {
         ? undefined
         : await lookUpDeliveryCounts(this.#redis, this.group, this.consumer, entries);
     const contextFields = contextFieldNames();
-    // Per entry: whether it was acknowledged (a traced entry's `#ack` answers that, never rejecting), or a
-    // dormant entry's raw XACK reply; `ackedJobs` are their jobs, for the rare failed raw XACK.
-    const acks: Promise<unknown>[] = [];
-    const ackedJobs: StreamJob<V>[] = [];
     let firstError: { error: unknown } | undefined;
     const fail = (error: unknown, job: StreamJob<V>): void => {
       firstError ??= { error };
       callHook('onError', onJobError, error, job);
     };
-
+    // A dormant entry's XACK reply and its job, at the same index (see BatchAcknowledgements).
+    const rawAcks: Promise<unknown>[] = [];
+    const rawJobs: StreamJob<V>[] = [];
+    const acks = new BatchAcknowledgements(fail, rawAcks, rawJobs);
+    // The process spans of the batch, watched for a lost connection from the first one on (a batch of
+    // dormant entries has none, and watches nothing).
     const spans: MessagingSpan[] = [];
-    this.#batchStarted(spans);
+    // Made at the batch's first traced entry: a dormant batch needs none.
+    let turn: HandlerTurn<V> | undefined;
     try {
       for (const entry of entries) {
         const attempt = counts === undefined ? 1 : counts.get(entryKey(entry));
@@ -219,48 +215,50 @@ export class StreamJobRunner implements StreamConsumer {
           // As the unwrapped loop: the handler, then its XACK; no span, no field read, no bookkeeping.
           try {
             const result = handler(job);
-            if (isPromiseLike(result)) await result;
+            if (isPromiseLike(result)) {
+              acks.observeRaw();
+              await result;
+            }
           } catch (error) {
             fail(error, job);
             continue;
           }
-          acks.push(this.#sendAck(entry));
-          ackedJobs.push(job);
+          rawAcks.push(sendAck(this.#redis, this.group, entry));
+          rawJobs.push(job);
           continue;
         }
         const span = this.#startSpan(entry, job);
+        if (spans.length === 0) this.#batchStarted(spans);
         spans.push(span);
+        turn ??= new HandlerTurn(handler, this.#redis, this.group);
+        turn.entry = entry;
+        turn.sentAck = undefined;
         try {
-          const result = span.runWith(handler, job);
-          if (isPromiseLike(result)) await result;
+          const result = span.runWith(turn.run, job);
+          if (isPromiseLike(result)) {
+            acks.observeRaw();
+            await result;
+          }
         } catch (error) {
           // Left pending on purpose, for a retry or a claim: the span ends with the error, unsettled.
           span.end();
           fail(error, job);
           continue;
+        } finally {
+          turn.entry = undefined;
         }
-        acks.push(this.#ack(entry, span, job, fail));
-        ackedJobs.push(job);
+        // A handler that returned a promise: its XACK goes now, inside the span's context all the same.
+        const reply =
+          turn.sentAck ?? callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id);
+        turn.sentAck = undefined;
+        acks.addTraced(reply, span, job);
       }
-      const answers = await allAnswered(acks, ackedJobs, fail);
-      let unacknowledged = 0;
-      for (const answer of answers) if (!(Number(answer) > 0)) unacknowledged++;
+      const unacknowledged = await acks.answered();
       if (unacknowledged > 0) this.#reportUnacknowledged(unacknowledged, entries[0]?.stream ?? '');
     } finally {
-      this.#batchEnded(spans);
+      if (spans.length > 0) this.#batchEnded(spans);
     }
     if (firstError !== undefined) throw firstError.error;
-  }
-
-  /** `XACK` of `entry`, as a promise whatever the client does (a client that throws rejects it). */
-  #sendAck(entry: ReplyEntry): Promise<unknown> {
-    try {
-      return this.#redis.call('XACK', entry.key, this.group, entry.id);
-    } catch (error) {
-      // The client's own error, passed on unchanged, whatever it is.
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(error);
-    }
   }
 
   #startSpan(entry: ReplyEntry, job: StreamJob<string | Buffer>): MessagingSpan {
@@ -293,28 +291,6 @@ export class StreamJobRunner implements StreamConsumer {
     if (delayMs !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_DELAY_MS, delayMs);
   };
 
-  /**
-   * Sends `XACK` (inside the job's span, for an ioredis instrumentation's command span) and ends the span
-   * at the answer: settled as `ack` only when Redis acknowledged the entry. A failed `XACK` is recorded
-   * and reported to `fail`. Resolves with `false` only when Redis answered that it acknowledged nothing.
-   */
-  #ack<Job>(
-    entry: ReplyEntry,
-    span: MessagingSpan,
-    job: Job,
-    fail: (error: unknown, job: Job) => void,
-  ): Promise<boolean> {
-    return callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id).then(
-      (acknowledged) => settleAtAnswer(span, acknowledged),
-      (error: unknown) => {
-        span.recordError(error);
-        span.end();
-        fail(error, job);
-        return true; // reported already, as the error it is
-      },
-    );
-  }
-
   /** One diag line per batch, however many of its entries went unacknowledged. */
   #reportUnacknowledged(count: number, stream: string): void {
     logger.warn(
@@ -342,25 +318,46 @@ export class StreamJobRunner implements StreamConsumer {
   }
 }
 
-/**
- * Ends a process span at its XACK's answer: settled as `ack` only when Redis acknowledged the entry; an
- * answer of 0 (the entry was no longer pending) ends it unsettled, marked unacknowledged. Returns whether
- * the entry was acknowledged.
- */
-function settleAtAnswer(span: MessagingSpan, acknowledged: unknown): boolean {
-  if (Number(acknowledged) > 0) {
-    span.settle(ACK);
-    return true;
+/** `XACK` of `entry`, as a promise whatever the client does (a client that throws rejects it). */
+function sendAck(redis: RedisConnection, group: string, entry: ReplyEntry): Promise<unknown> {
+  try {
+    return redis.call('XACK', entry.key, group, entry.id);
+  } catch (error) {
+    // The client's own error, passed on unchanged, whatever it is.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
   }
-  safely(
-    'recording an unacknowledged entry',
-    () => {
-      if (span.span.isRecording()) span.span.setAttribute(ATTR_TRACEBRIDGE_REDIS_ACKNOWLEDGED, false);
-    },
-    undefined,
-  );
-  span.end();
-  return false;
+}
+
+/**
+ * A traced entry's handler and, once it returned (not a promise), its XACK: sent in the one
+ * `context.with` frame the handler runs in, inside its span's context (for an ioredis instrumentation's
+ * command span), rather than in a frame of its own. One per batch, told its entry before each run; an
+ * object of its own rather than a closure over the batch's variables, which would move those out of the
+ * batch's frame for every entry, the dormant ones too.
+ */
+class HandlerTurn<V extends string | Buffer> {
+  /** The entry whose handler runs next. */
+  entry: ReplyEntry | undefined;
+  /** Its XACK, when the handler returned something other than a promise. */
+  sentAck: Promise<unknown> | undefined;
+  readonly #handler: StreamJobHandler<V>;
+  readonly #redis: RedisConnection;
+  readonly #group: string;
+
+  constructor(handler: StreamJobHandler<V>, redis: RedisConnection, group: string) {
+    this.#handler = handler;
+    this.#redis = redis;
+    this.#group = group;
+  }
+
+  /** The work run in the entry's span: one function for the batch (read before the handler runs). */
+  readonly run = (job: StreamJob<V>): unknown => {
+    const entry = this.entry!;
+    const result = this.#handler(job);
+    if (!isPromiseLike(result)) this.sentAck = sendAck(this.#redis, this.#group, entry);
+    return result;
+  };
 }
 
 /**
@@ -373,27 +370,4 @@ function scheduledDelayMs(fields: readonly unknown[], enqueueTimeMs: number | un
   const scheduledAtMs = Number(scheduledAt);
   if (!Number.isSafeInteger(scheduledAtMs) || scheduledAtMs <= 0) return undefined;
   return Math.max(0, enqueueTimeMs - scheduledAtMs);
-}
-
-/**
- * Every acknowledgement's answer once all have answered: a traced entry's `true` / `false`, a dormant
- * entry's XACK reply (the count of entries acknowledged). A failed dormant XACK (the only kind that
- * rejects) is reported to `fail` with its job, as a traced one is, and counts as answered. The common
- * case costs what the unwrapped loop's `Promise.all` does; the failure case waits for every answer too.
- */
-async function allAnswered<Job>(
-  acks: readonly Promise<unknown>[],
-  jobs: readonly Job[],
-  fail: (error: unknown, job: Job) => void,
-): Promise<unknown[]> {
-  try {
-    return await Promise.all(acks);
-  } catch {
-    const outcomes = await Promise.allSettled(acks);
-    return outcomes.map((outcome, i) => {
-      if (outcome.status === 'fulfilled') return outcome.value;
-      fail(outcome.reason, jobs[i]!);
-      return true; // reported, as the error it is
-    });
-  }
 }

@@ -10,13 +10,30 @@ import type { StreamFieldsInput } from './redis-options';
 /** The field a delayed job carries from `schedule` to its processing: when it was scheduled (ms). */
 export const SCHEDULED_AT_FIELD = 'tracebridge-scheduled-at';
 
+/** The propagator's fields {@link contextFieldNames} last saw, and the names it made of them. */
+let lastPropagatorFields: readonly string[] = [];
+let lastNames: ReadonlySet<string> = new Set([...OWN_FIELDS, SCHEDULED_AT_FIELD]);
+
 /**
  * The names of the fields tracebridge adds to an entry: the registered propagator's fields (`traceparent`,
- * `tracestate`, `baggage`, `b3`, ...), tracebridge's own (the context's signature, its pipeline's origin) and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application
- * may register its propagator after creating a consumer.
+ * `tracestate`, `baggage`, `b3`, ...), tracebridge's own (the context's signature, its pipeline's origin)
+ * and {@link SCHEDULED_AT_FIELD}. Read per batch, as the application may register its propagator after
+ * creating a consumer; the set is made again only when the propagator's fields change (a few string
+ * compares per batch, rather than a set and two lists).
  */
 export function contextFieldNames(): ReadonlySet<string> {
-  return new Set([...propagation.fields(), ...OWN_FIELDS, SCHEDULED_AT_FIELD]);
+  const fields = propagation.fields();
+  if (!sameNames(fields, lastPropagatorFields)) {
+    lastNames = new Set([...fields, ...OWN_FIELDS, SCHEDULED_AT_FIELD]);
+    lastPropagatorFields = [...fields];
+  }
+  return lastNames;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function nameOf(name: unknown): string | undefined {
@@ -52,7 +69,7 @@ export function flatFields(fields: unknown): (string | Buffer)[] | undefined {
 export function withoutFields<V>(flat: readonly V[], names: ReadonlySet<string>): readonly V[] {
   let kept: V[] | undefined;
   for (let i = 0; i < flat.length; i += 2) {
-    if (names.has(nameOf(flat[i]) ?? '')) {
+    if (isNamed(flat[i], names)) {
       kept ??= flat.slice(0, i);
       continue;
     }
@@ -61,6 +78,15 @@ export function withoutFields<V>(flat: readonly V[], names: ReadonlySet<string>)
     if (i + 1 < flat.length) kept.push(flat[i + 1] as V);
   }
   return kept ?? flat;
+}
+
+/**
+ * Whether a field name is one of `names`: a string name is looked up as it is, and only a Buffer name
+ * (from the `*Buffer` commands) is decoded first. This runs for every field of every entry.
+ */
+function isNamed(name: unknown, names: ReadonlySet<string>): boolean {
+  if (typeof name === 'string') return names.has(name);
+  return Buffer.isBuffer(name) && names.has(name.toString('latin1'));
 }
 
 /** The first value of field `name` as a string, or `undefined`. */

@@ -204,6 +204,43 @@ describeEachClient('Redis helpers with nothing registered', (kind) => {
     }
   });
 
+  it('a failed XACK answered while a later handler still runs is reported, not left unhandled', async () => {
+    // A reply naming a key that holds a string: Redis refuses each XACK (WRONGTYPE).
+    const notAStream = uniqueKey('string');
+    await redis.set(notAStream, 'x');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const reply = [
+        [
+          notAStream,
+          [
+            ['1700000000000-0', ['n', '1']],
+            ['1700000000000-1', ['n', '2']],
+          ],
+        ],
+      ];
+      const handled: string[] = [];
+      const handler = async (job: StreamJob) => {
+        handled.push(job.id);
+        if (handled.length === 1) return;
+        // Answered after the first entry's XACK (one connection answers in order), then a turn of the
+        // event loop: by then that XACK has failed, while this handler still runs.
+        await redis.ping();
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      const consumer = streamConsumer(redis, { group: GROUP, consumer: CONSUMER });
+      await assert.rejects(consumer.processRead(reply, handler), /WRONGTYPE/);
+      assert.deepEqual(handled, ['1700000000000-0', '1700000000000-1']);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, [], 'no rejection went unhandled');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await redis.del(notAStream);
+    }
+  });
+
   it('resolves for entries no longer pending (XACK acknowledges nothing), as the traced path does', async () => {
     const producer = streamProducer(redis, { stream });
     const id = await producer.add(['n', '1']);

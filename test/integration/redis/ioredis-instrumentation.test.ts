@@ -96,6 +96,29 @@ describe('next to @opentelemetry/instrumentation-ioredis', () => {
     assertChildOf(commandSpan('XACK'), tracing.span(`process ${key}`, SpanKind.CONSUMER));
   });
 
+  it('each XACK is a child of its own process span, after a handler that returns or one that resolves', async () => {
+    await redis.call('XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM');
+    const producer = streamProducer(redis, { stream: key, tracerProvider: tracing.provider });
+    for (const n of ['sync', 'async', 'sync']) await producer.add(['n', n]);
+    const consumer = streamConsumer(redis, { group: 'g', consumer: 'c', tracerProvider: tracing.provider });
+    await consumer.processRead(
+      await redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', key, '>'),
+      (job) => (job.fields[1] === 'async' ? Promise.resolve() : undefined),
+    );
+    const processes = tracing.spans().filter((s) => s.kind === SpanKind.CONSUMER);
+    const acks = tracing.spans().filter((s) => s.name.toUpperCase() === 'XACK' && s.kind === SpanKind.CLIENT);
+    assert.equal(processes.length, 3);
+    assert.equal(acks.length, 3);
+    for (const process of processes) {
+      const ack = acks.find((s) => s.parentSpanContext?.spanId === process.spanContext().spanId);
+      assert.ok(
+        ack !== undefined,
+        `an XACK span under ${String(process.attributes['messaging.message.id'])}`,
+      );
+      assertChildOf(ack, process);
+    }
+  });
+
   it('ZADD is a child of the schedule span, LPUSH of the send span, PUBLISH of the publish span', async () => {
     await delayedJobs(redis, { stream: key, tracerProvider: tracing.provider }).schedule(
       { a: '1' },
