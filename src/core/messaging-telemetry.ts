@@ -33,7 +33,7 @@ import { MessagingBatch } from './messaging-batch';
 import type { BatchMessage } from './messaging-batch';
 import { MessagingMetrics } from './messaging-metrics';
 import { checkOriginMaxAgeMs, EndToEndLatency, resolveEndToEndLatency } from './end-to-end-latency';
-import { withIngressOrigin, withOrigin } from './origin-time';
+import { startTimeMs, withIngressOrigin, withOrigin } from './origin-time';
 import { ownFieldsReader, ownFieldsWriter, readMessageContext } from './own-fields';
 import type { InboundOwnFields, OwnFieldsReader } from './own-fields';
 import { injectContext, MessagingSpan } from './messaging-span';
@@ -606,20 +606,19 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     const span = this.#startSpan(profile, kind ?? DEFAULT_KIND[profile.operationType], links, parent);
     // Asked once: the SDK's answer is the same for each step below, and every question is a call.
     const recording = span.isRecording();
-    // One clock read per message, only when something wants it (a span that does not record, with no live
-    // meter and no origin to carry, wants none). The message's time in queue ends there and a new origin
-    // starts there, microseconds after the span's start. It is the wall clock, as the enqueue time is: the
-    // SDK span's own start time comes from its performance-anchored clock, which may drift from it, and is
-    // no field the API declares. A batch's messages measured their time in queue on arrival.
+    // One clock per message, read only when something wants it (a span that does not record, with no live
+    // meter and no origin to carry, wants none): the span's own start when it has one, so a recording span
+    // costs no clock read of ours. The message's time in queue ends there, and a new origin starts there
+    // (never later than the span's start). A batch's messages measured their time in queue on arrival.
     const wantsOrigin = endToEnd?.wants(span, recording) === true;
     let timeInQueueMs = measured;
     let arrivedAtMs = 0;
     if (arrival === undefined) {
-      if (wantsOrigin) arrivedAtMs = Date.now();
+      if (wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
     } else {
       const recorded = arrival.deferTimeInQueue !== true && this.#metrics.live;
       const queued = arrival.enqueueTimeMs !== undefined && (recording || recorded);
-      if (queued || wantsOrigin) arrivedAtMs = Date.now();
+      if (queued || wantsOrigin) arrivedAtMs = startedAtMs(span, recording);
       if (queued)
         timeInQueueMs = recorded
           ? this.#recordArrival(profile, arrival.enqueueTimeMs, arrivedAtMs)
@@ -854,6 +853,16 @@ function endListener(
 interface Arrival {
   readonly enqueueTimeMs?: number | undefined;
   readonly deferTimeInQueue?: boolean | undefined;
+}
+
+/**
+ * When `span` started, in whole ms since the epoch: an SDK span's own start (see `startTimeMs`) when it
+ * records, else the clock now. The SDK anchors a span's clock to `Date.now()` when it starts a span without
+ * a local parent, as a process span is, so this is the wall clock enqueue times are read with.
+ */
+function startedAtMs(span: Span, recording: boolean): number {
+  const startMs = recording ? startTimeMs(span) : undefined;
+  return startMs === undefined ? Date.now() : Math.floor(startMs);
 }
 
 /** Time in queue in ms (never negative), or `undefined` without a usable enqueue time. */

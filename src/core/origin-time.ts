@@ -179,7 +179,7 @@ export function withIngressOrigin(base: Context, span: Span, metered = true): Co
  * A span's start time in ms since the epoch, when the span exposes it: SDK spans have `startTime` as an
  * `HrTime` (`[seconds, nanoseconds]`), which the API does not declare. `undefined` otherwise.
  */
-function startTimeMs(span: Span | undefined): number | undefined {
+export function startTimeMs(span: Span | undefined): number | undefined {
   const startTime = (span as { readonly startTime?: unknown } | undefined)?.startTime;
   if (!Array.isArray(startTime) || startTime.length !== 2) return undefined;
   const seconds: unknown = startTime[0];

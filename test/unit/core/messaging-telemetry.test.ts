@@ -229,6 +229,16 @@ describe('process: time in queue', () => {
     assert.ok((wait as number) >= 1500, `waited ${String(wait)} ms`);
   });
 
+  it('ends the wait of a recording span at the span’s own start, in whole ms', () => {
+    const t = telemetry();
+    const enqueued = Date.now() - 250;
+    t.process(processParams(undefined, { enqueueTimeMs: enqueued }), () => undefined);
+    const span = tracing.span('process orders');
+    const [seconds, nanos] = span.startTime;
+    const startedMs = Math.floor(seconds * 1000 + nanos / 1e6);
+    assert.equal(span.attributes['tracebridge.messaging.time_in_queue_ms'], startedMs - enqueued);
+  });
+
   it('clamps a timestamp from the future to 0 and ignores unusable ones', () => {
     const t = telemetry();
     t.process(
