@@ -17,8 +17,30 @@ export function callHook<A extends unknown[]>(
   try {
     hook(...args);
   } catch (error) {
-    logger.error(`${hookName} threw; the hook is skipped for this span`, error);
+    hookFailed(hookName, error);
   }
+}
+
+/**
+ * {@link callHook} for a hook of a span and its info, the two arguments of every per-message hook: with a
+ * fixed arity rather than a rest parameter, as this runs twice for every recording message.
+ */
+export function callSpanHook<S, I>(
+  hookName: string,
+  hook: ((span: S, info: I) => void) | undefined,
+  span: S,
+  info: I,
+): void {
+  if (hook === undefined) return;
+  try {
+    hook(span, info);
+  } catch (error) {
+    hookFailed(hookName, error);
+  }
+}
+
+function hookFailed(hookName: string, error: unknown): void {
+  logger.error(`${hookName} threw; the hook is skipped for this span`, error);
 }
 
 /**

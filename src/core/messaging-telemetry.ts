@@ -21,7 +21,7 @@ import type {
 import type { ContextCarrier } from '../propagation/context-carrier';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { nothingRegistered } from './api-registrations';
-import { callHook, logger, safely } from './diagnostics';
+import { callHook, callSpanHook, safely } from './diagnostics';
 import { startSpanSafely } from './start-span';
 import { withSpan } from './context-layer';
 import { createContextSigning } from './context-signing';
@@ -870,22 +870,4 @@ function timeInQueue(enqueueTimeMs: number | undefined, receivedAtMs: number): n
   if (enqueueTimeMs === undefined || !Number.isFinite(enqueueTimeMs) || enqueueTimeMs <= 0) return undefined;
   // Producer and broker clocks drift; a message "from the future" waited no time we can measure.
   return Math.max(0, receivedAtMs - enqueueTimeMs);
-}
-
-/**
- * `callHook` for a hook of a span and its info, the two arguments of every per-message hook: with a fixed
- * arity rather than a rest parameter, as this runs twice for every recording message.
- */
-function callSpanHook<I>(
-  hookName: string,
-  hook: ((span: Span, info: I) => void) | undefined,
-  span: Span,
-  info: I,
-): void {
-  if (hook === undefined) return;
-  try {
-    hook(span, info);
-  } catch (error) {
-    logger.error(`${hookName} threw; the hook is skipped for this span`, error);
-  }
 }
