@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { grpcMetadataCarrier } from '../propagation/grpc-metadata-carrier';
 import type { GrpcConfig } from './grpc-config';
+import { classPerCopy } from './class-per-copy';
 import type { GrpcModule } from './grpc-options';
 import { GrpcStatus } from './grpc-status';
 import type { RpcSpan } from './rpc-span';
@@ -85,18 +86,5 @@ function defineTracedClientCall(Base: InterceptingCallClass): TracedClientCallCl
   };
 }
 
-/**
- * One class per grpc-js copy, shared by every interceptor over it, so grpc-js's call sites see one shape
- * however many clients an application makes.
- */
-const classes = new WeakMap<InterceptingCallClass, TracedClientCallClass>();
-
 /** The traced call class extending `base` (a grpc-js copy's `InterceptingCall`), made once per copy. */
-export function tracedClientCallClass(base: InterceptingCallClass): TracedClientCallClass {
-  let made = classes.get(base);
-  if (made === undefined) {
-    made = defineTracedClientCall(base);
-    classes.set(base, made);
-  }
-  return made;
-}
+export const tracedClientCallClass = classPerCopy(defineTracedClientCall);

@@ -1,6 +1,7 @@
 import { context } from '@opentelemetry/api';
 import type * as grpc from '@grpc/grpc-js';
 import { safely } from '../core/diagnostics';
+import { classPerCopy } from './class-per-copy';
 import type { GrpcModule } from './grpc-options';
 import { GrpcStatus } from './grpc-status';
 import type { RpcSpan } from './rpc-span';
@@ -140,15 +141,5 @@ function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
   );
 }
 
-/** One class per grpc-js copy, shared by every interceptor over it (one shape for grpc-js's call sites). */
-const classes = new WeakMap<ServerInterceptingCallClass, TracedServerCallClass>();
-
-/** The traced server call class extending `base` (a grpc-js copy's `ServerInterceptingCall`). */
-export function tracedServerCallClass(base: ServerInterceptingCallClass): TracedServerCallClass {
-  let made = classes.get(base);
-  if (made === undefined) {
-    made = defineTracedServerCall(base);
-    classes.set(base, made);
-  }
-  return made;
-}
+/** The traced server call class extending `base` (a grpc-js copy's `ServerInterceptingCall`), once per copy. */
+export const tracedServerCallClass = classPerCopy(defineTracedServerCall);
