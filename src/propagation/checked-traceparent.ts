@@ -1,5 +1,6 @@
 import { INVALID_SPANID, INVALID_TRACEID } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
+import { isHexRun } from './hex-digits';
 
 /**
  * The last traceparent value the header rule accepted (see `selectHeaderValue`): its trace id (at 3) and
@@ -14,27 +15,12 @@ export function noteAcceptedTraceparent(value: string): void {
 }
 
 /**
- * 1 for the character codes below 128 of a hex digit, either case (the API's `isSpanContextValid` matches
- * ids case-insensitively), 0 for the rest.
- */
-const HEX = new Uint8Array(128);
-for (const digit of '0123456789abcdefABCDEF') HEX[digit.charCodeAt(0)] = 1;
-
-/**
- * Whether `id` is `length` hex digits and not the all-zero id: what the API's `isValidTraceId` /
- * `isValidSpanId` decide with a regular expression, decided with a table and no branch per character,
- * at a fraction of the cost on the random ids every span has.
+ * Whether `id` is `length` hex digits, either case, and not the all-zero id: what the API's
+ * `isValidTraceId` / `isValidSpanId` decide with a regular expression, decided through a table at a
+ * fraction of the cost on the random ids every span has (see `hex-digits.ts`).
  */
 function isHexId(id: unknown, length: number, invalid: string): boolean {
-  if (typeof id !== 'string' || id.length !== length) return false;
-  let hex = 1;
-  for (let i = 0; i < length; i++) {
-    const c = id.charCodeAt(i);
-    // Never taken for an id, so always predicted; the digit's class is read from the table, no branch.
-    if (c > 0x7f) return false;
-    hex &= HEX[c] ?? 0;
-  }
-  return hex === 1 && id !== invalid;
+  return typeof id === 'string' && id.length === length && isHexRun(id, 0, length, 'any') && id !== invalid;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { noteAcceptedTraceparent } from './checked-traceparent';
+import { isHexRun } from './hex-digits';
 
 /**
  * Bounds and validity rules for inbound propagation headers.
@@ -42,25 +43,6 @@ const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_PARENT_ID = '0'.repeat(16);
 
 /**
- * 1 for every character code below 128 that is not a lowercase hex digit, 0 for the digits. Read once per
- * character with no branch on the character's class: a `0-9` / `a-f` range test mispredicts on random hex
- * (ids are random), which made this check cost more than the whole regular expression the propagator runs.
- */
-const NOT_LOWER_HEX = new Uint8Array(128).fill(1);
-for (const digit of '0123456789abcdef') NOT_LOWER_HEX[digit.charCodeAt(0)] = 0;
-
-/** Non-zero unless `value[from, to)` is lowercase hex: an OR of table entries, no early exit to mispredict. */
-function notLowerHex(value: string, from: number, to: number): number {
-  let bad = 0;
-  for (let i = from; i < to; i++) {
-    const c = value.charCodeAt(i);
-    // `c >> 7` is non-zero for any code above ASCII, which the table (indexed by the low 7 bits) cannot tell.
-    bad |= (c >> 7) | (NOT_LOWER_HEX[c & 0x7f] ?? 1);
-  }
-  return bad;
-}
-
-/**
  * Whether the 55 characters of a traceparent's four fields (`{version}-{trace-id}-{parent-id}-{flags}`)
  * are lowercase hex with the dashes in place (at 2, 35 and 52).
  */
@@ -69,11 +51,10 @@ function hasTraceparentShape(value: string): boolean {
     value.charCodeAt(2) === 0x2d &&
     value.charCodeAt(35) === 0x2d &&
     value.charCodeAt(52) === 0x2d &&
-    (notLowerHex(value, 0, 2) |
-      notLowerHex(value, 3, 35) |
-      notLowerHex(value, 36, 52) |
-      notLowerHex(value, 53, TRACEPARENT_V00_LENGTH)) ===
-      0
+    isHexRun(value, 0, 2, 'lower') &&
+    isHexRun(value, 3, 35, 'lower') &&
+    isHexRun(value, 36, 52, 'lower') &&
+    isHexRun(value, 53, TRACEPARENT_V00_LENGTH, 'lower')
   );
 }
 
