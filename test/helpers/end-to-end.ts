@@ -4,8 +4,8 @@
  * transport must ignore, an ingress span that starts in the past, and the histogram's points.
  */
 import assert from 'node:assert/strict';
-import { context, trace } from '@opentelemetry/api';
-import type { Attributes, Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { TestMetrics, TestTracing } from './tracing';
@@ -120,4 +120,24 @@ export function assertNewOrigin(header: string | undefined, notBeforeMs: number,
   const match = /^v1:(\d+):1$/.exec(header ?? '');
   assert.ok(match, `${why}: a new origin at hop 1, got ${JSON.stringify(header)}`);
   assert.ok(Number(match[1]) >= notBeforeMs, `${why}: origin ${match[1]} is not before ${notBeforeMs}`);
+}
+
+/** The trace of an upstream hop, for the origin rule's tests: its ids, sampled or not. */
+export const REMOTE_TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+export const REMOTE_SPAN_ID = 'b7ad6b7169203331';
+export type Sampling = 'sampled' | 'unsampled';
+
+/** A remote parent of that sampling, as a consumer's handler runs in: the SDK's default sampler follows it. */
+export function remoteParent(sampling: Sampling): Context {
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: REMOTE_TRACE_ID,
+    spanId: REMOTE_SPAN_ID,
+    isRemote: true,
+    traceFlags: sampling === 'sampled' ? TraceFlags.SAMPLED : TraceFlags.NONE,
+  });
+}
+
+/** The same remote parent as the traceparent header that carries it. */
+export function remoteTraceparent(sampling: Sampling): string {
+  return `00-${REMOTE_TRACE_ID}-${REMOTE_SPAN_ID}-${sampling === 'sampled' ? '01' : '00'}`;
 }

@@ -6,18 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { grpcClientInterceptor, grpcServerInterceptor } from '../../../src/grpc/index';
-import { ORIGIN, originHeader } from '../../helpers/end-to-end';
+import { ORIGIN, originHeader, remoteParent, remoteTraceparent } from '../../helpers/end-to-end';
 import { Metadata } from '@grpc/grpc-js';
 import { closedAfterEach, placeOrder } from '../../helpers/orders-fixture';
 import { setupTracing } from '../../helpers/tracing';
 import type { TestTracing } from '../../helpers/tracing';
-
-const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-const SPAN_ID = 'b7ad6b7169203331';
-type Sampling = 'sampled' | 'unsampled';
 
 const { server, client } = closedAfterEach();
 let tracing: TestTracing;
@@ -27,16 +23,6 @@ beforeEach(() => {
 afterEach(async () => {
   await tracing.shutdown();
 });
-
-/** A remote parent of that sampling, as a consumer's handler would run in. */
-function remoteParent(sampling: Sampling) {
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: TRACE_ID,
-    spanId: SPAN_ID,
-    isRemote: true,
-    traceFlags: sampling === 'sampled' ? TraceFlags.SAMPLED : TraceFlags.NONE,
-  });
-}
 
 const meterOption = (metered: boolean) => (metered ? { meterProvider: new MeterProvider() } : {});
 
@@ -74,7 +60,7 @@ describe('gRPC: the origin rule', () => {
         });
         const originMs = Date.now() - 5_000;
         const metadata = new Metadata();
-        metadata.set('traceparent', `00-${TRACE_ID}-${SPAN_ID}-${sampling === 'sampled' ? '01' : '00'}`);
+        metadata.set('traceparent', remoteTraceparent(sampling));
         metadata.set(ORIGIN, originHeader(originMs, 2));
         await placeOrder(client(hop.address), 'sku', metadata);
         assert.equal(seen.length, 1);

@@ -6,17 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, SpanKind } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { MessagingTelemetry } from '../../../src/core/messaging-telemetry';
 import { kafkaHeadersCarrier } from '../../../src/propagation/kafka-headers-carrier';
 import type { KafkaHeaders } from '../../../src/propagation/kafka-headers-carrier';
-import { endToEndOf, ORIGIN, originHeader } from '../../helpers/end-to-end';
+import {
+  endToEndOf,
+  ORIGIN,
+  originHeader,
+  remoteParent,
+  remoteTraceparent,
+  REMOTE_TRACE_ID,
+} from '../../helpers/end-to-end';
+import type { Sampling } from '../../helpers/end-to-end';
 import { setupTracing } from '../../helpers/tracing';
 import type { TestTracing } from '../../helpers/tracing';
-
-const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-const SPAN_ID = 'b7ad6b7169203331';
 
 let tracing: TestTracing;
 beforeEach(() => {
@@ -26,8 +31,6 @@ afterEach(async () => {
   await tracing.shutdown();
 });
 
-type Sampling = 'sampled' | 'unsampled';
-
 function telemetry(metered: boolean): MessagingTelemetry {
   return new MessagingTelemetry({
     system: 'kafka',
@@ -35,20 +38,10 @@ function telemetry(metered: boolean): MessagingTelemetry {
   });
 }
 
-/** A remote parent of that sampling: the SDK's default sampler follows its flag. */
-function remoteParent(sampling: Sampling) {
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: TRACE_ID,
-    spanId: SPAN_ID,
-    isRemote: true,
-    traceFlags: sampling === 'sampled' ? TraceFlags.SAMPLED : TraceFlags.NONE,
-  });
-}
-
 /** Headers of a message of that sampling, carrying an origin `agoMs` old at hop `hops`. */
 function inbound(sampling: Sampling, originMs: number, hops: number): KafkaHeaders {
   return {
-    traceparent: `00-${TRACE_ID}-${SPAN_ID}-${sampling === 'sampled' ? '01' : '00'}`,
+    traceparent: remoteTraceparent(sampling),
     [ORIGIN]: originHeader(originMs, hops),
   };
 }
@@ -77,7 +70,7 @@ describe('origin rule: a send', () => {
   ] as const) {
     it(`${sampling}, ${metered ? 'with' : 'without'} a live meter: ${written ? 'writes' : 'no'} origin`, () => {
       const sent = sendFrom(telemetry(metered), remoteParent(sampling));
-      assert.match(String(sent['traceparent']), new RegExp(`^00-${TRACE_ID}-`), 'context propagated');
+      assert.match(String(sent['traceparent']), new RegExp(`^00-${REMOTE_TRACE_ID}-`), 'context propagated');
       if (written) assert.match(String(sent[ORIGIN]), /^v1:\d+:1$/);
       else assert.equal(sent[ORIGIN], undefined);
     });
@@ -98,7 +91,7 @@ describe('origin rule: a span ended before its context is injected', () => {
       });
       create.end();
       const sent = t.inject(kafkaHeadersCarrier, create.context, {});
-      assert.match(String(sent['traceparent']), new RegExp(`^00-${TRACE_ID}-`), 'context propagated');
+      assert.match(String(sent['traceparent']), new RegExp(`^00-${REMOTE_TRACE_ID}-`), 'context propagated');
       if (sampling === 'sampled') assert.match(String(sent[ORIGIN]), /^v1:\d+:1$/);
       else assert.equal(sent[ORIGIN], undefined);
     });
@@ -115,7 +108,7 @@ describe('origin rule: a consumed message’s work', () => {
       const originMs = Date.now() - 1500;
       const t = telemetry(metered);
       const sent = forwarded(t, t, inbound(sampling, originMs, 2));
-      assert.match(String(sent['traceparent']), new RegExp(`^00-${TRACE_ID}-`), 'context propagated');
+      assert.match(String(sent['traceparent']), new RegExp(`^00-${REMOTE_TRACE_ID}-`), 'context propagated');
       assert.equal(sent[ORIGIN], kept ? originHeader(originMs, 3) : undefined);
       if (sampling === 'sampled') {
         assert.equal(endToEndOf(tracing.span('process orders', SpanKind.CONSUMER)).hops, 2);
