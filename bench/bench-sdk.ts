@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Tracer } from '@opentelemetry/api';
+import type { Attributes, Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
@@ -259,6 +259,30 @@ export function rootWithChild(
     if (child.parentSpanContext?.spanId !== root.spanContext().spanId)
       return `a ${SpanKind[childKind]} span is not the child of its trace's ${SpanKind[rootKind]} span: context did not travel`;
     return undefined;
+  };
+}
+
+/**
+ * What every floor span of one operation on one destination shares: its name and the attributes it starts
+ * with, those of tracebridge's spans (see `checkFloorParity` in matrix.ts).
+ */
+export interface FloorOperation {
+  readonly name: string;
+  readonly attributes: Attributes;
+}
+
+/**
+ * `make`'s operation for the destination last asked for, made again only when the destination changes (a
+ * run has one), as a careful instrumentation keeps its names and attributes rather than building them per
+ * message.
+ */
+export function lastFloorOperation(
+  make: (destination: string) => FloorOperation,
+): (destination: string) => FloorOperation {
+  let last: { destination: string; operation: FloorOperation } | undefined;
+  return (destination) => {
+    if (last?.destination !== destination) last = { destination, operation: make(destination) };
+    return last.operation;
   };
 }
 

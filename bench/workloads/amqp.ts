@@ -30,7 +30,7 @@
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Attributes, Span } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import type * as amqplib from 'amqplib';
 import type * as tracebridgeAmqp from '../../src/amqp/index';
@@ -44,8 +44,9 @@ import {
   isWrapped,
   packageCopies,
   rootWithChild,
+  lastFloorOperation,
 } from '../bench-sdk';
-import type { BenchSdk, SamplerSdk, TraceGroup } from '../bench-sdk';
+import type { BenchSdk, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -82,22 +83,9 @@ const PLAIN: ChannelTracing = {
 const SPAN = Symbol('bench-floor-span');
 type Delivery = amqplib.ConsumeMessage & { [SPAN]?: Span };
 
-/**
- * What every span of one operation on one queue shares: its name and the attributes it starts with, those
- * of tracebridge's spans (see `checkFloorParity` in matrix.ts), made once per queue.
- */
-interface FloorOperation {
-  readonly name: string;
-  readonly attributes: Attributes;
-}
-
-/** The operation on the queue last asked for, made again only when the queue changes (a pipeline has one). */
+/** The names and start attributes of tracebridge's spans of `operation` on a queue, made once per queue. */
 function floorOperations(operation: 'publish' | 'process'): (queue: string) => FloorOperation {
-  let last: { queue: string; operation: FloorOperation } | undefined;
-  return (queue) => {
-    if (last?.queue !== queue) last = { queue, operation: floorOperation(operation, queue) };
-    return last.operation;
-  };
+  return lastFloorOperation((queue) => floorOperation(operation, queue));
 }
 
 function floorOperation(operation: 'publish' | 'process', queue: string): FloorOperation {

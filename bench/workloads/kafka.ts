@@ -31,7 +31,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, TextMapGetter } from '@opentelemetry/api';
+import type { Context, Link, TextMapGetter } from '@opentelemetry/api';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type * as kafkajs from 'kafkajs';
@@ -46,7 +46,7 @@ import {
   packageCopies,
   rootWithChild,
 } from '../bench-sdk';
-import type { BenchSdk, Condition, SamplerSdk, TraceGroup } from '../bench-sdk';
+import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -102,12 +102,6 @@ const bufferHeaderGetter: TextMapGetter<kafkajs.IHeaders> = {
     return value === undefined ? undefined : Array.isArray(value) ? value.map(String) : String(value);
   },
 };
-
-/** What every span of one operation on one topic shares: its name and the attributes it starts with. */
-interface FloorOperation {
-  readonly name: string;
-  readonly attributes: Attributes;
-}
 
 /**
  * The names and start attributes of tracebridge's spans (the floor's spans carry the same; see

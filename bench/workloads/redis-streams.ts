@@ -26,12 +26,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Attributes, Span, TracerProvider } from '@opentelemetry/api';
+import type { Span, TracerProvider } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type * as tracebridgeRedis from '../../src/redis/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
-import { checkCounts, createBenchSdk, FLOOR_SCOPE, floorTracer, rootWithChild } from '../bench-sdk';
-import type { BenchSdk, Condition, SamplerSdk, TraceGroup } from '../bench-sdk';
+import {
+  checkCounts,
+  createBenchSdk,
+  FLOOR_SCOPE,
+  floorTracer,
+  lastFloorOperation,
+  rootWithChild,
+} from '../bench-sdk';
+import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
@@ -72,34 +79,17 @@ function plainPipeline(producer: Redis, consumer: Redis): Pipeline {
   };
 }
 
-/**
- * What every span of one operation on one stream shares: its name and the attributes it starts with, those
- * of tracebridge's spans (see `checkFloorParity` in matrix.ts).
- */
-interface FloorOperation {
-  readonly name: string;
-  readonly attributes: Attributes;
-}
-
-/** The operation on the stream last asked for, made again only when the stream changes (each run has one). */
+/** The names and start attributes of tracebridge's spans of `operation` on a stream. */
 function floorOperations(operation: 'send' | 'process'): (stream: string) => FloorOperation {
-  let last: { stream: string; operation: FloorOperation } | undefined;
-  return (stream) => {
-    if (last?.stream !== stream)
-      last = {
-        stream,
-        operation: {
-          name: `${operation} ${stream}`,
-          attributes: Object.freeze({
-            'messaging.system': 'redis',
-            'messaging.operation.name': operation,
-            'messaging.operation.type': operation,
-            'messaging.destination.name': stream,
-          }),
-        },
-      };
-    return last.operation;
-  };
+  return lastFloorOperation((stream) => ({
+    name: `${operation} ${stream}`,
+    attributes: Object.freeze({
+      'messaging.system': 'redis',
+      'messaging.operation.name': operation,
+      'messaging.operation.type': operation,
+      'messaging.destination.name': stream,
+    }),
+  }));
 }
 
 /** The plain loop making tracebridge's spans with the bare API: see the file's comment. */
