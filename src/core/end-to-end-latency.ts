@@ -134,9 +134,9 @@ export class EndToEndLatency {
 
   /**
    * {@link arrive} and {@link record} in one, for a caller that has asked its span whether it records
-   * (`recording`): the span is not asked again, and a hop that is a new origin (no trusted inbound header)
-   * skips the record step, which would find no origin to measure from. The slot is returned as `arrive`
-   * returns it.
+   * (`recording`) and whether the hop {@link wants} an origin, and calls this only when it does: neither
+   * question is asked again, and a hop that is a new origin (no trusted inbound header) skips the record
+   * step, which would find no origin to measure from.
    */
   arriveAndRecord(
     inbound: InboundOwnFields | undefined,
@@ -146,9 +146,7 @@ export class EndToEndLatency {
     arrivedAtMs: number,
     attributes: Attributes,
     consumerGroup?: string,
-  ): OriginSlot | undefined {
-    // `recording ||` first: `originWanted` would ask the span whether it records a second time.
-    if (this.#histogram === undefined && !recording && !originWanted(span)) return undefined;
+  ): OriginSlot {
     const raw = continued ? inbound?.origin : undefined;
     const slot = new OriginSlot(raw, arrivedAtMs, this.#maxAgeMs);
     if (raw !== undefined && (recording || this.#histogram !== undefined))
