@@ -17,7 +17,7 @@
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { trace, TraceFlags, ValueType } from '@opentelemetry/api';
-import { isValidSpanContext } from '../propagation/checked-traceparent';
+import { isValidSpanContext } from '../propagation/span-context-validity';
 import type {
   Attributes,
   Context,

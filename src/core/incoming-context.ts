@@ -1,6 +1,6 @@
 import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
-import { isValidSpanContext } from '../propagation/checked-traceparent';
+import { isValidSpanContext } from '../propagation/span-context-validity';
 import type { ContextVerifier, SignatureCheck } from './context-signing';
 import { ATTR_TRACEBRIDGE_INCOMING_POLICY, ATTR_TRACEBRIDGE_TRUST_SIGNATURE } from './semantic-attributes';
 import { stricterPolicy } from './trust-policy';
@@ -128,10 +128,7 @@ function localSamplingFlags(sampleRatio: number): TraceFlags {
   return Math.random() < sampleRatio ? TraceFlags.SAMPLED : TraceFlags.NONE;
 }
 
-/**
- * The span context of `ctx` when it is valid. The one a W3C extract has just made is known valid from the
- * traceparent value the header rule checked (see `isValidSpanContext`): its ids are not matched again.
- */
+/** The span context of `ctx` when it is valid (checked as the API checks it, at less cost). */
 function validSpanContext(ctx: Context): SpanContext | undefined {
   const spanContext = trace.getSpanContext(ctx);
   return spanContext !== undefined && isValidSpanContext(spanContext) ? spanContext : undefined;

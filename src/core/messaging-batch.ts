@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { isValidSpanContext } from '../propagation/checked-traceparent';
+import { isValidSpanContext } from '../propagation/span-context-validity';
 import type { Context, Link, Span } from '@opentelemetry/api';
 import type { ContextCarrier } from '../propagation/context-carrier';
 import type { MessagingSpan } from './messaging-span';

@@ -16,7 +16,7 @@
  * 1, and each hop's own sends carry its count plus one.
  */
 import { createContextKey, trace, TraceFlags } from '@opentelemetry/api';
-import { isValidSpanContext } from '../propagation/checked-traceparent';
+import { isValidSpanContext } from '../propagation/span-context-validity';
 import type { Context, Span, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { ContextLayer } from './context-layer';
 

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { noteAcceptedTraceparent } from './checked-traceparent';
 import { isHexRun } from './hex-digits';
 
 /**
@@ -89,8 +88,6 @@ function acceptTraceparent(raw: string): string | undefined {
   if (value.length > TRACEPARENT_V00_LENGTH) {
     if (value.startsWith('00') || value.charCodeAt(TRACEPARENT_V00_LENGTH) !== 0x2d) return undefined;
   }
-  // Checked: the span context the propagator builds from it needs no second check (isValidSpanContext).
-  noteAcceptedTraceparent(value);
   return value;
 }
 

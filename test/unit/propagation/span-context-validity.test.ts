@@ -1,13 +1,13 @@
 /**
- * The span context a W3C extract makes from a traceparent the header rule accepted is known valid without
- * matching its ids again; every other span context is judged exactly as `isSpanContextValid` judges it.
+ * `isValidSpanContext` judges every span context exactly as the API's `isSpanContextValid` does, and the
+ * traceparent rule's hex check refuses what it must.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isSpanContextValid, TraceFlags } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
-import { isValidSpanContext } from '../../../src/propagation/checked-traceparent';
+import { isValidSpanContext } from '../../../src/propagation/span-context-validity';
 import { selectHeaderValue } from '../../../src/propagation/header-limits';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -19,12 +19,12 @@ function spanContext(traceId: unknown, spanId: unknown): SpanContext {
 }
 
 describe('isValidSpanContext', () => {
-  it('accepts the ids of the traceparent accepted last', () => {
+  it('accepts the ids of a traceparent the header rule accepted', () => {
     assert.equal(selectHeaderValue('traceparent', VALID), VALID);
     assert.equal(isValidSpanContext(spanContext(TRACE_ID, SPAN_ID)), true);
   });
 
-  it('agrees with isSpanContextValid on any other span context', () => {
+  it('agrees with isSpanContextValid on any span context', () => {
     assert.equal(selectHeaderValue('traceparent', VALID), VALID);
     const others: [unknown, unknown][] = [
       ['0'.repeat(32), SPAN_ID],
@@ -53,7 +53,7 @@ describe('isValidSpanContext', () => {
     }
   });
 
-  it('a refused traceparent vouches for nothing: the last accepted one still decides', () => {
+  it('refuses the ids of a traceparent the header rule refused', () => {
     assert.equal(selectHeaderValue('traceparent', VALID), VALID);
     const zeros = `00-${'0'.repeat(32)}-${SPAN_ID}-01`;
     assert.equal(selectHeaderValue('traceparent', zeros), undefined);
