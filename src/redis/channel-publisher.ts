@@ -37,7 +37,7 @@ export function channelPublisher(
       // Nothing registered: the envelope of no headers goes out, as the unwrapped client would send it.
       if (telemetry.dormant)
         return sendCommand(() =>
-          redis.call('PUBLISH', channel, wrapInEnvelope(undefined, payload)),
+          redis.call('publish', channel, wrapInEnvelope(undefined, payload)),
         ) as Promise<number>;
       const send = telemetry.startSend({
         destination: channel,
@@ -45,7 +45,7 @@ export function channelPublisher(
         info: { destination: channel, payload },
       });
       const reply = sendCommand(
-        () => redis.call('PUBLISH', channel, wrapInEnvelope(send, payload)),
+        () => redis.call('publish', channel, wrapInEnvelope(send, payload)),
         send.context,
       );
       endAtReply(send, reply, false);

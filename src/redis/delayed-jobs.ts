@@ -118,7 +118,7 @@ export function delayedJobs(redis: RedisCommandClient, options: DelayedJobsOptio
         return Promise.reject(error);
       }
       const member = encodeDelayedJobMember(entryFields);
-      const reply = sendCommand(() => redis.call('ZADD', key, dueAtMs, member), send.context);
+      const reply = sendCommand(() => redis.call('zadd', key, dueAtMs, member), send.context);
       endAtReply(send, reply, false);
       return reply.then(() => undefined);
     },

@@ -25,7 +25,7 @@ export async function lookUpDeliveryCounts(
   const counts = new Map<string, number>();
   await Promise.all(
     entries.map((entry) =>
-      sendCommand(() => redis.call('XPENDING', entry.key, group, entry.id, entry.id, 1, consumer)).then(
+      sendCommand(() => redis.call('xpending', entry.key, group, entry.id, entry.id, 1, consumer)).then(
         (reply) => {
           const count = deliveryCountOf(reply, entry.id);
           if (count !== undefined) counts.set(entryKey(entry), count);

@@ -41,7 +41,7 @@ export function listProducer(redis: RedisCommandClient, options: ListProducerOpt
       `end must be 'left' or 'right', got ${JSON.stringify(end)}`,
     );
   }
-  const command = end === 'left' ? 'LPUSH' : 'RPUSH';
+  const command = end === 'left' ? 'lpush' : 'rpush';
   const telemetry = createRedisTelemetry(options);
 
   return {

@@ -4,7 +4,12 @@
  * major versions (whose classes differ) and any copy the application bundles.
  *
  * Commands go through `call` / `callBuffer`, which both versions have: the helpers never add methods to,
- * or otherwise change, the client they are given.
+ * or otherwise change, the client they are given. Command names are written in lowercase, as ioredis'
+ * own named methods (`redis.xack(...)`) send them, so a command goes out exactly as the unwrapped
+ * application's would: ioredis lowercases the name again in each of its per-command flag checks, a new
+ * string every time for an uppercase name, and an ioredis instrumentation names its span after the name
+ * as sent. Measured on the stream jobs benchmark with no SDK, against the plain loop of named methods:
+ * 0.85x with uppercase names, 0.94-0.96x with lowercase ones.
  */
 
 /** A command argument, as ioredis accepts it. */

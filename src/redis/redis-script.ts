@@ -27,9 +27,9 @@ export async function runScript(
 ): Promise<unknown> {
   const tail: RedisArgument[] = [keys.length, ...keys, ...args];
   try {
-    return await redis.call('EVALSHA', script.sha1, ...tail);
+    return await redis.call('evalsha', script.sha1, ...tail);
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-    return redis.call('EVAL', script.source, ...tail);
+    return redis.call('eval', script.source, ...tail);
   }
 }

@@ -249,7 +249,7 @@ export class StreamJobRunner implements StreamConsumer {
         }
         // A handler that returned a promise: its XACK goes now, inside the span's context all the same.
         const reply =
-          turn.sentAck ?? callWithin(span.context, this.#redis, 'XACK', entry.key, this.group, entry.id);
+          turn.sentAck ?? callWithin(span.context, this.#redis, 'xack', entry.key, this.group, entry.id);
         turn.sentAck = undefined;
         acks.addTraced(reply, span, job);
       }
@@ -321,7 +321,7 @@ export class StreamJobRunner implements StreamConsumer {
 /** `XACK` of `entry`, as a promise whatever the client does (a client that throws rejects it). */
 function sendAck(redis: RedisConnection, group: string, entry: ReplyEntry): Promise<unknown> {
   try {
-    return redis.call('XACK', entry.key, group, entry.id);
+    return redis.call('xack', entry.key, group, entry.id);
   } catch (error) {
     // The client's own error, passed on unchanged, whatever it is.
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

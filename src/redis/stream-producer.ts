@@ -75,8 +75,8 @@ function sendXadd(
   try {
     return (
       maxLen === undefined
-        ? redis.call('XADD', stream, '*', ...fields)
-        : redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*', ...fields)
+        ? redis.call('xadd', stream, '*', ...fields)
+        : redis.call('xadd', stream, 'MAXLEN', '~', maxLen, '*', ...fields)
     ) as Promise<string>;
   } catch (error) {
     // The client's own error, passed on unchanged, whatever it is.

@@ -185,8 +185,8 @@ class StreamWorkerLoop<V extends string | Buffer> implements StreamWorker {
   #read(): Promise<unknown> {
     const send = () =>
       this.#buffers
-        ? this.#redis.callBuffer('XREADGROUP', ...this.#readArgs)
-        : this.#redis.call('XREADGROUP', ...this.#readArgs);
+        ? this.#redis.callBuffer('xreadgroup', ...this.#readArgs)
+        : this.#redis.call('xreadgroup', ...this.#readArgs);
     return sendCommand(send);
   }
 
@@ -199,8 +199,8 @@ class StreamWorkerLoop<V extends string | Buffer> implements StreamWorker {
     try {
       reply = await sendCommand(() =>
         this.#buffers
-          ? this.#redis.callBuffer('XAUTOCLAIM', ...args)
-          : this.#redis.call('XAUTOCLAIM', ...args),
+          ? this.#redis.callBuffer('xautoclaim', ...args)
+          : this.#redis.call('xautoclaim', ...args),
       );
     } catch (error) {
       this.#reportReadError(error);
