@@ -102,43 +102,26 @@ export class EndToEndLatency {
   }
 
   /**
-   * The origin of the work a message or call starts, once its span has started: the sender's (in the
-   * `inbound` own fields the extract found), when its trace is continued (the trust policy is `'parent'`
-   * or `'continue'` and, under signing, the context verified), else a new origin at this hop. The header
-   * is not parsed yet. `arrivedAtMs` is read before the span starts: a new origin is never later than
-   * the span's own start.
-   *
-   * `undefined` when nothing needs it: `span` neither records nor is sampled (see `originWanted`) and no
-   * histogram is live, so nothing is recorded here and (see `recordedOriginWriter`) the sends this work
-   * makes carry no origin either; the work's context then gets no copy for it and the header is never
-   * parsed.
-   */
-  arrive(
-    inbound: InboundOwnFields | undefined,
-    continued: boolean,
-    span: Span,
-    arrivedAtMs: number,
-  ): OriginSlot | undefined {
-    if (this.#histogram === undefined && !originWanted(span)) return undefined;
-    const raw = continued ? inbound?.origin : undefined;
-    return new OriginSlot(raw, arrivedAtMs, this.#maxAgeMs);
-  }
-
-  /**
-   * Whether a hop whose span is `span` has a use for an origin (see {@link arrive}): a live histogram, a
-   * recording span (`recording`, as the caller asked it) or a sampled one.
+   * Whether a hop whose span is `span` has a use for an origin: a live histogram, or a span that records
+   * (`recording`, as the caller asked it) or is sampled (see `originWanted`). When it has none, nothing is
+   * recorded and (see `recordedOriginWriter`) the sends its work makes carry no origin either: the caller
+   * then makes no {@link arrive} call, its work's context gets no copy for an origin, and the header is
+   * never parsed.
    */
   wants(span: Span, recording: boolean): boolean {
     return this.#histogram !== undefined || recording || originWanted(span);
   }
 
   /**
-   * {@link arrive} and {@link record} in one, for a caller that has asked its span whether it records
-   * (`recording`) and whether the hop {@link wants} an origin, and calls this only when it does: neither
-   * question is asked again, and a hop that is a new origin (no trusted inbound header) skips the record
-   * step, which would find no origin to measure from.
+   * The origin of the work a message or call starts, once its span has started, for a hop that
+   * {@link wants} one: the sender's (in the `inbound` own fields the extract found) when its trace is
+   * `continued` (the trust policy is `'parent'` or `'continue'` and, under signing, the context verified),
+   * else a new origin at this hop, at `arrivedAtMs` (never later than the span's own start). The latency
+   * since a sender's origin is recorded here, on the span when it is `recording` and on the histogram when
+   * it is live, with the destination's (or method's) metric `attributes`; a new origin has nothing to
+   * measure from and skips that step.
    */
-  arriveAndRecord(
+  arrive(
     inbound: InboundOwnFields | undefined,
     continued: boolean,
     span: Span,
@@ -152,16 +135,6 @@ export class EndToEndLatency {
     if (raw !== undefined && (recording || this.#histogram !== undefined))
       this.#recordSince(span, recording, slot, attributes, consumerGroup);
     return slot;
-  }
-
-  /**
-   * Records the latency since `slot`'s inbound origin, when there is a valid one and a recording span or a
-   * live histogram wants it. `attributes` are the destination's (or method's) metric attributes.
-   */
-  record(span: Span, slot: OriginSlot, attributes: Attributes, consumerGroup?: string): void {
-    const recording = span.isRecording();
-    if (!recording && this.#histogram === undefined) return;
-    this.#recordSince(span, recording, slot, attributes, consumerGroup);
   }
 
   #recordSince(

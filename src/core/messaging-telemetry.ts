@@ -626,7 +626,7 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     }
     const origin = !wantsOrigin
       ? undefined
-      : endToEnd?.arriveAndRecord(
+      : endToEnd?.arrive(
           own,
           incoming.continued,
           span,

@@ -93,7 +93,7 @@ function digit(value: string, index: number): number {
  * The origin of the work running in a context, resolved at most once: an inbound header is parsed only
  * when a recording span, a live histogram or a downstream send needs it, and the text a downstream send
  * carries is made once per hop, however many messages the work sends. Until then it is the raw text.
- * One is made per hop only when something may need it (see `EndToEndLatency.arrive`).
+ * One is made per hop only when something may need it (see `EndToEndLatency.wants`).
  */
 export class OriginSlot {
   readonly #raw: string | undefined;

@@ -272,10 +272,13 @@ function originBase(
   const base = start.workBase ?? start.parent;
   if (!config.origins) return base;
   if (config.endToEnd === undefined) return withIngressOrigin(base, span, config.metered);
-  const origin = config.endToEnd.arrive(start.inbound, start.continued === true, span, arrivedAtMs);
-  if (origin === undefined) return base;
-  config.endToEnd.record(span, origin, attributes);
-  return withOrigin(base, origin);
+  const recording = span.isRecording();
+  if (!config.endToEnd.wants(span, recording)) return base;
+  const continued = start.continued === true;
+  return withOrigin(
+    base,
+    config.endToEnd.arrive(start.inbound, continued, span, recording, arrivedAtMs, attributes),
+  );
 }
 
 /** Starts the CLIENT or SERVER span of one call. Never throws: a failing tracer yields a non-recording span. */

@@ -15,7 +15,6 @@ import {
 } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { EndToEndLatency } from '../../../src/core/end-to-end-latency';
-import { InboundOwnFields } from '../../../src/core/own-fields';
 import { TracebridgeConfigError, TracebridgeErrorCode } from '../../../src/core/errors';
 import { MessagingTelemetry } from '../../../src/core/messaging-telemetry';
 import type { MessagingTelemetryOptions } from '../../../src/core/messaging-telemetry';
@@ -120,16 +119,13 @@ describe('end-to-end latency: what a hop keeps when nothing records', () => {
 
   it('no origin for a span that neither records nor propagates, without a live histogram', () => {
     const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined);
-    assert.equal(
-      latency.arrive(undefined, true, trace.wrapSpanContext(INVALID_SPAN_CONTEXT), Date.now()),
-      undefined,
-    );
+    const span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    assert.equal(latency.wants(span, span.isRecording()), false);
   });
 
   it('no origin for an unsampled span with a valid context, without a live histogram', () => {
     const latency = new EndToEndLatency(createNoopMeter(), 'messaging', undefined);
-    const own = new InboundOwnFields(originHeader(Date.now() - 1000, 3), undefined);
-    assert.equal(latency.arrive(own, true, validSpan, Date.now()), undefined);
+    assert.equal(latency.wants(validSpan, validSpan.isRecording()), false);
   });
 
   it('with no SDK at all and no meter, a sampled inbound trace’s origin travels on one hop further (the hops after it sample)', () => {
