@@ -2,9 +2,10 @@
  * The variants every workload runs, and the ratios the hot-path targets are stated in (issue 13):
  *
  * - the untraced baseline;
- * - the floor: exactly tracebridge's spans made with the bare OpenTelemetry API (same count, kinds, parents,
- *   names and semantic-convention attributes, inject into and extract from plain objects), the least any
- *   SDK-based instrumentation pays for those spans; the setup check proves the names and attributes match;
+ * - the floor: exactly tracebridge's output made with the bare OpenTelemetry API and plain code (its spans:
+ *   same count, kinds, parents, names and attributes, its own `tracebridge.*` ones included; inject into and
+ *   extract from plain objects; the headers it adds, see floor-features.ts), the least any SDK-based
+ *   instrumentation pays for that output; the setup check proves the names and attribute keys match;
  * - tracebridge;
  * - the contrib instrumentation, where one exists;
  *
@@ -202,12 +203,6 @@ export async function checkEachVariant<V extends Variant & { readonly cell: Cell
 /** Per span kind: the names its spans had and the attribute keys any of them carried. */
 type SpanShapes = Map<SpanKind, { readonly names: Set<string>; readonly keys: Set<string> }>;
 
-/**
- * Attributes only tracebridge records by design (time in queue, end-to-end latency, settle outcome): a
- * cost of its own features, which the floor, made of the spans alone, does not pay.
- */
-const OWN_ATTRIBUTE_PREFIX = 'tracebridge.';
-
 function spanShapes(spans: readonly ReadableSpan[]): SpanShapes {
   const shapes: SpanShapes = new Map();
   for (const span of spans) {
@@ -218,18 +213,17 @@ function spanShapes(spans: readonly ReadableSpan[]): SpanShapes {
     }
     // Each variant has destinations of its own (`bench-kafka-1ab81a0b`): their random part is not the shape.
     shape.names.add(span.name.replace(/\b[0-9a-f]{8}\b/g, '*'));
-    for (const key of Object.keys(span.attributes))
-      if (!key.startsWith(OWN_ATTRIBUTE_PREFIX)) shape.keys.add(key);
+    for (const key of Object.keys(span.attributes)) shape.keys.add(key);
   }
   return shapes;
 }
 
 /**
  * "The same spans": under AlwaysOn, where every span is recorded, the floor's spans have, kind by kind, the
- * names and the semantic-convention attributes of tracebridge's (the other samplers run the same code, but
- * sample a different few spans of each variant). The SDK's cost grows with every attribute a span carries
- * (each one is validated, counted and stored), so a floor of bare spans would be a cheaper, less useful span
- * than the one it is the yardstick for.
+ * names and the attributes of tracebridge's, its own `tracebridge.*` ones included (the other samplers run
+ * the same code, but sample a different few spans of each variant). The SDK's cost grows with every
+ * attribute a span carries (each one is validated, counted and stored), so a floor of bare spans would be a
+ * cheaper, less useful span than the one it is the yardstick for (see floor-features.ts).
  */
 function checkFloorParity(shapes: ReadonlyMap<string, SpanShapes>): void {
   const floor = shapes.get(cellName('floor', 'AlwaysOn'));

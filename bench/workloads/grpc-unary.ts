@@ -3,11 +3,12 @@
  * connection per variant, a fixed number of calls in flight):
  *
  * - no tracing: nothing registered, no interceptors;
- * - floor: a pair of bare-API interceptors making tracebridge's spans (their names and semantic-convention
- *   attributes too): a CLIENT span per call, its context
- *   injected into a plain object copied into the call's metadata, ended at the status; a SERVER span child
- *   of the context extracted from the metadata's plain map, the handler run in its context (at half-close,
- *   where grpc-js calls unary handlers), ended when the status is sent;
+ * - floor: a pair of bare-API interceptors making tracebridge's spans (their names and all their attributes,
+ *   its `tracebridge.*` ones too) and its metadata: a CLIENT span per call, its context (and, when sampled,
+ *   the `tracebridge-origin` header: see floor-features.ts) injected into a plain object copied into the
+ *   call's metadata, ended at the status; a SERVER span child of the context extracted from the metadata's
+ *   plain map, recording the end-to-end latency and hop of the origin a continued caller sent, the handler
+ *   run in its context (at half-close, where grpc-js calls unary handlers), ended when the status is sent;
  * - tracebridge: `grpcClientInterceptor` / `grpcServerInterceptor`;
  * - contrib: `@opentelemetry/instrumentation-grpc`;
  *
@@ -37,7 +38,7 @@
  */
 import type * as grpcJs from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import type * as tracebridgeGrpc from '../../src/grpc/index';
@@ -57,6 +58,7 @@ import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
+import { FLOOR_CARRIES_ORIGIN, FLOOR_ORIGIN_HEADER, floorArrival, floorOrigin } from '../floor-features';
 
 type GrpcJs = typeof grpcJs;
 
@@ -225,6 +227,9 @@ function floorClientInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.Intercepto
       start(metadata, listener, next) {
         const carrier: Record<string, string> = {};
         propagation.inject(spanContext, carrier);
+        // tracebridge's origin, written (with no MeterProvider) only for a sampled call, as it does.
+        if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
+          carrier[FLOOR_ORIGIN_HEADER] = floorOrigin(Date.now());
         for (const key in carrier) metadata.set(key, carrier[key]!);
         next(metadata, {
           onReceiveStatus(status, nextStatus) {
@@ -254,7 +259,8 @@ function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInte
       start: (next) =>
         next({
           onReceiveMetadata(metadata, nextMetadata) {
-            const parent = propagation.extract(context.active(), metadata.getMap());
+            const map = metadata.getMap();
+            const parent = propagation.extract(context.active(), map);
             const method = methodOf(methodDescriptor.path);
             span = tracer.startSpan(
               method.name,
@@ -268,6 +274,7 @@ function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInte
               if (info.remoteAddress !== undefined)
                 span.setAttribute('network.peer.address', info.remoteAddress);
               if (info.remotePort !== undefined) span.setAttribute('network.peer.port', info.remotePort);
+              if (FLOOR_CARRIES_ORIGIN) recordArrival(span, parent, map[FLOOR_ORIGIN_HEADER]);
             }
             spanContext = trace.setSpan(parent, span);
             nextMetadata(metadata);
@@ -281,6 +288,19 @@ function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInte
       },
     });
   };
+}
+
+/**
+ * tracebridge's end-to-end latency (ms) and hop on a recording SERVER span, from the origin the caller
+ * sent: believed, as tracebridge believes it, only when the caller's trace is continued (a valid context
+ * was extracted), and skipped when it is absent or malformed.
+ */
+function recordArrival(span: Span, parent: Context, value: grpcJs.MetadataValue | undefined): void {
+  if (typeof value !== 'string' || trace.getSpanContext(parent) === undefined) return;
+  const arrival = floorArrival(value, Date.now());
+  if (arrival === undefined) return;
+  span.setAttribute('tracebridge.rpc.end_to_end_ms', arrival.latencyMs);
+  span.setAttribute('tracebridge.rpc.hops', arrival.hops);
 }
 
 /** One CLIENT root and one SERVER child of it per call. */

@@ -10,7 +10,9 @@
  *   `send {topic}` span linking those that record (as tracebridge does: a link to a span that is never
  *   exported leads nowhere), ended when the send resolves; per message consumed, the context
  *   extracted from its headers, a CONSUMER `process {topic}` span child of it, the handler run in its
- *   context, the span ended when the handler's promise settles;
+ *   context, the span ended when the handler's promise settles; and tracebridge's own output (see
+ *   floor-features.ts): the origin header on sampled messages, time in queue and end-to-end latency on
+ *   the process span;
  * - tracebridge: `traceProducer` / `traceConsumer`;
  * - contrib: `@opentelemetry/instrumentation-kafkajs` (a PRODUCER span per message sent, a CONSUMER span
  *   per message processed);
@@ -30,8 +32,8 @@
  * message was processed exactly once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Context, Link, TextMapGetter } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import type { Context, Link, Span, TextMapGetter } from '@opentelemetry/api';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type * as kafkajs from 'kafkajs';
@@ -47,6 +49,7 @@ import {
   rootWithChild,
 } from '../bench-sdk';
 import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
+import { FLOOR_CARRIES_ORIGIN, FLOOR_ORIGIN_HEADER, floorArrival, floorOrigin } from '../floor-features';
 import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -150,6 +153,8 @@ function floorWrap(sdk: SamplerSdk | undefined): Wrap {
           span.end();
           const headers: Record<string, string> = {};
           propagation.inject(trace.setSpan(active, span), headers);
+          if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
+            headers[FLOOR_ORIGIN_HEADER] = floorOrigin(Date.now());
           return { ...message, headers };
         });
         const operation = operationOf('send', record.topic);
@@ -190,6 +195,7 @@ function floorWrap(sdk: SamplerSdk | undefined): Wrap {
               span.setAttribute('messaging.kafka.offset', Number(message.offset));
               if (message.value !== null)
                 span.setAttribute('messaging.message.body.size', message.value.length);
+              recordArrival(span, message);
             }
             return context
               .with(trace.setSpan(parent, span), eachMessage, undefined, payload)
@@ -199,6 +205,17 @@ function floorWrap(sdk: SamplerSdk | undefined): Wrap {
       },
     }),
   };
+}
+
+/** tracebridge's own attributes of a process span: time in queue, and the origin's latency and hop. */
+function recordArrival(span: Span, message: kafkajs.KafkaMessage): void {
+  const nowMs = Date.now();
+  span.setAttribute('tracebridge.messaging.time_in_queue_ms', Math.max(0, nowMs - Number(message.timestamp)));
+  const origin = message.headers?.[FLOOR_ORIGIN_HEADER];
+  const arrival = floorArrival(origin === undefined ? undefined : String(origin), nowMs);
+  if (arrival === undefined) return;
+  span.setAttribute('tracebridge.messaging.end_to_end_ms', arrival.latencyMs);
+  span.setAttribute('tracebridge.messaging.hops', arrival.hops);
 }
 
 interface Wrap {

@@ -8,7 +8,12 @@
  *   with the bare API: a PRODUCER `send {stream}` span per
  *   XADD, ended at its reply, its context injected into a plain object whose entries become extra fields;
  *   per entry, the fields read into a plain object, the context extracted from it, a CONSUMER
- *   `process {stream}` span child of it, the handler run in its context, the span ended at XACK;
+ *   `process {stream}` span child of it, the handler run in its context, the span ended at XACK (XADD and
+ *   XACK sent in their span's context, as tracebridge sends them); and
+ *   tracebridge's own features as it makes them (see floor-features.ts): a sampled send's entry also
+ *   carries the `tracebridge-origin` field, and a recording process span gets the time in queue (from the
+ *   entry id's milliseconds), end-to-end latency and hops (from that field), attempt 1 (a `>` read) and,
+ *   at XACK's answer, the settle outcome `ack`;
  * - tracebridge: the same loop through `streamProducer(...).add` and `streamConsumer(...).processRead`;
  *
  * the floor and tracebridge under no SDK and each sampler (see bench-sdk.ts, matrix.ts). There is no
@@ -25,7 +30,7 @@
  * stream, deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import type { Span, TracerProvider } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type * as tracebridgeRedis from '../../src/redis/index';
@@ -40,6 +45,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
+import { FLOOR_CARRIES_ORIGIN, FLOOR_ORIGIN_HEADER, floorArrival, floorOrigin } from '../floor-features';
 import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -93,11 +99,29 @@ function floorOperations(operation: 'send' | 'process'): (stream: string) => Flo
 }
 
 /** The plain loop making tracebridge's spans with the bare API: see the file's comment. */
+/** The floor's XADD, a function of its own so that `context.with` takes its arguments (no closure per add). */
+function sendXadd(redis: Redis, stream: string, fields: (string | number)[]): Promise<string | null> {
+  return redis.xadd(stream, '*', ...fields);
+}
+
+/** The floor's XACK, for `context.with` as {@link sendXadd}. */
+function sendXack(redis: Redis, stream: string, id: string): Promise<number> {
+  return redis.xack(stream, GROUP, id);
+}
+
 function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undefined): Pipeline {
   const tracer = floorTracer(sdk);
   const sendTo = floorOperations('send');
   const processFrom = floorOperations('process');
   const endSpan = (span: Span) => () => span.end();
+  // At XACK's answer (the count it acknowledged), as tracebridge settles: `ack` only when Redis acked it.
+  const settleAtAnswer = (span: Span) => (acknowledged: number) => {
+    if (span.isRecording()) {
+      if (acknowledged > 0) span.setAttribute('tracebridge.messaging.settle.outcome', 'ack');
+      else span.setAttribute('tracebridge.messaging.redis.acknowledged', false);
+    }
+    span.end();
+  };
   return {
     add(stream, n) {
       const send = sendTo(stream);
@@ -109,9 +133,14 @@ function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undef
       );
       const carrier: Record<string, string> = {};
       propagation.inject(trace.setSpan(active, span), carrier);
+      // As tracebridge with no MeterProvider: the origin goes only with a sampled span's context.
+      if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
+        carrier[FLOOR_ORIGIN_HEADER] = floorOrigin(Date.now());
       const fields: (string | number)[] = ['n', n];
       for (const key in carrier) fields.push(key, carrier[key]!);
-      const reply = producer.xadd(stream, '*', ...fields);
+      // In the span's context, as tracebridge sends it (and the Kafka floor its send), so that a client
+      // instrumentation's command span would be the span's child.
+      const reply = context.with(trace.setSpan(active, span), sendXadd, undefined, producer, stream, fields);
       const end = endSpan(span);
       reply.then((id) => {
         if (id !== null && span.isRecording()) span.setAttribute('messaging.message.id', id);
@@ -133,12 +162,29 @@ function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undef
             parent,
           );
           if (span.isRecording()) {
+            // One clock read per recorded entry, for both the end-to-end latency and the time in queue.
+            const nowMs = Date.now();
+            const arrival = FLOOR_CARRIES_ORIGIN
+              ? floorArrival(carrier[FLOOR_ORIGIN_HEADER], nowMs)
+              : undefined;
+            if (arrival !== undefined) {
+              span.setAttribute('tracebridge.messaging.end_to_end_ms', arrival.latencyMs);
+              span.setAttribute('tracebridge.messaging.hops', arrival.hops);
+            }
+            // The id's `<ms>-` part is the Redis server's clock when it added the entry (parseInt stops at '-').
+            const enqueuedMs = parseInt(id, 10);
+            if (enqueuedMs > 0)
+              span.setAttribute('tracebridge.messaging.time_in_queue_ms', Math.max(0, nowMs - enqueuedMs));
             span.setAttribute('messaging.message.id', id);
             span.setAttribute('messaging.consumer.group.name', GROUP);
             span.setAttribute('messaging.client.id', CONSUMER);
+            // A `>` read delivers each entry for the first time.
+            span.setAttribute('tracebridge.messaging.attempt', 1);
           }
-          context.with(trace.setSpan(parent, span), handler, undefined, fields[1]!);
-          acks.push(consumer.xack(stream, GROUP, id).then(endSpan(span)));
+          const spanContext = trace.setSpan(parent, span);
+          context.with(spanContext, handler, undefined, fields[1]!);
+          const ack = context.with(spanContext, sendXack, undefined, consumer, stream, id);
+          acks.push(ack.then(settleAtAnswer(span)));
         }
       }
       await Promise.all(acks);
