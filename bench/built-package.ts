@@ -25,7 +25,7 @@ export function loadBuilt<T>(entry: string, probe: (module: T) => unknown): T {
 /**
  * Options every tracebridge wrapper a workload creates gets besides its own. `BENCH_END_TO_END=off`:
  * `endToEndLatency: false`, so tracebridge runs without the `tracebridge-origin` header and the end-to-end
- * latency, as the floor does (it carries no origin); unset or `on`: the default.
+ * latency, and the floor follows (see floor-features.ts); unset or `on`: the default.
  */
 export const TRACEBRIDGE_BENCH_OPTIONS: { readonly endToEndLatency?: boolean } = benchOptionsFromEnv(
   process.env['BENCH_END_TO_END'],

@@ -5,8 +5,8 @@
  * - `--quick`: fewer operations per run and fewer rounds (the whole suite in a few minutes);
  * - `--rounds=N`: N timed rounds per workload instead of its own count (with `--quick`: quick runs, more of them);
  * - `--only=a,b`: only the variants of those exact names (as the tables print them), for profiling one;
- * - `BENCH_END_TO_END=off` (environment): the tracebridge variants without the origin header
- *   (`endToEndLatency: false`), to compare with the floor, which carries none;
+ * - `BENCH_END_TO_END=off` (environment): the tracebridge variants without the origin header and the
+ *   end-to-end latency (`endToEndLatency: false`), and the floor without them too;
  * - `heap`: not a timed table but a check that the heap stays flat over a million traced jobs.
  *
  * Workloads that need brokers start nothing themselves: run `npm run brokers:start` first. Each workload
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const { names, options } = parseArguments(process.argv.slice(2));
   if (TRACEBRIDGE_BENCH_OPTIONS.endToEndLatency === false)
     console.log(
-      '(BENCH_END_TO_END=off: the tracebridge variants run with endToEndLatency: false, no origin header)\n',
+      '(BENCH_END_TO_END=off: tracebridge runs with endToEndLatency: false; neither it nor the floor carries an origin)\n',
     );
   for (const name of names) {
     const load = WORKLOADS[name];

@@ -5,7 +5,7 @@
  * {@link PREFETCH}) has received and acknowledged every one of them, one `ack` per message.
  *
  * - no tracing: plain amqplib, nothing registered;
- * - floor: tracebridge's spans (their names and semantic-convention attributes too) with the bare API: a
+ * - floor: tracebridge's spans (their names and attributes too) with the bare API: a
  *   PRODUCER `publish {queue}` span per publish (ended once
  *   `sendToQueue` returns, as tracebridge does on a plain channel), its context injected into a plain
  *   headers object; per delivery, the context extracted from the delivery's headers, a CONSUMER

@@ -4,7 +4,7 @@
  * flight) and ends when a running consumer (`eachMessage`) has processed all of them.
  *
  * - no tracing: plain kafkajs, nothing registered;
- * - floor: tracebridge's spans (their names and semantic-convention attributes too) with the bare API:
+ * - floor: tracebridge's spans (their names and attributes too) with the bare API:
  *   per send, a PRODUCER `create {topic}` span per message
  *   (started and ended at once, its context injected into a plain headers object) and one PRODUCER
  *   `send {topic}` span linking those that record (as tracebridge does: a link to a span that is never

@@ -4,7 +4,7 @@
  * producer and the consumer running at once on their own connections, as in a job system.
  *
  * - no tracing: the plain ioredis loop, nothing registered at all;
- * - floor: the same loop making tracebridge's spans (their names and semantic-convention attributes too)
+ * - floor: the same loop making tracebridge's spans (their names and attributes too)
  *   with the bare API: a PRODUCER `send {stream}` span per
  *   XADD, ended at its reply, its context injected into a plain object whose entries become extra fields;
  *   per entry, the fields read into a plain object, the context extracted from it, a CONSUMER
