@@ -5,13 +5,14 @@
  * absolute numbers from different runs are not comparable and are not the point.
  *
  * No variant pays for another's work: each timed run starts after a full garbage collection (outside the
- * timed region), so the garbage a variant leaves is not collected on the next one's time, and each round
+ * timed region), so the garbage a variant leaves is not collected on the next one's time, then an untimed
+ * re-warm of the variant (see {@link rewarm}), so it is timed with its code optimized again; and each round
  * runs the variants in a different order (see {@link roundOrder}), so none follows the same neighbour in
  * every round. A plain rotation (A B C, B C A, C A B) would keep B after A in every round but the one it
  * opens, and whatever A leaves behind (garbage, a busier broker) would fall on B's time every round.
  */
 import { measureAllocation } from './allocation';
-import { fullCollection } from './full-collection';
+import { fullCollection, youngCollection } from './full-collection';
 
 /** How `npm run bench` was asked to run: `--quick` (fewer operations and rounds), `--only=a,b`. */
 export interface BenchOptions {
@@ -84,13 +85,35 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The untimed run before each timed one, as a share of the timed run's operations. */
+const REWARM_SHARE = 0.1;
+
+/**
+ * A full collection, then an untimed run of `operations`, then a young collection of what that run left.
+ * The full collection keeps one variant's garbage off the next one's time; but with no live instance of a
+ * variant's per-message objects it also clears their hidden classes, and V8 then throws away the optimized
+ * code that depended on them (`--trace-deopt`: "weak objects"), a dozen functions of tracebridge's per-message
+ * path in every run on RabbitMQ. Without this run the timed run would pay for compiling them again, in
+ * proportion to how much code a variant has on its path rather than to what a message costs it.
+ */
+async function rewarm(variant: Variant, operations: number): Promise<void> {
+  fullCollection();
+  await variant.enter?.();
+  try {
+    await variant.run(operations);
+  } finally {
+    await variant.exit?.();
+  }
+  youngCollection();
+}
+
 async function timeRun(
   variant: Variant,
   operations: number,
 ): Promise<{ wall: number; cpu: number; bytes: number }> {
+  await rewarm(variant, Math.max(1, Math.ceil(operations * REWARM_SHARE)));
   await variant.enter?.();
   try {
-    fullCollection();
     const cpuBefore = process.cpuUsage();
     const start = process.hrtime.bigint();
     const allocated = await measureAllocation(async () => {
