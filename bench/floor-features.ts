@@ -11,32 +11,55 @@
  * that offered them would pay) into tracebridge's distance from the floor. `BENCH_END_TO_END=off` runs
  * tracebridge with `endToEndLatency: false`, and then the floor carries no origin either.
  */
+import { TraceFlags } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import { ORIGIN_HEADER } from '../src/core/origin-time';
 import { TRACEBRIDGE_BENCH_OPTIONS } from './built-package';
 
-/** The header tracebridge's origin travels in (`ORIGIN_HEADER` in src/core/origin-time.ts). */
-export const FLOOR_ORIGIN_HEADER = 'tracebridge-origin';
+/** The header tracebridge's origin travels in. */
+export const FLOOR_ORIGIN_HEADER = ORIGIN_HEADER;
 
 /**
  * Whether the floor carries the origin: as tracebridge does in this run. With no MeterProvider registered
  * (the benchmark registers none), tracebridge writes it only for a sampled span, and so does the floor.
  */
-export const FLOOR_CARRIES_ORIGIN = TRACEBRIDGE_BENCH_OPTIONS.endToEndLatency !== false;
+const FLOOR_CARRIES_ORIGIN = TRACEBRIDGE_BENCH_OPTIONS.endToEndLatency !== false;
 
-/** The origin a send outside any span carries: the send's own start, the first hop after it. */
-export function floorOrigin(nowMs: number): string {
-  return `v1:${Math.floor(nowMs)}:1`;
+/** The span attributes the end-to-end latency goes in, on a consumer's span and on a server's. */
+const ARRIVAL_KEYS = {
+  messaging: { latencyMs: 'tracebridge.messaging.end_to_end_ms', hops: 'tracebridge.messaging.hops' },
+  rpc: { latencyMs: 'tracebridge.rpc.end_to_end_ms', hops: 'tracebridge.rpc.hops' },
+} as const;
+
+/**
+ * Puts the origin of a send outside any span (the send's own start, the first hop after it) into
+ * `carrier`, next to the injected context, when `span` is sampled: where tracebridge writes it.
+ */
+export function carryFloorOrigin(carrier: Record<string, unknown>, span: Span, nowMs: number): void {
+  if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
+    carrier[FLOOR_ORIGIN_HEADER] = `v1:${Math.floor(nowMs)}:1`;
 }
 
-/** The end-to-end latency (ms) and hop of an inbound origin header, or `undefined` when it is not one. */
-export function floorArrival(
-  value: string | undefined,
+/**
+ * Records on a recording consumer (`'messaging'`) or server (`'rpc'`) span the end-to-end latency and hop
+ * of the origin header `value` (a string, or a Buffer as Kafka delivers it), as tracebridge does; nothing
+ * when there is none or it is not one.
+ */
+export function recordFloorArrival(
+  span: Span,
+  value: unknown,
   nowMs: number,
-): { readonly latencyMs: number; readonly hops: number } | undefined {
-  if (value === undefined || !value.startsWith('v1:')) return undefined;
-  const colon = value.indexOf(':', 3);
-  if (colon < 0) return undefined;
-  const originMs = Number(value.slice(3, colon));
-  const hops = Number(value.slice(colon + 1));
-  if (!Number.isSafeInteger(originMs) || !Number.isSafeInteger(hops)) return undefined;
-  return { latencyMs: Math.max(0, nowMs - originMs), hops };
+  side: keyof typeof ARRIVAL_KEYS,
+): void {
+  if (!FLOOR_CARRIES_ORIGIN) return;
+  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString() : undefined;
+  if (text === undefined || !text.startsWith('v1:')) return;
+  const colon = text.indexOf(':', 3);
+  if (colon < 0) return;
+  const originMs = Number(text.slice(3, colon));
+  const hops = Number(text.slice(colon + 1));
+  if (!Number.isSafeInteger(originMs) || !Number.isSafeInteger(hops)) return;
+  const keys = ARRIVAL_KEYS[side];
+  span.setAttribute(keys.latencyMs, Math.max(0, nowMs - originMs));
+  span.setAttribute(keys.hops, hops);
 }

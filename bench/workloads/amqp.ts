@@ -12,8 +12,8 @@
  *   `process {queue}` span child of it, the callback run in its context, the span ended at `ack` (kept on
  *   the message under a symbol, as the least bookkeeping that can end it there). It also makes tracebridge's
  *   own output (see floor-features.ts): under an SDK the AMQP `timestamp` on every publish and the origin
- *   header on sampled ones; on a recording delivery time in queue, end-to-end latency and hops (and the
- *   attempt of a redelivery), and the settle outcome at `ack`;
+ *   header on sampled ones; on a recording delivery time in queue, end-to-end latency and hops, and the
+ *   settle outcome at `ack`;
  * - tracebridge: `traceChannel` on both channels;
  * - contrib: `@opentelemetry/instrumentation-amqplib`;
  *
@@ -32,7 +32,7 @@
  */
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { context, propagation, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import type * as amqplib from 'amqplib';
@@ -50,7 +50,7 @@ import {
   lastFloorOperation,
 } from '../bench-sdk';
 import type { BenchSdk, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
-import { FLOOR_CARRIES_ORIGIN, FLOOR_ORIGIN_HEADER, floorArrival, floorOrigin } from '../floor-features';
+import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
 import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -128,8 +128,7 @@ function floorTracing(sdk: SamplerSdk | undefined): ChannelTracing {
       try {
         if (!stamps) return channel.sendToQueue(queue, body, { headers });
         const nowMs = Date.now();
-        if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
-          headers[FLOOR_ORIGIN_HEADER] = floorOrigin(nowMs);
+        carryFloorOrigin(headers, span, nowMs);
         // Whole seconds, as tracebridge writes the AMQP timestamp (its time in queue's enqueue time).
         return channel.sendToQueue(queue, body, { headers, timestamp: Math.floor(nowMs / 1000) });
       } finally {
@@ -161,67 +160,35 @@ function floorTracing(sdk: SamplerSdk | undefined): ChannelTracing {
   };
 }
 
-/** Below this an AMQP timestamp is seconds, above it milliseconds (as tracebridge reads it). */
-const SECONDS_BELOW = 1e11;
-
 /**
  * A recording delivery's attributes beyond its start attributes, as tracebridge's: the delivery tag, time
- * in queue from the AMQP timestamp (seconds read as their last millisecond), end-to-end latency and hops
- * from the origin header, and what sets a redelivery apart from a first attempt.
+ * in queue from the AMQP timestamp, end-to-end latency and hops
+ * from the origin header, and the check that this is a first attempt.
  */
 function describeFloorDelivery(span: Span, message: Delivery, headers: Record<string, unknown>): void {
   const { fields, properties } = message;
   span.setAttribute('messaging.rabbitmq.message.delivery_tag', fields.deliveryTag);
   const nowMs = Date.now();
+  // The floor's own stamp, in whole seconds: read as the last millisecond of its second, as tracebridge
+  // reads a whole-second timestamp.
   const timestamp: unknown = properties.timestamp;
-  if (typeof timestamp === 'number' && Number.isFinite(timestamp) && timestamp > 0) {
-    const enqueuedMs =
-      timestamp >= SECONDS_BELOW
-        ? timestamp
-        : Number.isInteger(timestamp)
-          ? timestamp * 1000 + 999
-          : timestamp * 1000;
-    span.setAttribute('tracebridge.messaging.time_in_queue_ms', Math.max(0, nowMs - enqueuedMs));
-  }
-  if (FLOOR_CARRIES_ORIGIN) {
-    const origin = headers[FLOOR_ORIGIN_HEADER];
-    const arrival = floorArrival(typeof origin === 'string' ? origin : undefined, nowMs);
-    if (arrival !== undefined) {
-      span.setAttribute('tracebridge.messaging.end_to_end_ms', arrival.latencyMs);
-      span.setAttribute('tracebridge.messaging.hops', arrival.hops);
-    }
-  }
-  // The attempt as tracebridge reads it: deaths from the latest `x-death` entry, redeliveries from
-  // `x-delivery-count` or the `redelivered` flag; nothing for a first attempt.
-  const redelivered = fields.redelivered === true;
-  const xDeath = ownHeader(headers, 'x-death');
-  const latest: unknown = Array.isArray(xDeath) ? xDeath[0] : undefined;
-  const death =
-    typeof latest === 'object' && latest !== null && !Array.isArray(latest)
-      ? (latest as Record<string, unknown>)
-      : undefined;
-  const deathCount = death === undefined ? undefined : countOf(ownHeader(death, 'count'));
-  const deliveryCount = countOf(ownHeader(headers, 'x-delivery-count'));
-  const redeliveries = deliveryCount ?? (redelivered ? 1 : 0);
-  if (redelivered) span.setAttribute('tracebridge.messaging.rabbitmq.redelivered', true);
-  const attempt = 1 + (deathCount ?? 0) + redeliveries;
-  if (attempt > 1) span.setAttribute('tracebridge.messaging.attempt', attempt);
-  if (deathCount !== undefined) span.setAttribute('tracebridge.messaging.rabbitmq.death_count', deathCount);
-  const reason = death === undefined ? undefined : ownHeader(death, 'reason');
-  if (typeof reason === 'string' && reason.length > 0 && reason.length <= 64)
-    span.setAttribute('tracebridge.messaging.rabbitmq.death_reason', reason);
-}
-
-/** An own property of a decoded header table, never one of its prototype. */
-function ownHeader(table: object, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(table, key)
-    ? (table as Record<string, unknown>)[key]
-    : undefined;
-}
-
-/** A non-negative safe integer, or `undefined`. */
-function countOf(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof timestamp === 'number')
+    span.setAttribute(
+      'tracebridge.messaging.time_in_queue_ms',
+      Math.max(0, nowMs - (timestamp * 1000 + 999)),
+    );
+  recordFloorArrival(span, headers[FLOOR_ORIGIN_HEADER], nowMs, 'messaging');
+  // The attempt: tracebridge reads the `redelivered` flag, `x-death` and `x-delivery-count` of every
+  // delivery and records nothing more for a first attempt, which every delivery of this workload is (one
+  // ack each, nothing requeued or dead-lettered). A redelivery would make attributes this floor does not.
+  if (
+    fields.redelivered === true ||
+    headers['x-death'] !== undefined ||
+    headers['x-delivery-count'] !== undefined
+  )
+    throw new Error(
+      `the amqp workload redelivered message ${fields.deliveryTag}: the floor has no attempt for it`,
+    );
 }
 
 /** One variant's connection: a publishing channel, and a running consumer counting its acks. */

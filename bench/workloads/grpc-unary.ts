@@ -38,7 +38,7 @@
  */
 import type * as grpcJs from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import type * as tracebridgeGrpc from '../../src/grpc/index';
@@ -58,7 +58,7 @@ import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
-import { FLOOR_CARRIES_ORIGIN, FLOOR_ORIGIN_HEADER, floorArrival, floorOrigin } from '../floor-features';
+import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
 
 type GrpcJs = typeof grpcJs;
 
@@ -228,8 +228,7 @@ function floorClientInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.Intercepto
         const carrier: Record<string, string> = {};
         propagation.inject(spanContext, carrier);
         // tracebridge's origin, written (with no MeterProvider) only for a sampled call, as it does.
-        if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
-          carrier[FLOOR_ORIGIN_HEADER] = floorOrigin(Date.now());
+        carryFloorOrigin(carrier, span, Date.now());
         for (const key in carrier) metadata.set(key, carrier[key]!);
         next(metadata, {
           onReceiveStatus(status, nextStatus) {
@@ -274,7 +273,9 @@ function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInte
               if (info.remoteAddress !== undefined)
                 span.setAttribute('network.peer.address', info.remoteAddress);
               if (info.remotePort !== undefined) span.setAttribute('network.peer.port', info.remotePort);
-              if (FLOOR_CARRIES_ORIGIN) recordArrival(span, parent, map[FLOOR_ORIGIN_HEADER]);
+              // Believed, as tracebridge believes it, only when the caller's trace is continued.
+              if (trace.getSpanContext(parent) !== undefined)
+                recordFloorArrival(span, map[FLOOR_ORIGIN_HEADER], Date.now(), 'rpc');
             }
             spanContext = trace.setSpan(parent, span);
             nextMetadata(metadata);
@@ -288,19 +289,6 @@ function floorServerInterceptor(grpc: GrpcJs, tracer: Tracer): grpcJs.ServerInte
       },
     });
   };
-}
-
-/**
- * tracebridge's end-to-end latency (ms) and hop on a recording SERVER span, from the origin the caller
- * sent: believed, as tracebridge believes it, only when the caller's trace is continued (a valid context
- * was extracted), and skipped when it is absent or malformed.
- */
-function recordArrival(span: Span, parent: Context, value: grpcJs.MetadataValue | undefined): void {
-  if (typeof value !== 'string' || trace.getSpanContext(parent) === undefined) return;
-  const arrival = floorArrival(value, Date.now());
-  if (arrival === undefined) return;
-  span.setAttribute('tracebridge.rpc.end_to_end_ms', arrival.latencyMs);
-  span.setAttribute('tracebridge.rpc.hops', arrival.hops);
 }
 
 /** One CLIENT root and one SERVER child of it per call. */

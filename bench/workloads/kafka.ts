@@ -32,7 +32,7 @@
  * message was processed exactly once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { context, propagation, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import type { Context, Link, Span, TextMapGetter } from '@opentelemetry/api';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -49,7 +49,7 @@ import {
   rootWithChild,
 } from '../bench-sdk';
 import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
-import { FLOOR_CARRIES_ORIGIN, FLOOR_ORIGIN_HEADER, floorArrival, floorOrigin } from '../floor-features';
+import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
 import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -153,8 +153,7 @@ function floorWrap(sdk: SamplerSdk | undefined): Wrap {
           span.end();
           const headers: Record<string, string> = {};
           propagation.inject(trace.setSpan(active, span), headers);
-          if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
-            headers[FLOOR_ORIGIN_HEADER] = floorOrigin(Date.now());
+          carryFloorOrigin(headers, span, Date.now());
           return { ...message, headers };
         });
         const operation = operationOf('send', record.topic);
@@ -211,11 +210,7 @@ function floorWrap(sdk: SamplerSdk | undefined): Wrap {
 function recordArrival(span: Span, message: kafkajs.KafkaMessage): void {
   const nowMs = Date.now();
   span.setAttribute('tracebridge.messaging.time_in_queue_ms', Math.max(0, nowMs - Number(message.timestamp)));
-  const origin = message.headers?.[FLOOR_ORIGIN_HEADER];
-  const arrival = floorArrival(origin === undefined ? undefined : String(origin), nowMs);
-  if (arrival === undefined) return;
-  span.setAttribute('tracebridge.messaging.end_to_end_ms', arrival.latencyMs);
-  span.setAttribute('tracebridge.messaging.hops', arrival.hops);
+  recordFloorArrival(span, message.headers?.[FLOOR_ORIGIN_HEADER], nowMs, 'messaging');
 }
 
 interface Wrap {

@@ -30,7 +30,7 @@
  * stream, deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import { context, propagation, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import type { Span, TracerProvider } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import type * as tracebridgeRedis from '../../src/redis/index';
@@ -45,7 +45,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
-import { FLOOR_CARRIES_ORIGIN, FLOOR_ORIGIN_HEADER, floorArrival, floorOrigin } from '../floor-features';
+import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
 import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
@@ -134,8 +134,7 @@ function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undef
       const carrier: Record<string, string> = {};
       propagation.inject(trace.setSpan(active, span), carrier);
       // As tracebridge with no MeterProvider: the origin goes only with a sampled span's context.
-      if (FLOOR_CARRIES_ORIGIN && (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0)
-        carrier[FLOOR_ORIGIN_HEADER] = floorOrigin(Date.now());
+      carryFloorOrigin(carrier, span, Date.now());
       const fields: (string | number)[] = ['n', n];
       for (const key in carrier) fields.push(key, carrier[key]!);
       // In the span's context, as tracebridge sends it (and the Kafka floor its send), so that a client
@@ -164,13 +163,7 @@ function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undef
           if (span.isRecording()) {
             // One clock read per recorded entry, for both the end-to-end latency and the time in queue.
             const nowMs = Date.now();
-            const arrival = FLOOR_CARRIES_ORIGIN
-              ? floorArrival(carrier[FLOOR_ORIGIN_HEADER], nowMs)
-              : undefined;
-            if (arrival !== undefined) {
-              span.setAttribute('tracebridge.messaging.end_to_end_ms', arrival.latencyMs);
-              span.setAttribute('tracebridge.messaging.hops', arrival.hops);
-            }
+            recordFloorArrival(span, carrier[FLOOR_ORIGIN_HEADER], nowMs, 'messaging');
             // The id's `<ms>-` part is the Redis server's clock when it added the entry (parseInt stops at '-').
             const enqueuedMs = parseInt(id, 10);
             if (enqueuedMs > 0)
