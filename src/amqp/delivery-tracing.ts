@@ -31,7 +31,9 @@ const CANCELLED_BY_CALLER: SettleOutcome = { kind: 'cancelled', reason: 'the con
  * Wraps a consumer callback: each delivery gets a CONSUMER `process` span, parented to the publisher's
  * context (per the trust policy), and the callback runs inside it. The span waits in the channel's tracker
  * for the delivery's ack, nack or reject; with `noAck` nothing waits and the span ends when the callback
- * returns or its promise settles. `null`, amqplib's signal that the broker cancelled the consumer, ends that
+ * returns or its promise settles. A span that is inert (see `MessagingSpan.inert`: not sampled, no live
+ * metrics) has no settle outcome to record: it does not wait either, and ends when the callback returns.
+ * `null`, amqplib's signal that the broker cancelled the consumer, ends that
  * consumer's waiting spans and is passed on. What the callback throws reaches amqplib unchanged, and a
  * rejection stays an unhandled rejection (see `MessagingSpan.runUnawaited`).
  */
@@ -61,7 +63,8 @@ export function traceConsumer(
     if (config.telemetry.dormant) return onMessage(message);
     const span = startDelivery(config, names, message, 'process');
     if (span === undefined) return onMessage(message);
-    if (noAck) return span.runUnawaitedWith(onMessage, message, true);
+    // A span that cannot record a settle outcome need not wait for the settle: no tracking per delivery.
+    if (noAck || span.inert) return span.runUnawaitedWith(onMessage, message, true);
     const fields = message.fields;
     consumerTag = typeof fields.consumerTag === 'string' ? fields.consumerTag : consumerTag;
     config.tracker.track(consumerTag, fields.deliveryTag, span);
@@ -71,7 +74,7 @@ export function traceConsumer(
 
 /**
  * Wraps the promise of a `get`: a message it resolves with gets a CLIENT `receive` span, parented like a
- * delivery's, which waits for its settle (or ends at once with `noAck`). The caller gets a promise that
+ * delivery's, which waits for its settle (or ends at once with `noAck`, or when it is inert). The caller gets a promise that
  * resolves with amqplib's result, or rejects with amqplib's error, after the span has started; a result that
  * is not a promise (the callback API) is returned untouched and not traced.
  */
@@ -81,7 +84,7 @@ export function traceGet(config: AmqpChannelConfig, queue: string, noAck: boolea
     if (isMessage(message)) {
       const span = startDelivery(config, new DeliveryNames(queue), message, 'receive');
       if (span !== undefined) {
-        if (noAck) span.end();
+        if (noAck || span.inert) span.end();
         else
           safely(
             'tracking a pulled message',

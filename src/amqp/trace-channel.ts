@@ -43,7 +43,8 @@ const TRACKERS = new WeakMap<object, DeliveryTracker>();
  * - `consume`: a CONSUMER span `process {exchange}:{routing key}:{queue}` per delivery, parented to the
  *   publisher's context, with the callback running inside it. It ends when the delivery is settled through
  *   this traced channel (`ack`, `nack`, `reject`, `ackAll`, `nackAll`), when its consumer is cancelled or
- *   when the channel closes; with `noAck`, when the callback returns or its promise settles.
+ *   when the channel closes; with `noAck`, when the callback returns or its promise settles. A span that
+ *   has nothing to record (an unsampled trace, no live metrics) ends when the callback returns.
  * - `get`: a CLIENT span `receive ...` per message, parented the same way and ended the same way.
  *
  * Everything else (other methods, properties, events such as `'drain'`, `'close'`, `'error'`, `'return'`,
@@ -86,7 +87,8 @@ export function traceChannel<C extends AmqpChannel>(channel: C, options?: AmqpTr
 /**
  * How many deliveries of a traced channel have a span waiting for their settle (0 for anything
  * `traceChannel` did not return). A number that only grows points at deliveries settled through the
- * untraced channel, or never settled.
+ * untraced channel, or never settled. Only spans with something to record wait: a delivery of an unsampled
+ * trace, with no live metrics, ends its span when the callback returns and is not counted.
  */
 export function pendingSettles(channel: object): number {
   return TRACKERS.get(channel)?.size ?? 0;

@@ -63,6 +63,22 @@ export class MessagingSpan {
   }
 
   /**
+   * Whether ending this span can make no difference: it does not record (the trace is not sampled) and no
+   * listener waits for its end (no live metrics). An adapter need not then hold it until its delivery is
+   * settled, which costs bookkeeping per message: it may end it as soon as the handler has run, as the
+   * outcome would be recorded nowhere. Asked once per message, after the span has started.
+   */
+  get inert(): boolean {
+    if (this.#onEnd !== undefined) return false;
+    try {
+      return !this.span.isRecording();
+    } catch {
+      // An SDK that cannot say: the span is held as if it recorded.
+      return false;
+    }
+  }
+
+  /**
    * Runs `work` with this span active. A throw or a rejection is recorded on the span and passed on
    * unchanged; the span is not ended (the caller decides when: at return, at settle, ...). The value
    * `work` returns is returned as it is, the same promise included, so its timing does not change.
@@ -136,7 +152,8 @@ export class MessagingSpan {
       if (endWhenDone) this.end();
       throw error;
     }
-    if (!isPromiseLike(result)) {
+    // An inert span has nothing to record of the promise: the host's own is returned, and no reaction made.
+    if (!isPromiseLike(result) || (endWhenDone && this.inert)) {
       if (endWhenDone) this.end();
       return result;
     }

@@ -192,7 +192,7 @@ export class StreamJobRunner implements StreamConsumer {
       firstError ??= { error };
       callHook('onError', onJobError, error, job);
     };
-    // A dormant entry's XACK reply and its job, at the same index (see BatchAcknowledgements).
+    // A dormant (or inert) entry's XACK reply and its job, at the same index (see BatchAcknowledgements).
     const rawAcks: Promise<unknown>[] = [];
     const rawJobs: StreamJob<V>[] = [];
     const acks = new BatchAcknowledgements(fail, rawAcks, rawJobs);
@@ -251,7 +251,15 @@ export class StreamJobRunner implements StreamConsumer {
         const reply =
           turn.sentAck ?? callWithin(span.context, this.#redis, 'xack', entry.key, this.group, entry.id);
         turn.sentAck = undefined;
-        acks.addTraced(reply, span, job);
+        if (span.inert) {
+          // Nothing to record at the answer (not sampled, no live metrics): the span ends now, and the reply
+          // is awaited with the dormant ones, with no reaction of its own.
+          span.end();
+          rawAcks.push(reply);
+          rawJobs.push(job);
+        } else {
+          acks.addTraced(reply, span, job);
+        }
       }
       const unacknowledged = await acks.answered();
       if (unacknowledged > 0) this.#reportUnacknowledged(unacknowledged, entries[0]?.stream ?? '');

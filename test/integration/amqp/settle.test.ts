@@ -14,7 +14,7 @@ import { pendingSettles } from '../../../src/amqp/index';
 import { AMQP_CLIENTS, deferred, eventually, exportedSpans, uniqueName } from '../../helpers/amqp-broker';
 import { amqpSuite } from '../../helpers/amqp-suite';
 import type { AmqpSuite } from '../../helpers/amqp-suite';
-import { assertAttributes, assertChildOf } from '../../helpers/tracing';
+import { assertAttributes, assertChildOf, setupMetrics } from '../../helpers/tracing';
 
 /** Consumes `queue` without settling anything; resolves once `count` messages have arrived. */
 async function holdDeliveries(
@@ -62,6 +62,9 @@ async function captureUnhandledRejections(work: () => Promise<void>): Promise<un
   }
   return reasons;
 }
+
+/** A valid sender context whose trace is not sampled (flags 00). */
+const UNSAMPLED_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
 
 function endsOf(suite: AmqpSuite, name: string): number[] {
   return suite.counter.started.filter((s) => s.name === name).map((s) => s.ends);
@@ -341,6 +344,45 @@ for (const client of AMQP_CLIENTS) {
         'bad order',
       );
       assert.deepEqual(endsOf(suite, `process ${queue}`), [1]);
+    });
+
+    it('an unsampled delivery: its span ends when the callback returns, and nothing waits for its settle', async () => {
+      const queue = await suite.fixture.queue('unsampled');
+      const { raw, traced } = await suite.channel();
+      // A sender whose trace is not sampled: the SDK's ParentBased sampler makes the consumer's span non-recording.
+      raw.sendToQueue(queue, Buffer.from('x'), { headers: { traceparent: UNSAMPLED_PARENT } });
+      const { messages, consumerTag } = await holdDeliveries(traced, queue, 1);
+      assert.equal(pendingSettles(traced), 0, 'an inert span does not wait for the settle');
+      assert.deepEqual(endsOf(suite, `process ${queue}`), [1], 'ended once, when the callback returned');
+      traced.ack(messages[0]!);
+      assert.deepEqual(endsOf(suite, `process ${queue}`), [1], 'the ack ends nothing more');
+      await traced.cancel(consumerTag);
+      assert.equal(suite.tracing.spans().filter((s) => s.name === `process ${queue}`).length, 0);
+      // The message went on with its sender's context all the same.
+      assert.equal(messages[0]!.properties.headers?.['traceparent'], UNSAMPLED_PARENT);
+    });
+
+    it('an unsampled delivery with a live meter: its span waits for the settle, for the process duration', async () => {
+      const metrics = setupMetrics();
+      try {
+        const queue = await suite.fixture.queue('unsampled-metered');
+        const { raw, traced } = await suite.channel({ meterProvider: metrics.provider });
+        raw.sendToQueue(queue, Buffer.from('x'), { headers: { traceparent: UNSAMPLED_PARENT } });
+        const { messages, consumerTag } = await holdDeliveries(traced, queue, 1);
+        assert.equal(pendingSettles(traced), 1, 'the duration runs to the settle');
+        assert.deepEqual(endsOf(suite, `process ${queue}`), [0]);
+        traced.ack(messages[0]!);
+        assert.equal(pendingSettles(traced), 0);
+        assert.deepEqual(endsOf(suite, `process ${queue}`), [1]);
+        await traced.cancel(consumerTag);
+        const [resourceMetrics] = await metrics.collect();
+        const durations = resourceMetrics?.scopeMetrics
+          .flatMap((s) => s.metrics)
+          .find((m) => m.descriptor.name === 'messaging.process.duration');
+        assert.equal(durations?.dataPoints.length, 1, 'the unsampled delivery was measured');
+      } finally {
+        await metrics.shutdown();
+      }
     });
   });
 }

@@ -179,6 +179,30 @@ describeEachClient('streams', (kind) => {
     assertAttributes(processed, { 'tracebridge.messaging.redis.acknowledged': false });
   });
 
+  it('unsampled entries: acknowledged, their spans ended once at the handler, none exported', async () => {
+    const consumer = streamConsumer(redis, {
+      group: GROUP,
+      consumer: CONSUMER,
+      tracerProvider: counter.provider,
+    });
+    // A sender whose trace is not sampled: the SDK's ParentBased sampler makes the process spans non-recording.
+    const unsampled = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+    await redis.call('XADD', stream, '*', 'job', 'sync', 'traceparent', unsampled);
+    await redis.call('XADD', stream, '*', 'job', 'async', 'traceparent', unsampled);
+    const seen: string[] = [];
+    await consumer.processRead(await read(), async (job) => {
+      seen.push(String(job.fields[1]));
+      if (job.fields[1] === 'async') await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    assert.deepEqual(seen, ['sync', 'async']);
+    assert.equal(await pendingCount(), 0, 'both entries were acknowledged');
+    assert.deepEqual(
+      counter.started.filter((s) => s.name === `process ${stream}`).map((s) => s.ends),
+      [1, 1],
+    );
+    assert.equal(tracing.spans().filter((s) => s.name === `process ${stream}`).length, 0);
+  });
+
   it('re-reading the pending list (id 0) and XCLAIM record the attempt from the delivery count', async () => {
     const producer = streamProducer(redis, { stream, tracerProvider: counter.provider });
     const consumer = streamConsumer(redis, {
