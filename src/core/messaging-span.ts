@@ -99,7 +99,8 @@ export class MessagingSpan {
       this.recordError(error);
       throw error;
     }
-    if (isPromiseLike(result)) {
+    // An inert span has nothing to record of a rejection: no reaction on the host's promise for it.
+    if (isPromiseLike(result) && !this.inert) {
       whenSettled(result, (outcome) => {
         if (outcome.rejected) this.recordError(outcome.error);
       });
@@ -119,8 +120,10 @@ export class MessagingSpan {
       this.end();
       throw error;
     }
+    // An inert span ends as the promise is returned (see `inert`): no reaction on the host's promise for it.
     const observed =
       isPromiseLike(result) &&
+      !this.inert &&
       whenSettled(result, (outcome) => {
         if (outcome.rejected) this.recordError(outcome.error);
         this.end();
