@@ -5,6 +5,9 @@
  * - `--quick`: fewer operations per run and fewer rounds (the whole suite in a few minutes);
  * - `--rounds=N`: N timed rounds per workload instead of its own count (with `--quick`: quick runs, more of them);
  * - `--only=a,b`: only the variants of those exact names (as the tables print them), for profiling one;
+ * - `--rewarm=F`: the untimed re-warm before each timed run, as a share F of its operations (default 0.5);
+ * - `--order=blocks` (default) or `--order=spread`: whether each round runs the variants compared with each
+ *   other back to back, or orders every variant on its own (see runner.ts);
  * - `BENCH_END_TO_END=off` (environment): the tracebridge variants without the origin header and the
  *   end-to-end latency (`endToEndLatency: false`), and the floor without them too;
  * - `heap`: not a timed table but a check that the heap stays flat over a million traced jobs.
@@ -52,12 +55,25 @@ function parseArguments(argv: readonly string[]): { names: string[]; options: Be
   const rounds = roundsArgument === undefined ? undefined : Number(roundsArgument.slice('--rounds='.length));
   if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0))
     throw new Error(`--rounds takes a positive whole number, not ${JSON.stringify(roundsArgument)}`);
+  const rewarmArgument = argv.find((a) => a.startsWith('--rewarm='));
+  const rewarmShare =
+    rewarmArgument === undefined ? undefined : Number(rewarmArgument.slice('--rewarm='.length));
+  if (rewarmShare !== undefined && !(rewarmShare > 0 && rewarmShare <= 10))
+    throw new Error(
+      `--rewarm takes a share of a run's operations in (0, 10], not ${JSON.stringify(rewarmArgument)}`,
+    );
+  const orderArgument = argv.find((a) => a.startsWith('--order='));
+  const order = orderArgument === undefined ? 'blocks' : orderArgument.slice('--order='.length);
+  if (order !== 'blocks' && order !== 'spread')
+    throw new Error(`--order takes blocks or spread, not ${JSON.stringify(orderArgument)}`);
   return {
     names: names.length > 0 ? names : Object.keys(WORKLOADS),
     options: {
       quick: argv.includes('--quick'),
       include: (name) => wanted === undefined || wanted.has(name),
       ...(rounds === undefined ? {} : { rounds }),
+      order,
+      ...(rewarmShare === undefined ? {} : { rewarmShare }),
     },
   };
 }
@@ -80,7 +96,12 @@ async function main(): Promise<void> {
     if ('check' in module) {
       console.log(await module.check(options));
     } else {
-      const result = await runWorkload(module.workload(options), options.rounds);
+      const result = await runWorkload(
+        module.workload(options),
+        options.rounds,
+        options.order,
+        options.rewarmShare,
+      );
       console.log(formatTable(result));
       if (module.summary !== undefined) console.log(module.summary(result));
     }

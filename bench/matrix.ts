@@ -152,6 +152,20 @@ export function targetsReport(result: WorkloadResult, contribLabel?: string): st
   return lines.join('\n');
 }
 
+/**
+ * The runner's blocks (see `Workload.blocks`) for a matrix's variants: per condition, the variants compared
+ * under it, tracebridge in the middle so that it runs next to each of them: no tracing, tracebridge and the
+ * floor with no SDK; the floor, tracebridge and contrib under each sampler.
+ */
+export function conditionBlocks(variants: readonly { readonly cell: Cell }[]): string[][] {
+  const names = new Set(variants.map((v) => v.cell.name));
+  const block = (...members: string[]) => members.filter((name) => names.has(name));
+  return [
+    block(cellName('baseline', undefined), cellName('tracebridge', 'no SDK'), cellName('floor', 'no SDK')),
+    ...SAMPLERS.map((s) => block(cellName('floor', s), cellName('tracebridge', s), cellName('contrib', s))),
+  ];
+}
+
 /** The variants of `cells` that `include` keeps, built by `build`. */
 export function buildVariants<V extends Variant>(
   all: readonly Cell[],

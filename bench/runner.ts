@@ -10,6 +10,12 @@
  * runs the variants in a different order (see {@link roundOrder}), so none follows the same neighbour in
  * every round. A plain rotation (A B C, B C A, C A B) would keep B after A in every round but the one it
  * opens, and whatever A leaves behind (garbage, a busier broker) would fall on B's time every round.
+ *
+ * A workload may group its variants into blocks of those it compares (see {@link Workload.blocks}): the
+ * rounds then order the blocks so, and run each block's variants back to back, forwards in one round and
+ * backwards in the next, so that a ratio compares two runs a few seconds apart rather than up to a whole
+ * round apart, and the machine's drift within a round falls on both alike (`--order=spread`: every variant
+ * ordered on its own, as before).
  */
 import { measureAllocation } from './allocation';
 import { fullCollection, youngCollection } from './full-collection';
@@ -20,6 +26,13 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** `--rounds=N`: this many timed rounds instead of the workload's own count (more rounds, a tighter spread). */
   readonly rounds?: number;
+  /**
+   * `--order=`: `'blocks'` (the default) runs a workload's {@link Workload.blocks} back to back; `'spread'`
+   * orders every variant on its own, ignoring the blocks.
+   */
+  readonly order?: RoundOrdering;
+  /** `--rewarm=F`: the untimed run before each timed one, as a share F of its operations (default 0.5). */
+  readonly rewarmShare?: number;
   /** Whether the variant of that name runs (`--only` lists exact names; default: every variant). */
   readonly include: (name: string) => boolean;
 }
@@ -47,6 +60,12 @@ export interface Workload {
   readonly rounds?: number;
   /** The first variant is the baseline. */
   readonly variants: readonly Variant[];
+  /**
+   * Variant names grouped into the blocks whose members are compared with each other, every variant in
+   * exactly one block; with the compared variant in the middle of its block, it runs next to each of the
+   * others it is compared with. Default: each variant a block of its own.
+   */
+  readonly blocks?: readonly (readonly string[])[];
   setup?(): void | Promise<void>;
   teardown?(): void | Promise<void>;
 }
@@ -77,6 +96,8 @@ export interface VariantResult {
 export interface WorkloadResult {
   readonly workload: Workload;
   readonly results: readonly VariantResult[];
+  /** Whether the rounds ran the workload's blocks back to back (see {@link roundSequence}). */
+  readonly inBlocks: boolean;
 }
 
 export function median(values: readonly number[]): number {
@@ -85,8 +106,14 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The untimed run before each timed one, as a share of the timed run's operations. */
-const REWARM_SHARE = 0.1;
+/**
+ * The untimed run before each timed one, as a share of the timed run's operations (`--rewarm=`). Half a run:
+ * a tenth (the share until 2 December 2026) was too short for V8 to re-optimize a variant's per-message
+ * path after another variant's run had made it polymorphic (a recording span type after a non-recording
+ * one, another copy of the client library): on RabbitMQ, tracebridge under ParentBased(AlwaysOff) gave
+ * 0.75x the floor by CPU with a tenth, and 0.91x with half a run, in the same order of variants.
+ */
+export const DEFAULT_REWARM_SHARE = 0.5;
 
 /**
  * A full collection, then an untimed run of `operations`, then a young collection of what that run left.
@@ -110,8 +137,9 @@ async function rewarm(variant: Variant, operations: number): Promise<void> {
 async function timeRun(
   variant: Variant,
   operations: number,
+  rewarmShare: number,
 ): Promise<{ wall: number; cpu: number; bytes: number }> {
-  await rewarm(variant, Math.max(1, Math.ceil(operations * REWARM_SHARE)));
+  await rewarm(variant, Math.max(1, Math.ceil(operations * rewarmShare)));
   await variant.enter?.();
   try {
     const cpuBefore = process.cpuUsage();
@@ -143,9 +171,54 @@ export function roundOrder(n: number, round: number): number[] {
   return n % 2 === 1 && round % 2 === 1 ? order.reverse() : order;
 }
 
+/** How a round orders its variants: see the file's comment. */
+export type RoundOrdering = 'blocks' | 'spread';
+
+/**
+ * The variants of round `round`: the blocks in the order of {@link roundOrder} over the blocks, each block's
+ * variants forwards in an even round and backwards in an odd one, so each member of a block runs right
+ * before and right after the others as often. Singleton blocks (`'spread'`, or no blocks) give exactly
+ * {@link roundOrder} over the variants.
+ */
+export function roundSequence(
+  variants: readonly Variant[],
+  blocks: readonly (readonly string[])[] | undefined,
+  round: number,
+): Variant[] {
+  const groups = blocks === undefined ? variants.map((v) => [v]) : blockVariants(variants, blocks);
+  return roundOrder(groups.length, round).flatMap((index) => {
+    const group = groups[index]!;
+    return round % 2 === 1 ? [...group].reverse() : group;
+  });
+}
+
+/** The blocks as variants; throws unless every variant is in exactly one block. */
+function blockVariants(variants: readonly Variant[], blocks: readonly (readonly string[])[]): Variant[][] {
+  const byName = new Map(variants.map((v) => [v.name, v]));
+  const placed = new Set<string>();
+  const groups = blocks.map((names) =>
+    names.map((name) => {
+      const variant = byName.get(name);
+      if (variant === undefined || placed.has(name))
+        throw new Error(`block member ${JSON.stringify(name)} is not a variant, or is in two blocks`);
+      placed.add(name);
+      return variant;
+    }),
+  );
+  const missing = variants.filter((v) => !placed.has(v.name)).map((v) => v.name);
+  if (missing.length > 0) throw new Error(`variants in no block: ${missing.join(', ')}`);
+  return groups.filter((group) => group.length > 0);
+}
+
 /** Runs `workload` interleaved and returns per-variant medians and ratios against the first variant. */
-export async function runWorkload(workload: Workload, roundsOverride?: number): Promise<WorkloadResult> {
+export async function runWorkload(
+  workload: Workload,
+  roundsOverride?: number,
+  ordering: RoundOrdering = 'blocks',
+  rewarmShare = DEFAULT_REWARM_SHARE,
+): Promise<WorkloadResult> {
   const rounds = roundsOverride ?? workload.rounds ?? 7;
+  const blocks = ordering === 'blocks' ? workload.blocks : undefined;
   const samples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
   const cpuSamples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
   const byteSamples = new Map<string, number[]>(workload.variants.map((v) => [v.name, []]));
@@ -153,9 +226,8 @@ export async function runWorkload(workload: Workload, roundsOverride?: number): 
   try {
     const variants = workload.variants;
     for (let round = 0; round <= rounds; round++) {
-      for (const index of roundOrder(variants.length, round)) {
-        const variant = variants[index]!;
-        const { wall, cpu, bytes } = await timeRun(variant, workload.operations);
+      for (const variant of roundSequence(variants, blocks, round)) {
+        const { wall, cpu, bytes } = await timeRun(variant, workload.operations, rewarmShare);
         if (round === 0) continue;
         samples.get(variant.name)!.push(wall);
         cpuSamples.get(variant.name)!.push(cpu);
@@ -168,6 +240,7 @@ export async function runWorkload(workload: Workload, roundsOverride?: number): 
   const baselineNs = median(samples.get(workload.variants[0]!.name)!);
   return {
     workload,
+    inBlocks: blocks !== undefined,
     results: workload.variants.map((variant) => {
       const nsPerOp = samples.get(variant.name)!;
       const medianNsPerOp = median(nsPerOp);
@@ -189,7 +262,7 @@ function range(values: readonly number[]): string {
 }
 
 /** Formats a result as a plain-text table. */
-export function formatTable({ workload, results }: WorkloadResult): string {
+export function formatTable({ workload, results, inBlocks }: WorkloadResult): string {
   const rows = [
     [
       'variant',
@@ -218,7 +291,8 @@ export function formatTable({ workload, results }: WorkloadResult): string {
   const rounds = results[0]?.nsPerOp.length ?? 0;
   return [
     `${workload.name}: ${workload.description}`,
-    `${workload.operations.toLocaleString('en')} ${workload.unit} per run, ${rounds} interleaved rounds, medians`,
+    `${workload.operations.toLocaleString('en')} ${workload.unit} per run, ${rounds} interleaved rounds` +
+      `${inBlocks ? ' (compared variants back to back)' : ''}, medians`,
     line(rows[0]!),
     ...rows.slice(1).map(line),
   ].join('\n');

@@ -51,7 +51,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
-import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
+import { buildVariants, cells, conditionBlocks, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -299,6 +299,7 @@ export function workload(options: BenchOptions): Workload {
     operations: options.quick ? 8_000 : 20_000,
     rounds: options.quick ? 3 : 7,
     variants,
+    blocks: conditionBlocks(variants),
     async setup() {
       // Uninstrumented copies first, before the instrumentation hooks `require`.
       const { traceChannel } = loadBuilt<typeof tracebridgeAmqp>('amqp/index', (m) => m.traceChannel);

@@ -47,7 +47,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, Condition, SamplerName, TraceGroup } from '../bench-sdk';
 import { loadBuilt } from '../built-package';
-import { buildVariants, cells, targetsReport } from '../matrix';
+import { buildVariants, cells, conditionBlocks, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -259,6 +259,7 @@ export function workload(options: BenchOptions): Workload {
     operations: jobs,
     rounds: options.quick ? 3 : 7,
     variants,
+    blocks: conditionBlocks(variants),
     async setup() {
       for (const v of variants) {
         sdk.keep(true);

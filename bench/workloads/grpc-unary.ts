@@ -55,7 +55,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
-import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
+import { buildVariants, cells, conditionBlocks, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
@@ -329,6 +329,7 @@ export function workload(options: BenchOptions): Workload {
     operations: options.quick ? 2_000 : 5_000,
     rounds: options.quick ? 3 : 7,
     variants,
+    blocks: conditionBlocks(variants),
     async setup() {
       const definition = protoLoader.loadSync(PROTO_PATH, { keepCase: false, defaults: true });
       const { grpcClientInterceptor, grpcServerInterceptor } = loadBuilt<typeof tracebridgeGrpc>(

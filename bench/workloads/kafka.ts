@@ -50,7 +50,7 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
-import { buildVariants, cells, checkEachVariant, enterCell, targetsReport } from '../matrix';
+import { buildVariants, cells, conditionBlocks, checkEachVariant, enterCell, targetsReport } from '../matrix';
 import type { Cell, Family } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -344,6 +344,7 @@ export function workload(options: BenchOptions): Workload {
     operations: options.quick ? 20_000 : 60_000,
     rounds: options.quick ? 3 : 5,
     variants,
+    blocks: conditionBlocks(variants),
     async setup() {
       const plain = copies.fresh<KafkaJs>();
       admin = new plain.Kafka({

@@ -46,7 +46,7 @@ import {
 import type { BenchSdk, Condition, FloorOperation, SamplerSdk, TraceGroup } from '../bench-sdk';
 import { loadBuilt, TRACEBRIDGE_BENCH_OPTIONS } from '../built-package';
 import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
-import { buildVariants, cells, checkEachVariant, targetsReport } from '../matrix';
+import { buildVariants, cells, conditionBlocks, checkEachVariant, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -343,6 +343,7 @@ export function workload(options: BenchOptions): Workload {
     operations: jobs,
     rounds: options.quick ? 3 : 5,
     variants,
+    blocks: conditionBlocks(variants),
     async setup() {
       const lib = loadBuilt<typeof tracebridgeRedis>('redis/index', (m) => m.streamProducer);
       for (const v of variants) await v.open(lib, connections);
