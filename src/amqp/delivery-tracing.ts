@@ -33,9 +33,9 @@ const CANCELLED_BY_CALLER: SettleOutcome = { kind: 'cancelled', reason: 'the con
  * for the delivery's ack, nack or reject; with `noAck` nothing waits and the span ends when the callback
  * returns or its promise settles. A span that is inert (see `MessagingSpan.inert`: not sampled, no live
  * metrics) has no settle outcome to record: it does not wait either, and ends when the callback returns.
- * `null`, amqplib's signal that the broker cancelled the consumer, ends that
- * consumer's waiting spans and is passed on. What the callback throws reaches amqplib unchanged, and a
- * rejection stays an unhandled rejection (see `MessagingSpan.runUnawaited`).
+ * `null`, amqplib's signal that the broker cancelled the consumer, ends that consumer's waiting spans and
+ * is passed on. What the callback throws reaches amqplib unchanged, and a rejection stays an unhandled
+ * rejection (see `MessagingSpan.runUnawaited`).
  */
 export function traceConsumer(
   config: AmqpChannelConfig,
@@ -74,9 +74,9 @@ export function traceConsumer(
 
 /**
  * Wraps the promise of a `get`: a message it resolves with gets a CLIENT `receive` span, parented like a
- * delivery's, which waits for its settle (or ends at once with `noAck`, or when it is inert). The caller gets a promise that
- * resolves with amqplib's result, or rejects with amqplib's error, after the span has started; a result that
- * is not a promise (the callback API) is returned untouched and not traced.
+ * delivery's, which waits for its settle (or ends at once with `noAck`, or when it is inert). The caller
+ * gets a promise that resolves with amqplib's result, or rejects with amqplib's error, after the span has
+ * started; a result that is not a promise (the callback API) is returned untouched and not traced.
  */
 export function traceGet(config: AmqpChannelConfig, queue: string, noAck: boolean, result: unknown): unknown {
   if (!isPromiseLike(result)) return result;

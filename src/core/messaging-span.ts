@@ -109,7 +109,8 @@ export class MessagingSpan {
   }
 
   /**
-   * Like {@link run}, then ends the span when `work` returns or, for a promise, when it settles.
+   * Like {@link run}, then ends the span when `work` returns or, for a promise, when it settles (an
+   * {@link inert} span, with nothing to record of how it settles, ends as the promise is returned).
    */
   runAndEnd<T>(work: () => T): T {
     let result: T;

@@ -4,8 +4,8 @@
  * A traced entry's span ends at its own `XACK`'s answer, so each of those replies is observed once, with
  * the span's ending; the batch then counts them down rather than awaiting every observed promise again
  * with `Promise.all` (which costs a resolve function and a reaction per entry). A dormant entry's raw
- * reply, or that of an entry whose span is inert (see `MessagingSpan.inert`), is observed by nothing else: those are awaited together with one `Promise.all`, as the unwrapped
- * loop does.
+ * reply, or that of an entry whose span is inert (see `MessagingSpan.inert`), is observed by nothing else:
+ * those are awaited together with one `Promise.all`, as the unwrapped loop does.
  */
 import { safely } from '../core/diagnostics';
 import type { MessagingSpan } from '../core/messaging-span';
