@@ -17,8 +17,8 @@ const ACK = Object.freeze({ kind: 'ack' as const });
 export class BatchAcknowledgements<Job> {
   readonly #fail: (error: unknown, job: Job) => void;
   /** Dormant entries' raw `XACK` replies, and their jobs (for the rare failed one): see the constructor. */
-  readonly #raw: readonly Promise<unknown>[];
-  readonly #rawJobs: readonly Job[];
+  readonly #raw: Promise<unknown>[];
+  readonly #rawJobs: Job[];
   /** How many of {@link #raw} have a handler already (see observeRaw). */
   #observed = 0;
   /** Traced `XACK`s not answered yet. */
@@ -30,15 +30,12 @@ export class BatchAcknowledgements<Job> {
   /**
    * @param fail - told of every failed `XACK`, with its entry's job.
    * @param raw - the dormant entries' `XACK` replies as the client returned them, pushed by the caller as
-   *   it sends them, and `rawJobs` their jobs, at the same index. The caller's own arrays, rather than a
+   *   it sends them (inert entries' replies are pushed by {@link addTraced}), and `rawJobs` their jobs, at
+   *   the same index. The caller's own arrays, rather than a
    *   method of this class: a push written in the batch's loop costs what the unwrapped loop's does, where
    *   a call (not inlined into a loop that large) costs a frame per entry.
    */
-  constructor(
-    fail: (error: unknown, job: Job) => void,
-    raw: readonly Promise<unknown>[],
-    rawJobs: readonly Job[],
-  ) {
+  constructor(fail: (error: unknown, job: Job) => void, raw: Promise<unknown>[], rawJobs: Job[]) {
     this.#fail = fail;
     this.#raw = raw;
     this.#rawJobs = rawJobs;
@@ -46,9 +43,17 @@ export class BatchAcknowledgements<Job> {
 
   /**
    * A traced entry's `XACK` reply: `span` ends at the answer, settled as `ack` only when Redis
-   * acknowledged the entry. A failed `XACK` is recorded on the span and reported.
+   * acknowledged the entry. A failed `XACK` is recorded on the span and reported. An inert span (see
+   * `MessagingSpan.inert`) has nothing to record at the answer: it ends now, and its reply is awaited with
+   * the dormant ones, with no reaction of its own.
    */
   addTraced(reply: Promise<unknown>, span: MessagingSpan, job: Job): void {
+    if (span.inert) {
+      span.end();
+      this.#raw.push(reply);
+      this.#rawJobs.push(job);
+      return;
+    }
     this.#waiting++;
     reply.then(
       (answer) => {

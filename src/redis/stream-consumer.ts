@@ -251,15 +251,7 @@ export class StreamJobRunner implements StreamConsumer {
         const reply =
           turn.sentAck ?? callWithin(span.context, this.#redis, 'xack', entry.key, this.group, entry.id);
         turn.sentAck = undefined;
-        if (span.inert) {
-          // Nothing to record at the answer (not sampled, no live metrics): the span ends now, and the reply
-          // is awaited with the dormant ones, with no reaction of its own.
-          span.end();
-          rawAcks.push(reply);
-          rawJobs.push(job);
-        } else {
-          acks.addTraced(reply, span, job);
-        }
+        acks.addTraced(reply, span, job);
       }
       const unacknowledged = await acks.answered();
       if (unacknowledged > 0) this.#reportUnacknowledged(unacknowledged, entries[0]?.stream ?? '');
