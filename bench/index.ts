@@ -8,6 +8,8 @@
  * - `--rewarm=F`: the untimed re-warm before each timed run, as a share F of its operations (default 0.5);
  * - `--order=blocks` (default) or `--order=spread`: whether each round runs the variants compared with each
  *   other back to back, or orders every variant on its own (see runner.ts);
+ * - `--isolate`: every variant in a process of its own, the rounds still interleaved (see
+ *   isolated-variants.ts); the default runs them all in this one;
  * - `BENCH_END_TO_END=off` (environment): the tracebridge variants without the origin header and the
  *   end-to-end latency (`endToEndLatency: false`), and the floor without them too;
  * - `heap`: not a timed table but a check that the heap stays flat over a million traced jobs.
@@ -17,6 +19,7 @@
  * compares against) load only for its own run.
  */
 import { TRACEBRIDGE_BENCH_OPTIONS } from './built-package';
+import { CHECK_ONLY_ARGUMENT, isolateVariants, SERVE_ARGUMENT, serveVariant } from './isolated-variants';
 import { formatTable, runWorkload } from './runner';
 import type { BenchOptions, Workload, WorkloadResult } from './runner';
 import type { PropagatorName } from '../test/helpers/tracing';
@@ -47,7 +50,16 @@ const WORKLOADS: Record<string, () => Promise<WorkloadModule>> = {
   bullmq: () => import('./workloads/bullmq.js'),
 };
 
-function parseArguments(argv: readonly string[]): { names: string[]; options: BenchOptions } {
+interface Arguments {
+  readonly names: string[];
+  readonly options: BenchOptions;
+  /** `--isolate`: see isolated-variants.ts. */
+  readonly isolate: boolean;
+  /** The flags as given (every argument starting with `--`), handed on to the children of `--isolate`. */
+  readonly flags: string[];
+}
+
+function parseArguments(argv: readonly string[]): Arguments {
   const only = argv.find((a) => a.startsWith('--only='));
   const wanted = only === undefined ? undefined : new Set(only.slice('--only='.length).split(','));
   const names = argv.filter((a) => !a.startsWith('--'));
@@ -68,6 +80,8 @@ function parseArguments(argv: readonly string[]): { names: string[]; options: Be
     throw new Error(`--order takes blocks or spread, not ${JSON.stringify(orderArgument)}`);
   return {
     names: names.length > 0 ? names : Object.keys(WORKLOADS),
+    isolate: argv.includes('--isolate'),
+    flags: argv.filter((a) => a.startsWith('--')),
     options: {
       quick: argv.includes('--quick'),
       include: (name) => wanted === undefined || wanted.has(name),
@@ -79,7 +93,9 @@ function parseArguments(argv: readonly string[]): { names: string[]; options: Be
 }
 
 async function main(): Promise<void> {
-  const { names, options } = parseArguments(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes(SERVE_ARGUMENT)) return serve(argv);
+  const { names, options, isolate, flags } = parseArguments(argv);
   if (TRACEBRIDGE_BENCH_OPTIONS.endToEndLatency === false)
     console.log(
       '(BENCH_END_TO_END=off: tracebridge runs with endToEndLatency: false; neither it nor the floor carries an origin)\n',
@@ -96,17 +112,31 @@ async function main(): Promise<void> {
     if ('check' in module) {
       console.log(await module.check(options));
     } else {
-      const result = await runWorkload(
-        module.workload(options),
-        options.rounds,
-        options.order,
-        options.rewarmShare,
-      );
+      const workload = module.workload(options);
+      const { workload: run, measure } = isolate
+        ? isolateVariants(workload, [name, ...flags])
+        : { workload, measure: undefined };
+      const result = {
+        ...(await runWorkload(run, options.rounds, options.order, options.rewarmShare, measure)),
+        workload,
+        isolated: isolate,
+      };
       console.log(formatTable(result));
       if (module.summary !== undefined) console.log(module.summary(result));
     }
     console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
+}
+
+/** A child of `--isolate`: serves the one variant its `--only` names, of its one workload. */
+async function serve(argv: readonly string[]): Promise<void> {
+  const { names, options } = parseArguments(argv);
+  const module = await WORKLOADS[names[0]!]?.();
+  if (module === undefined || !('workload' in module) || names.length !== 1)
+    throw new Error(`${SERVE_ARGUMENT} takes one timed workload, not ${names.join(' ')}`);
+  await serveVariant(module.workload(options), argv.includes(CHECK_ONLY_ARGUMENT));
+  // The IPC channel would keep this process alive; the parent has every report it waits for.
+  process.exit(0);
 }
 
 void main();

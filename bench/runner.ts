@@ -98,6 +98,8 @@ export interface WorkloadResult {
   readonly results: readonly VariantResult[];
   /** Whether the rounds ran the workload's blocks back to back (see {@link roundSequence}). */
   readonly inBlocks: boolean;
+  /** Whether each variant ran in a process of its own (`--isolate`, see isolated-variants.ts). */
+  readonly isolated?: boolean;
 }
 
 export function median(values: readonly number[]): number {
@@ -134,11 +136,26 @@ async function rewarm(variant: Variant, operations: number): Promise<void> {
   youngCollection();
 }
 
-async function timeRun(
+/** One timed run of one variant: wall-clock and CPU nanoseconds and heap bytes, per operation. */
+export interface RunMeasurement {
+  readonly wall: number;
+  readonly cpu: number;
+  readonly bytes: number;
+}
+
+/** Times one run of `variant`, after its re-warm (see {@link rewarm}); where it runs is the caller's choice. */
+export type MeasureRun = (
   variant: Variant,
   operations: number,
   rewarmShare: number,
-): Promise<{ wall: number; cpu: number; bytes: number }> {
+) => Promise<RunMeasurement>;
+
+/** {@link MeasureRun} in this process. */
+export async function timeRun(
+  variant: Variant,
+  operations: number,
+  rewarmShare: number,
+): Promise<RunMeasurement> {
   await rewarm(variant, Math.max(1, Math.ceil(operations * rewarmShare)));
   await variant.enter?.();
   try {
@@ -210,12 +227,18 @@ function blockVariants(variants: readonly Variant[], blocks: readonly (readonly 
   return groups.filter((group) => group.length > 0);
 }
 
-/** Runs `workload` interleaved and returns per-variant medians and ratios against the first variant. */
+/**
+ * Runs `workload` interleaved and returns per-variant medians and ratios against the first variant.
+ *
+ * @param measure - how one timed run is made: in this process (the default), or in a process of the
+ *   variant's own (see isolated-variants.ts).
+ */
 export async function runWorkload(
   workload: Workload,
   roundsOverride?: number,
   ordering: RoundOrdering = 'blocks',
   rewarmShare = DEFAULT_REWARM_SHARE,
+  measure: MeasureRun = timeRun,
 ): Promise<WorkloadResult> {
   const rounds = roundsOverride ?? workload.rounds ?? 7;
   const blocks = ordering === 'blocks' ? workload.blocks : undefined;
@@ -227,7 +250,7 @@ export async function runWorkload(
     const variants = workload.variants;
     for (let round = 0; round <= rounds; round++) {
       for (const variant of roundSequence(variants, blocks, round)) {
-        const { wall, cpu, bytes } = await timeRun(variant, workload.operations, rewarmShare);
+        const { wall, cpu, bytes } = await measure(variant, workload.operations, rewarmShare);
         if (round === 0) continue;
         samples.get(variant.name)!.push(wall);
         cpuSamples.get(variant.name)!.push(cpu);
@@ -262,7 +285,7 @@ function range(values: readonly number[]): string {
 }
 
 /** Formats a result as a plain-text table. */
-export function formatTable({ workload, results, inBlocks }: WorkloadResult): string {
+export function formatTable({ workload, results, inBlocks, isolated }: WorkloadResult): string {
   const rows = [
     [
       'variant',
@@ -292,7 +315,8 @@ export function formatTable({ workload, results, inBlocks }: WorkloadResult): st
   return [
     `${workload.name}: ${workload.description}`,
     `${workload.operations.toLocaleString('en')} ${workload.unit} per run, ${rounds} interleaved rounds` +
-      `${inBlocks ? ' (compared variants back to back)' : ''}, medians`,
+      `${inBlocks ? ' (compared variants back to back)' : ''}` +
+      `${isolated === true ? ', each variant in a process of its own' : ''}, medians`,
     line(rows[0]!),
     ...rows.slice(1).map(line),
   ].join('\n');
