@@ -19,7 +19,13 @@
  * compares against) load only for its own run.
  */
 import { TRACEBRIDGE_BENCH_OPTIONS } from './built-package';
-import { CHECK_ONLY_ARGUMENT, isolateVariants, SERVE_ARGUMENT, serveVariant } from './isolated-variants';
+import {
+  CHECK_ONLY_ARGUMENT,
+  isolateVariants,
+  SERVE_ARGUMENT,
+  servedVariants,
+  serveVariant,
+} from './isolated-variants';
 import { formatTable, runWorkload } from './runner';
 import type { BenchOptions, Workload, WorkloadResult } from './runner';
 import type { PropagatorName } from '../test/helpers/tracing';
@@ -39,7 +45,8 @@ const WORKLOADS: Record<string, () => Promise<WorkloadModule>> = {
     // The sink makes the carrier loops' results observable, so the JIT cannot drop them.
     return {
       workload: (options) => m.carriersWorkload(propagator, options),
-      summary: () => `(sink ${m.carriersSink()})`,
+      // Under --isolate the loops ran in the variants' processes, whose sinks this one cannot read.
+      summary: (result) => (result.isolated === true ? '' : `(sink ${m.carriersSink()})`),
     };
   },
   'grpc-unary': () => import('./workloads/grpc-unary.js'),
@@ -61,7 +68,9 @@ interface Arguments {
 
 function parseArguments(argv: readonly string[]): Arguments {
   const only = argv.find((a) => a.startsWith('--only='));
-  const wanted = only === undefined ? undefined : new Set(only.slice('--only='.length).split(','));
+  const wanted =
+    servedVariants(argv) ??
+    (only === undefined ? undefined : new Set(only.slice('--only='.length).split(',')));
   const names = argv.filter((a) => !a.startsWith('--'));
   const roundsArgument = argv.find((a) => a.startsWith('--rounds='));
   const rounds = roundsArgument === undefined ? undefined : Number(roundsArgument.slice('--rounds='.length));
@@ -122,7 +131,8 @@ async function main(): Promise<void> {
         isolated: isolate,
       };
       console.log(formatTable(result));
-      if (module.summary !== undefined) console.log(module.summary(result));
+      const summary = module.summary?.(result);
+      if (summary !== undefined && summary !== '') console.log(summary);
     }
     console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }

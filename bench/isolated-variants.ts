@@ -26,6 +26,19 @@ import type { MeasureRun, RunMeasurement, Variant, Workload } from './runner';
 export const SERVE_ARGUMENT = '--serve';
 /** With {@link SERVE_ARGUMENT}: run the setup (and its checks) and the teardown, then exit. */
 export const CHECK_ONLY_ARGUMENT = '--check-only';
+/**
+ * `--variant=<name, URI-encoded>`, repeatable: the variants a child sets up, in place of `--only` (whose
+ * list is split at commas, which some names hold: `bare propagator, plain object`).
+ */
+export const VARIANT_ARGUMENT = '--variant=';
+
+/** The variants named by {@link VARIANT_ARGUMENT}s in `argv`, or `undefined` when there are none. */
+export function servedVariants(argv: readonly string[]): Set<string> | undefined {
+  const names = argv
+    .filter((a) => a.startsWith(VARIANT_ARGUMENT))
+    .map((a) => decodeURIComponent(a.slice(VARIANT_ARGUMENT.length)));
+  return names.length === 0 ? undefined : new Set(names);
+}
 
 /** Parent to child. */
 type Command =
@@ -98,9 +111,9 @@ export function isolateVariants(
   args: readonly string[],
 ): { workload: Workload; measure: MeasureRun } {
   const children = new Map<string, VariantProcess>();
-  const serve = (only: string, ...extra: string[]) => [
+  const serve = (names: readonly string[], ...extra: string[]) => [
     ...args.filter((a) => !a.startsWith('--only=') && a !== '--isolate'),
-    `--only=${only}`,
+    ...names.map((name) => `${VARIANT_ARGUMENT}${encodeURIComponent(name)}`),
     SERVE_ARGUMENT,
     ...extra,
   ];
@@ -118,13 +131,13 @@ export function isolateVariants(
   const isolated: Workload = {
     ...workload,
     setup: async () => {
-      const all = workload.variants.map((v) => v.name).join(',');
+      const all = workload.variants.map((v) => v.name);
       const check = new VariantProcess('the setup check', serve(all, CHECK_ONLY_ARGUMENT));
       await check.expect('stopped');
       try {
         // One at a time: setups running together would contend for the two cores and the brokers.
         for (const variant of workload.variants) {
-          const child = new VariantProcess(variant.name, serve(variant.name));
+          const child = new VariantProcess(variant.name, serve([variant.name]));
           children.set(variant.name, child);
           await child.expect('ready');
         }
@@ -146,7 +159,7 @@ export function isolateVariants(
 }
 
 /**
- * The child's side: sets `workload` up (built with `--only` of one variant), reports `ready`, then makes a
+ * The child's side: sets `workload` up (built with the one variant its {@link VARIANT_ARGUMENT} names), reports `ready`, then makes a
  * timed run of that variant for each `run` command until `stop`, when it tears down and reports `stopped`.
  * With `checkOnly`, only the setup and teardown.
  */
