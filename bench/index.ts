@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** A child of `--isolate`: serves the one variant its `--only` names, of its one workload. */
+/** A child of `--isolate`: serves the one variant its `--variant=` names, of its one workload. */
 async function serve(argv: readonly string[]): Promise<void> {
   const { names, options } = parseArguments(argv);
   const module = await WORKLOADS[names[0]!]?.();
