@@ -252,7 +252,14 @@ describe('Kafka wrappers over @confluentinc/kafka-javascript (KafkaJS API)', () 
           retried++;
         },
       });
-      await waitUntil('the retry to be processed', () => retried === 1, 60_000);
+      // librdkafka can deliver the retry to its consumer before the send's delivery report resolves the
+      // main handler, so the retry's handler may run while the failed attempt's span is still open.
+      const ended = (name: string) => tracing.spans().some((s) => s.name === name);
+      await waitUntil(
+        'the retry to be processed and both attempts to end',
+        () => retried === 1 && ended(`process ${main}`) && ended(`process ${retry}`),
+        60_000,
+      );
 
       const failed = tracing.span(`process ${main}`);
       const sendRetry = tracing.span(`send ${retry}`);
