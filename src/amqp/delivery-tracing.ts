@@ -179,13 +179,13 @@ function startDelivery(
   }
 }
 
-/** One function for every delivery (the message comes as the span's info), not a closure over each. */
 /** {@link describeDelivery}, plus the older names of the destination (`semconvStability: 'duplicate'`). */
 function describeDeliveryAlsoLegacy(span: Span, info: AmqpConsumeInfo): void {
   describeDelivery(span, info);
   describeLegacyDestination(span, nameOf(info.message.fields.exchange));
 }
 
+/** One function for every delivery (the message comes as the span's info), not a closure over each. */
 function describeDelivery(span: Span, { message }: AmqpConsumeInfo): void {
   const { fields, properties } = message;
   if (typeof fields.routingKey === 'string' && fields.routingKey !== '')

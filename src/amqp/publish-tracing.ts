@@ -150,13 +150,13 @@ export function nameOf(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** One function for every publish (what it describes comes as the span's info), not a closure over each. */
 /** {@link describePublish}, plus the older names of the destination (`semconvStability: 'duplicate'`). */
 function describePublishAlsoLegacy(span: Span, info: AmqpPublishInfo): void {
   describePublish(span, info);
   describeLegacyDestination(span, nameOf(info.exchange));
 }
 
+/** One function for every publish (what it describes comes as the span's info), not a closure over each. */
 function describePublish(span: Span, { routingKey, options }: AmqpPublishInfo): void {
   if (typeof routingKey === 'string' && routingKey !== '')
     span.setAttribute(ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY, routingKey);
