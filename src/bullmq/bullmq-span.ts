@@ -9,6 +9,20 @@ import { NO_SPAN } from './span-role';
 import type { BullmqMessagingTelemetry, SpanRole } from './span-role';
 
 /**
+ * The span handed to BullMQ while tracebridge is dormant (see `MessagingTelemetry.dormant`): nothing to
+ * record and no context to carry, so every call does nothing and the context passes through. One object
+ * for every span, so a dormant job costs BullMQ's calls and no allocation of tracebridge's.
+ */
+export const DORMANT_BULLMQ_SPAN: BullmqSpan = Object.freeze({
+  setSpanOnContext: (ctx: Context) => ctx,
+  setAttribute: () => undefined,
+  setAttributes: () => undefined,
+  addEvent: () => undefined,
+  recordException: () => undefined,
+  end: () => undefined,
+});
+
+/**
  * The span tracebridge's tracer hands BullMQ. BullMQ names the queue and the operation in the first
  * attributes it sets, right after starting the span; only then is it known what the span stands for (a
  * job's send, its processing, an attempt's outcome, or something with no span of its own), and the calls

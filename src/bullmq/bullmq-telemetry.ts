@@ -5,7 +5,8 @@ import { INSTRUMENTATION_NAME, VERSION } from '../version';
 import { bullmqMeter } from './bullmq-meter';
 import { DEFAULT_BULLMQ_TELEMETRY_OPTIONS } from './bullmq-options';
 import type { BullmqProcessInfo, BullmqSendInfo, BullmqTelemetryOptions } from './bullmq-options';
-import { TracebridgeBullmqSpan } from './bullmq-span';
+import { DORMANT_BULLMQ_SPAN, TracebridgeBullmqSpan } from './bullmq-span';
+import { activeAttempt } from './job-attempt';
 import type { BullmqContextManager, BullmqTelemetry, BullmqTracer } from './bullmq-types';
 import { decodeJobMetadata, encodeJobMetadata, JOB_METADATA_KEY } from './job-metadata';
 
@@ -27,7 +28,10 @@ export const BULLMQ_MESSAGING_SYSTEM = 'bullmq';
  *   that links to it, per the `incoming` policy of the queue), with the processor's own spans inside;
  *   a scheduled (repeatable) job's runs each start their own trace, linked to the scheduling;
  * - BullMQ's other operations (fetching jobs, extending locks, stalled checks, moving jobs between
- *   states) make no spans.
+ *   states) make no spans;
+ * - with nothing registered (no tracer provider, propagator or meter provider, and none given) it is
+ *   dormant: no span, and no context stored with an added job, which is then stored and processed as
+ *   without telemetry. Asked per operation, so an SDK registered later traces from the next job on.
  *
  * @throws TracebridgeConfigError at setup, for an option of the wrong type or a malformed `incoming`.
  */
@@ -55,16 +59,25 @@ export function bullmqTelemetry(options: BullmqTelemetryOptions = {}): BullmqTel
     processHook: resolved.processHook,
   });
 
+  // Dormant (nothing registered, nothing given; asked per call, so an SDK registered later is in force
+  // from BullMQ's next operation): no span, and no metadata stored with a job, which BullMQ then adds
+  // and processes exactly as without telemetry. A step of an attempt that started while an SDK was
+  // registered still reaches that attempt, so its span ends with its outcome.
   const tracer: BullmqTracer = {
-    startSpan: (_name, spanOptions, ctx) =>
-      new TracebridgeBullmqSpan(telemetry, spanOptions?.kind ?? 0, ctx ?? context.active()),
+    startSpan(_name, spanOptions, ctx) {
+      const startContext = ctx ?? context.active();
+      if (telemetry.dormant && activeAttempt(startContext) === undefined) return DORMANT_BULLMQ_SPAN;
+      return new TracebridgeBullmqSpan(telemetry, spanOptions?.kind ?? 0, startContext);
+    },
   };
   const contextManager: BullmqContextManager = {
     active: () => context.active(),
     // BullMQ calls `fn` with no arguments.
     with: (ctx, fn) => context.with(ctx, fn as () => ReturnType<typeof fn>),
-    getMetadata: (ctx) => encodeJobMetadata(ctx, Date.now()),
+    // `''` is no metadata: BullMQ stores none with the job.
+    getMetadata: (ctx) => (telemetry.dormant ? '' : encodeJobMetadata(ctx, Date.now())),
     fromMetadata(activeContext, metadata) {
+      if (telemetry.dormant) return activeContext;
       // Missing or malformed metadata: the job is processed all the same, as a new trace.
       const decoded = decodeJobMetadata(metadata);
       return decoded === undefined ? activeContext : activeContext.setValue(JOB_METADATA_KEY, decoded);
