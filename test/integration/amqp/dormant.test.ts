@@ -12,39 +12,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { context, metrics, propagation, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage, Message, Options } from 'amqplib';
 import { pendingSettles, traceChannel } from '../../../src/amqp/index';
 import { AMQP_CLIENTS, eventually, openFixture } from '../../helpers/amqp-broker';
 import type { AmqpFixture } from '../../helpers/amqp-broker';
-import { countSpanEnds } from '../../helpers/span-end-counter';
-import { assertAttributes, assertChildOf, createPropagator } from '../../helpers/tracing';
-
-/** Unregisters every global the tests may have registered. */
-function unregisterAll(): void {
-  trace.disable();
-  propagation.disable();
-  metrics.disable();
-  context.disable();
-}
-
-/** Registers an SDK globally, as an application starting its SDK late would; returns its exporter and counter. */
-function registerSdk(): { exporter: InMemorySpanExporter; counter: ReturnType<typeof countSpanEnds> } {
-  const exporter = new InMemorySpanExporter();
-  const counter = countSpanEnds(
-    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-  );
-  assert.ok(trace.setGlobalTracerProvider(counter.provider));
-  assert.ok(context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
-  assert.ok(propagation.setGlobalPropagator(createPropagator('w3c')));
-  return { exporter, counter };
-}
+import { registerLateSdk, unregisterAll } from '../../helpers/late-sdk';
+import { assertAttributes, assertChildOf } from '../../helpers/tracing';
 
 /**
  * What amqplib itself was given and gave back on `raw`, seen through the channel object's own
@@ -170,7 +144,7 @@ for (const client of AMQP_CLIENTS) {
       const before = await nth(received, 1);
       assert.equal(before.properties.headers?.['traceparent'], undefined);
 
-      const { exporter, counter } = registerSdk();
+      const { exporter, counter } = registerLateSdk();
       traced.sendToQueue(queue, Buffer.from('after'));
       const afterwards = await nth(received, 2);
       assert.equal(typeof afterwards.properties.headers?.['traceparent'], 'string', 'context injected');
@@ -193,7 +167,7 @@ for (const client of AMQP_CLIENTS) {
       const queue = await fixture.queue('sleeps');
       const { traced } = await channelPair();
       const received = await keepDeliveries(traced, queue);
-      const { exporter, counter } = registerSdk();
+      const { exporter, counter } = registerLateSdk();
       traced.sendToQueue(queue, Buffer.from('traced'));
       const tracedDelivery = await nth(received, 1);
       assert.equal(pendingSettles(traced), 1);

@@ -7,19 +7,19 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { context, metrics, propagation, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { context, SpanKind, trace } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { nothingRegistered } from '../../../src/core/api-registrations';
 import { grpcClientInterceptor, grpcServerInterceptor } from '../../../src/grpc/index';
 import { closedAfterEach } from '../../helpers/orders-fixture';
 import type { OrdersClient } from '../../helpers/orders-fixture';
-import { assertChildOf, createPropagator } from '../../helpers/tracing';
+import { registerLateSdk, unregisterAll } from '../../helpers/late-sdk';
+import type { LateSdk } from '../../helpers/late-sdk';
+import { assertChildOf } from '../../helpers/tracing';
 
 type CallType = 'PlaceOrder' | 'WatchOrder' | 'ImportOrders' | 'Chat';
 const CALL_TYPES: readonly CallType[] = ['PlaceOrder', 'WatchOrder', 'ImportOrders', 'Chat'];
@@ -30,31 +30,13 @@ interface Outcome {
   readonly responses: unknown[];
 }
 
-/** An SDK registered as an application registers it (setupTracing disables the globals first, which
- * would detach tracers taken before: an application never does that). */
-interface RegisteredSdk {
-  spans(): ReadableSpan[];
-  shutdown(): Promise<void>;
-}
-
-function registerSdk(): RegisteredSdk {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  assert.equal(trace.setGlobalTracerProvider(provider), true);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(createPropagator('w3c'));
-  return { spans: () => exporter.getFinishedSpans(), shutdown: () => provider.shutdown() };
-}
-
 const { server, client } = closedAfterEach();
-let sdk: RegisteredSdk | undefined;
+/** Registered as an application registers it, over the interceptors made before (see late-sdk.ts). */
+let sdk: LateSdk | undefined;
 afterEach(async () => {
-  await sdk?.shutdown();
+  await sdk?.unregister();
   sdk = undefined;
-  trace.disable();
-  propagation.disable();
-  context.disable();
-  metrics.disable();
+  unregisterAll();
 });
 
 /** One call of `type` with the fixture's `x-scenario`, to its end. */
@@ -112,12 +94,6 @@ async function waitForSpans(count: number): Promise<void> {
   for (let i = 0; i < 200 && sdk!.spans().length < count; i++) await new Promise((r) => setTimeout(r, 10));
 }
 
-function onlySpan(name: string, kind: SpanKind): ReadableSpan {
-  const found = sdk!.spans().filter((s) => s.name === name && s.kind === kind);
-  assert.equal(found.length, 1, `one ${SpanKind[kind]} span named ${name}`);
-  return found[0]!;
-}
-
 describe('gRPC interceptors with no SDK registered', () => {
   it('every call kind and outcome: the same statuses, responses and handler metadata as without them', async () => {
     assert.equal(nothingRegistered(), true);
@@ -143,7 +119,7 @@ describe('gRPC interceptors with no SDK registered', () => {
     const traced = await pair({ client: [grpcClientInterceptor()], server: [grpcServerInterceptor()] });
     assert.equal((await call(traced.client, 'PlaceOrder', 'ok')).code, grpc.status.OK);
 
-    sdk = registerSdk();
+    sdk = registerLateSdk();
     const parent = trace.getTracer('test').startSpan('after registration');
     const outcome = await context.with(trace.setSpan(context.active(), parent), () =>
       call(traced.client, 'Chat', 'ok'),
@@ -151,8 +127,8 @@ describe('gRPC interceptors with no SDK registered', () => {
     parent.end();
     assert.equal(outcome.code, grpc.status.OK);
     await waitForSpans(3);
-    const clientSpan = onlySpan('shop.v1.Orders/Chat', SpanKind.CLIENT);
-    const serverSpan = onlySpan('shop.v1.Orders/Chat', SpanKind.SERVER);
+    const clientSpan = sdk.span('shop.v1.Orders/Chat', SpanKind.CLIENT);
+    const serverSpan = sdk.span('shop.v1.Orders/Chat', SpanKind.SERVER);
     assertChildOf(clientSpan, parent);
     assertChildOf(serverSpan, clientSpan);
     assert.equal(traced.seen.length, 2);
@@ -171,7 +147,7 @@ describe('gRPC interceptors with no SDK registered', () => {
     stream.write({ orderId: 'o1', text: 'before' });
     await new Promise<void>((resolve) => stream.once('data', () => resolve()));
 
-    sdk = registerSdk();
+    sdk = registerLateSdk();
     stream.write({ orderId: 'o1', text: 'after' });
     stream.end();
     assert.equal(await status, grpc.status.OK);

@@ -7,14 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, it } from 'node:test';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { SpanKind } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { nothingRegistered } from '../../../src/core/api-registrations';
 import {
   channelListener,
@@ -27,7 +25,9 @@ import {
 import type { ChannelMessage, ListJob, StreamJob } from '../../../src/redis/index';
 import { connectRedis, describeEachClient, uniqueKey, waitFor } from '../../helpers/redis-clients';
 import type { TestRedis } from '../../helpers/redis-clients';
-import { assertChildOf, createPropagator } from '../../helpers/tracing';
+import { registerLateSdk } from '../../helpers/late-sdk';
+import type { LateSdk } from '../../helpers/late-sdk';
+import { assertChildOf } from '../../helpers/tracing';
 
 const GROUP = 'workers';
 const CONSUMER = 'w1';
@@ -38,26 +38,6 @@ function ownProvider(): { provider: BasicTracerProvider; exporter: InMemorySpanE
   return {
     provider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
     exporter,
-  };
-}
-
-/**
- * Registers an SDK as an application does, over what helpers created earlier hold (unlike `setupTracing`,
- * which first disables the API's globals, and with them the tracer proxy those helpers were given).
- */
-function registerSdk(): { spans: () => ReadableSpan[]; unregister: () => Promise<void> } {
-  const { provider, exporter } = ownProvider();
-  trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(createPropagator('w3c'));
-  return {
-    spans: () => exporter.getFinishedSpans(),
-    async unregister() {
-      await provider.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
-    },
   };
 }
 
@@ -304,7 +284,7 @@ describeEachClient('Redis helpers with nothing registered', (kind) => {
     await producer.add(['n', '1']); // added dormant: no context
     const reply = await read();
     assert.equal(reply !== null, true);
-    const tracing = registerSdk();
+    const tracing = registerLateSdk();
     try {
       await producer.add(['n', '2']);
       await producer.add(['n', '3']);
@@ -335,11 +315,11 @@ describeEachClient('Redis helpers with nothing registered', (kind) => {
     await producer.add(['n', '1']);
     await producer.add(['n', '2']);
     const consumer = streamConsumer(redis, { group: GROUP, consumer: CONSUMER });
-    let tracing: ReturnType<typeof registerSdk> | undefined;
+    let tracing: LateSdk | undefined;
     try {
       await consumer.processRead(await read(), async (job) => {
         await Promise.resolve();
-        if (job.fields[1] === '1') tracing = registerSdk();
+        if (job.fields[1] === '1') tracing = registerLateSdk();
       });
       const processes = tracing!.spans().filter((s) => s.kind === SpanKind.CONSUMER);
       assert.equal(processes.length, 1, 'only the entry begun after registration has a span');
