@@ -98,7 +98,6 @@ function floorOperations(operation: 'send' | 'process'): (stream: string) => Flo
   }));
 }
 
-/** The plain loop making tracebridge's spans with the bare API: see the file's comment. */
 /** The floor's XADD, a function of its own so that `context.with` takes its arguments (no closure per add). */
 function sendXadd(redis: Redis, stream: string, fields: (string | number)[]): Promise<string | null> {
   return redis.xadd(stream, '*', ...fields);
@@ -109,6 +108,7 @@ function sendXack(redis: Redis, stream: string, id: string): Promise<number> {
   return redis.xack(stream, GROUP, id);
 }
 
+/** The plain loop making tracebridge's spans with the bare API: see the file's comment. */
 function floorPipeline(producer: Redis, consumer: Redis, sdk: SamplerSdk | undefined): Pipeline {
   const tracer = floorTracer(sdk);
   const sendTo = floorOperations('send');
