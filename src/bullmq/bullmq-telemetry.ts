@@ -75,7 +75,7 @@ export function bullmqTelemetry(options: BullmqTelemetryOptions = {}): BullmqTel
     // BullMQ calls `fn` with no arguments.
     with: (ctx, fn) => context.with(ctx, fn as () => ReturnType<typeof fn>),
     // `''` is no metadata: BullMQ stores none with the job.
-    getMetadata: (ctx) => (telemetry.dormant ? '' : encodeJobMetadata(ctx, Date.now())),
+    getMetadata: (ctx) => (telemetry.dormant ? '' : encodeJobMetadata(telemetry, ctx, Date.now())),
     fromMetadata(activeContext, metadata) {
       if (telemetry.dormant) return activeContext;
       // Missing or malformed metadata: the job is processed all the same, as a new trace.

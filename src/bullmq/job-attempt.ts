@@ -1,16 +1,16 @@
-import { createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { createContextKey } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { withSpan } from '../core/context-layer';
-import { extractMessageContext } from '../core/extract-message-context';
 import { incomingWorkBase } from '../core/incoming-context';
 import type { MessagingSpan } from '../core/messaging-span';
+import type { MessageRead } from '../core/messaging-telemetry';
+import { originSlotOf, withDeferredOrigin } from '../core/origin-time';
 import {
   ATTR_MESSAGING_MESSAGE_ID,
   ATTR_TRACEBRIDGE_ATTEMPT,
   ATTR_TRACEBRIDGE_DELAY_MS,
   ATTR_TRACEBRIDGE_TIME_IN_QUEUE_MS,
 } from '../core/semantic-attributes';
-import type { ContextCarrier } from '../propagation/context-carrier';
 import {
   ATTR_TRACEBRIDGE_BULLMQ_JOB_NAME,
   ATTR_TRACEBRIDGE_BULLMQ_OUTCOME,
@@ -39,13 +39,6 @@ export function activeAttempt(ctx: Context): JobAttempt | undefined {
 /** Job ids BullMQ gives the runs of a job scheduler (and of a legacy repeatable job). */
 const SCHEDULED_RUN_ID_PREFIX = 'repeat:';
 
-/** Hands `startProcess` a context already read from the job, so it is not read twice. */
-const EXTRACTED: ContextCarrier<Context> = {
-  name: 'bullmq-extracted-context',
-  inject: (_ctx, carrier) => carrier,
-  extract: (_ctx, carrier) => carrier,
-};
-
 /**
  * One attempt at processing a job: the CONSUMER span `process {queue}`, parented to the context the job
  * was added in (or linked to it, per the queue's `incoming` policy), the application's processor running
@@ -60,7 +53,7 @@ export class JobAttempt implements SpanRole {
   readonly #telemetry: BullmqMessagingTelemetry;
   readonly #queue: string;
   #ambient: Context | undefined;
-  #extracted: Context | undefined;
+  #read: MessageRead | undefined;
   #metadata: JobMetadata | undefined;
   #jobId: string | undefined;
   #jobName: string | undefined;
@@ -79,17 +72,22 @@ export class JobAttempt implements SpanRole {
 
   /**
    * The context the processor runs in: the ambient context with the job's baggage when the queue trusts
-   * it, and this attempt's span, started once BullMQ says which job it is.
+   * it, this attempt's span, started once BullMQ says which job it is, and the pipeline origin the jobs
+   * and messages the processor sends carry on, decided with the span.
    */
   context(ctx: Context): Context {
     this.#metadata = ctx.getValue(JOB_METADATA_KEY) as JobMetadata | undefined;
     const ambient = ctx.deleteValue(JOB_METADATA_KEY);
     this.#ambient = ambient;
-    this.#extracted = extractMessageContext(jobMetadataCarrier, this.#metadata?.fields);
+    const read = this.#telemetry.readMessage(jobMetadataCarrier, this.#metadata?.fields);
+    this.#read = read;
     // Only the baggage matters here: the span's parent and links are decided when it starts.
-    const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), this.#extracted, ambient);
+    const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), read.context, ambient);
     const span = new DeferredSpan(() => this.#started().span);
-    return withSpan(workBase, span).setValue(JOB_ATTEMPT_KEY, this);
+    const withOrigin = withDeferredOrigin(withSpan(workBase, span), () =>
+      originSlotOf(this.#started().context),
+    );
+    return withOrigin.setValue(JOB_ATTEMPT_KEY, this);
   }
 
   attributes(attributes: BullmqAttributes): void {
@@ -163,8 +161,9 @@ export class JobAttempt implements SpanRole {
     this.#arrivedAtMs = Date.now();
     return this.#telemetry.startProcess({
       destination: this.#queue,
-      carrier: EXTRACTED,
-      headers: this.#extracted ?? ROOT_CONTEXT,
+      carrier: jobMetadataCarrier,
+      headers: this.#metadata?.fields,
+      read: this.#read,
       enqueueTimeMs: this.#metadata?.enqueuedAtMs,
       // Recorded once the processor wrapper has had its say, or at the end (see `ready`).
       deferTimeInQueue: true,

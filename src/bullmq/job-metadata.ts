@@ -12,6 +12,7 @@ import type { Context } from '@opentelemetry/api';
 import { stepFailed } from '../core/diagnostics';
 import { createHeaderRecordCarrier } from '../propagation/header-record-carrier';
 import type { HeaderRecord } from '../propagation/header-record-carrier';
+import type { BullmqMessagingTelemetry } from './span-role';
 
 /** The carrier of a job's metadata object. */
 export const jobMetadataCarrier = createHeaderRecordCarrier<HeaderRecord>('bullmq-job-metadata');
@@ -34,9 +35,12 @@ export interface JobMetadata {
 /** Where `fromMetadata` leaves a job's metadata for the process span BullMQ starts next. */
 export const JOB_METADATA_KEY = createContextKey('tracebridge.bullmq.job-metadata');
 
-/** Serialises `ctx` for BullMQ to store with a job. Never throws; `''` (no metadata) if it cannot. */
-export function encodeJobMetadata(ctx: Context, nowMs: number): string {
-  const fields = jobMetadataCarrier.inject(ctx, { [ENQUEUED_AT_FIELD]: String(nowMs) });
+/**
+ * Serialises `ctx` for BullMQ to store with a job, through `telemetry` (so tracebridge's own fields, the
+ * pipeline origin, go with it). Never throws; `''` (no metadata) if it cannot.
+ */
+export function encodeJobMetadata(telemetry: BullmqMessagingTelemetry, ctx: Context, nowMs: number): string {
+  const fields = telemetry.inject(jobMetadataCarrier, ctx, { [ENQUEUED_AT_FIELD]: String(nowMs) });
   try {
     return JSON.stringify(fields);
   } catch (error) {

@@ -199,6 +199,11 @@ export interface ProcessParams<C, ProcessInfo> {
   /** The carrier the message's headers are read with, and the headers. */
   readonly carrier: ContextCarrier<C>;
   readonly headers: C;
+  /**
+   * The headers as {@link MessagingTelemetry.readMessage} already read them, for an adapter that needed
+   * the message's context before its span could start: they are then not read again. Default: read here.
+   */
+  readonly read?: MessageRead | undefined;
   /** When the broker (or producer) stamped the message, in ms since the epoch; enables time-in-queue. */
   readonly enqueueTimeMs?: number | undefined;
   /**
@@ -229,6 +234,16 @@ export interface ProcessParams<C, ProcessInfo> {
   readonly describe?: ((span: Span, info: ProcessInfo) => void) | undefined;
   /** Handed to `processHook`. */
   readonly info: ProcessInfo;
+}
+
+/**
+ * A message's headers read ahead of its span (see {@link MessagingTelemetry.readMessage}): the context
+ * they carry and tracebridge's own fields among them, neither trusted yet.
+ */
+export interface MessageRead {
+  readonly context: Context;
+  /** @internal What the own fields held (the origin, a signature), unparsed. */
+  readonly own: InboundOwnFields | undefined;
 }
 
 /** Describes a batch of incoming messages handed to the application at once. */
@@ -473,9 +488,9 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       params.destinationTraits,
     );
     this.#metrics.recordConsumed(profile.attributes, 1);
-    const reader = this.#reader;
-    const extracted = readMessageContext(reader, params.carrier, params.headers);
-    const own = reader?.take();
+    const read = params.read;
+    const extracted = read?.context ?? readMessageContext(this.#reader, params.carrier, params.headers);
+    const own = read === undefined ? this.#reader?.take() : read.own;
     const policy = lowerTrust(this.#policyOf(profile, params.incomingSubject), params.policy);
     // The params themselves describe the message: no object of its own per message.
     return this.#startConsumerSpan(
@@ -489,6 +504,16 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
       undefined,
       params,
     );
+  }
+
+  /**
+   * Reads a message's headers through `carrier` (the context and tracebridge's own fields), for an adapter
+   * that needs the context before it can start the span: hand the result to {@link startProcess} as
+   * `read`. Never throws.
+   */
+  readMessage<C>(carrier: ContextCarrier<C>, headers: C): MessageRead {
+    const context = readMessageContext(this.#reader, carrier, headers);
+    return { context, own: this.#reader?.take() };
   }
 
   /**

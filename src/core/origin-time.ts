@@ -153,6 +153,36 @@ export function withOrigin(ctx: Context, slot: OriginSlot): Context {
   return ContextLayer.over(ctx, ORIGIN_KEY, slot);
 }
 
+/** The origin slot `ctx` holds, if any (a deferred one is not resolved). */
+export function originSlotOf(ctx: Context): OriginSlot | undefined {
+  const slot = ctx.getValue(ORIGIN_KEY);
+  return slot instanceof OriginSlot ? slot : undefined;
+}
+
+/**
+ * The origin of work whose context is made before its span starts (a BullMQ job's processor runs in a
+ * context BullMQ asks for before it names the job, and whether the job continues its sender's origin
+ * depends on which job it is): asked of `resolve` when a downstream send first writes it, once.
+ */
+class DeferredOrigin {
+  readonly #resolve: () => OriginSlot | undefined;
+  #slot: OriginSlot | null | undefined;
+
+  constructor(resolve: () => OriginSlot | undefined) {
+    this.#resolve = resolve;
+  }
+
+  slot(): OriginSlot | undefined {
+    this.#slot ??= this.#resolve() ?? null;
+    return this.#slot ?? undefined;
+  }
+}
+
+/** `ctx` with the origin `resolve` gives when first needed, as one layer (see {@link DeferredOrigin}). */
+export function withDeferredOrigin(ctx: Context, resolve: () => OriginSlot | undefined): Context {
+  return ContextLayer.over(ctx, ORIGIN_KEY, new DeferredOrigin(resolve));
+}
+
 /**
  * `base` carrying an origin, for the context a send or a client call injects: `base` itself when it
  * already carries one (the work of a consumer or server, or of an earlier send), else a new origin at
@@ -191,7 +221,8 @@ export function startTimeMs(span: Span | undefined): number | undefined {
 
 /** The origin the injected context carries on: its slot's, else the start of its active span. */
 function writeOrigin(ctx: Context, activeSpan: Span, carrier: unknown, setter: TextMapSetter): void {
-  const slot = ctx.getValue(ORIGIN_KEY);
+  const held = ctx.getValue(ORIGIN_KEY);
+  const slot = held instanceof DeferredOrigin ? held.slot() : held;
   setter.set(
     carrier,
     ORIGIN_HEADER,

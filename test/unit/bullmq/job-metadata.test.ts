@@ -12,8 +12,15 @@ import {
   jobMetadataCarrier,
   MAX_JOB_METADATA_LENGTH,
 } from '../../../src/bullmq/job-metadata';
+import type { BullmqMessagingTelemetry } from '../../../src/bullmq/span-role';
+import { MessagingTelemetry } from '../../../src/core/messaging-telemetry';
+import { ORIGIN_HEADER } from '../../../src/core/origin-time';
 import { setupTracing } from '../../helpers/tracing';
 import type { TestTracing } from '../../helpers/tracing';
+
+/** BullMQ's messaging telemetry, on the global providers. */
+const bullmq = (options: { endToEndLatency?: boolean } = {}): BullmqMessagingTelemetry =>
+  new MessagingTelemetry({ system: 'bullmq', ...options });
 
 let tracing: TestTracing;
 beforeEach(() => {
@@ -22,12 +29,14 @@ beforeEach(() => {
 afterEach(() => tracing.shutdown());
 
 describe('job metadata', () => {
-  it("round-trips a span's context and the enqueue time, in bullmq-otel's format", () => {
+  it("round-trips a span's context, its origin and the enqueue time, in bullmq-otel's format", () => {
     const span = trace.getTracer('test').startSpan('add');
-    const metadata = encodeJobMetadata(trace.setSpan(context.active(), span), 1_700_000_000_123);
+    const metadata = encodeJobMetadata(bullmq(), trace.setSpan(context.active(), span), 1_700_000_000_123);
     span.end();
     const parsed = JSON.parse(metadata) as Record<string, string>;
-    assert.deepEqual(Object.keys(parsed).sort(), [ENQUEUED_AT_FIELD, 'traceparent']);
+    assert.deepEqual(Object.keys(parsed).sort(), [ENQUEUED_AT_FIELD, ORIGIN_HEADER, 'traceparent']);
+    // The send is the ingress: the origin is its start, and the job the first hop after it.
+    assert.match(parsed[ORIGIN_HEADER]!, /^v1:\d+:1$/);
     assert.equal(parsed['traceparent'], `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
 
     const decoded = decodeJobMetadata(metadata);
@@ -37,7 +46,17 @@ describe('job metadata', () => {
   });
 
   it('writes the enqueue time alone when there is no span', () => {
-    assert.deepEqual(JSON.parse(encodeJobMetadata(ROOT_CONTEXT, 42)), { [ENQUEUED_AT_FIELD]: '42' });
+    assert.deepEqual(JSON.parse(encodeJobMetadata(bullmq(), ROOT_CONTEXT, 42)), {
+      [ENQUEUED_AT_FIELD]: '42',
+    });
+  });
+
+  it('writes no origin with endToEndLatency: false', () => {
+    const span = trace.getTracer('test').startSpan('add');
+    const ctx = trace.setSpan(context.active(), span);
+    const metadata = encodeJobMetadata(bullmq({ endToEndLatency: false }), ctx, 42);
+    span.end();
+    assert.deepEqual(Object.keys(JSON.parse(metadata) as object).sort(), [ENQUEUED_AT_FIELD, 'traceparent']);
   });
 
   it('refuses anything that is not a bounded JSON object', () => {
