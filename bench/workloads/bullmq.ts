@@ -5,11 +5,15 @@
  * same commands; only the `telemetry` option (or the bare spans) differs.
  *
  * - no tracing: BullMQ with no `telemetry` and nothing registered;
- * - floor: no `telemetry`; tracebridge's two spans per job made with the bare API, propagation included:
- *   a PRODUCER `send {queue}` span around each `add`, its context injected into a plain object stored as
- *   JSON where BullMQ stores a job's context (`opts.telemetry.metadata`); at process, that metadata
- *   parsed, the context extracted from it, a CONSUMER `process {queue}` span child of it, the processor
- *   run in its context, the span ended when the processor returns;
+ * - floor: no `telemetry`; tracebridge's output made with the bare API (see matrix.ts): a PRODUCER
+ *   `send {queue}` span around each `add`, its context, the enqueue time and the origin (floor-features.ts)
+ *   written into a plain object stored as JSON where BullMQ stores a job's context
+ *   (`opts.telemetry.metadata`), the job's id and name set once it is added; at process, that metadata
+ *   parsed, the context extracted from it, a CONSUMER `process {queue}` span child of it with
+ *   tracebridge's attributes (time in queue, end-to-end latency, job id and name, attempt, outcome), the
+ *   processor run in its context, the span ended when the processor returns. It pays nothing for BullMQ's
+ *   `telemetry` option, which wraps each of BullMQ's steps in a span call and a context switch: an
+ *   instrumentation that patched `Queue.add` and the processor could do without it;
  * - tracebridge: `bullmqTelemetry({ tracerProvider })` from the built dist/ (see bench/built-package.ts);
  * - bullmq-otel (the contrib cells): BullMQ's own OpenTelemetry package. It takes no tracer provider, only
  *   the global one at construction (`trace.getTracer`), so each sampler's instance is made with that
@@ -22,13 +26,14 @@
  *
  * Checks, so the comparison cannot silently compare nothing: at setup, {@link CHECK_JOBS} jobs per variant
  * export what its condition allows from its own scope, each trace a PRODUCER root and a CONSUMER child of
- * it (tracebridge, floor), or (bullmq-otel) each CONSUMER span the child of a PRODUCER span of its trace.
+ * it, the floor's spans with the names and attribute keys of tracebridge's (tracebridge, floor; see
+ * `checkEachVariant`), or (bullmq-otel) each CONSUMER span the child of a PRODUCER span of its trace.
  * After every timed run (outside the timed region): every job was processed exactly once, and the spans
  * exported number what the condition allows (bullmq-otel: at least that, from its scope).
  */
 import { randomUUID } from 'node:crypto';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Tracer } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Queue, Worker } from 'bullmq';
 import type { Job, JobsOptions, Telemetry } from 'bullmq';
@@ -37,7 +42,6 @@ import type * as tracebridgeBullmq from '../../src/bullmq/index';
 import { INSTRUMENTATION_NAME } from '../../src/version';
 import {
   checkCounts,
-  checkExported,
   createBenchSdk,
   expectedSpans,
   FLOOR_SCOPE,
@@ -47,7 +51,8 @@ import {
 } from '../bench-sdk';
 import type { BenchSdk, Condition, SamplerName, TraceGroup } from '../bench-sdk';
 import { loadBuilt } from '../built-package';
-import { buildVariants, cells, conditionBlocks, targetsReport } from '../matrix';
+import { carryFloorOrigin, FLOOR_ORIGIN_HEADER, recordFloorArrival } from '../floor-features';
+import { buildVariants, cells, checkEachVariant, conditionBlocks, targetsReport } from '../matrix';
 import type { Cell } from '../matrix';
 import type { BenchOptions, Variant, Workload, WorkloadResult } from '../runner';
 
@@ -59,7 +64,6 @@ const CONCURRENCY = 50;
 const CHECK_JOBS = 200;
 const OTEL_SCOPE = 'bullmq-otel-bench';
 const ADD_OPTIONS: JobsOptions = Object.freeze({ removeOnComplete: true, removeOnFail: true });
-const FLOOR_ATTRIBUTES = Object.freeze({ 'messaging.system': 'bullmq' });
 
 type BenchJob = Job<{ n: number }, number>;
 
@@ -79,27 +83,51 @@ function telemetryJobs(telemetry: Telemetry): Jobs {
   return { ...plainJobs, telemetry };
 }
 
+/** The span attributes tracebridge gives every BullMQ span of `queueName`'s `operation`, at its start. */
+function floorAttributes(queueName: string, operation: 'send' | 'process'): Attributes {
+  return Object.freeze({
+    'messaging.system': 'bullmq',
+    'messaging.operation.name': operation,
+    'messaging.operation.type': operation,
+    'messaging.destination.name': queueName,
+  });
+}
+
+/** Where tracebridge stores a job's enqueue time in its metadata, next to the propagator's fields. */
+const ENQUEUED_AT = 'tracebridge-enqueued-at';
+
 /** The floor: see the file's comment. */
 function floorJobs(tracer: Tracer, queueName: string): Jobs {
-  const endSpan = (span: Span) => () => span.end();
+  const sendAttributes = floorAttributes(queueName, 'send');
+  const processAttributes = floorAttributes(queueName, 'process');
   const work = (job: BenchJob) => job.data.n;
   return {
     add(queue, n) {
       const active = context.active();
       const span = tracer.startSpan(
         `send ${queueName}`,
-        { kind: SpanKind.PRODUCER, attributes: FLOOR_ATTRIBUTES },
+        { kind: SpanKind.PRODUCER, attributes: sendAttributes },
         active,
       );
-      const carrier: Record<string, string> = {};
+      const nowMs = Date.now();
+      const carrier: Record<string, string> = { [ENQUEUED_AT]: String(nowMs) };
       propagation.inject(trace.setSpan(active, span), carrier);
+      carryFloorOrigin(carrier, span, nowMs);
       const added = queue.add(
         'job',
         { n },
         { ...ADD_OPTIONS, telemetry: { metadata: JSON.stringify(carrier) } },
       );
-      const end = endSpan(span);
-      added.then(end, end);
+      added.then(
+        (job) => {
+          if (span.isRecording()) {
+            span.setAttribute('messaging.message.id', job.id!);
+            span.setAttribute('tracebridge.messaging.bullmq.job.name', job.name);
+          }
+          span.end();
+        },
+        () => span.end(),
+      );
       return added;
     },
     async processor(job) {
@@ -108,11 +136,29 @@ function floorJobs(tracer: Tracer, queueName: string): Jobs {
       const parent = propagation.extract(context.active(), carrier);
       const span = tracer.startSpan(
         `process ${queueName}`,
-        { kind: SpanKind.CONSUMER, attributes: FLOOR_ATTRIBUTES },
+        { kind: SpanKind.CONSUMER, attributes: processAttributes },
         parent,
       );
+      if (span.isRecording()) {
+        const nowMs = Date.now();
+        const enqueuedAt = carrier[ENQUEUED_AT];
+        if (enqueuedAt !== undefined)
+          span.setAttribute(
+            'tracebridge.messaging.time_in_queue_ms',
+            Math.max(0, nowMs - Number(enqueuedAt)),
+          );
+        recordFloorArrival(span, carrier[FLOOR_ORIGIN_HEADER], nowMs, 'messaging');
+        span.setAttribute('messaging.message.id', job.id!);
+        span.setAttribute('tracebridge.messaging.bullmq.job.name', job.name);
+      }
       try {
-        return context.with(trace.setSpan(parent, span), work, undefined, job);
+        const result = context.with(trace.setSpan(parent, span), work, undefined, job);
+        if (span.isRecording()) {
+          // The attempt's number, as BullMQ counts it once the attempt is over, and how it ended.
+          span.setAttribute('tracebridge.messaging.attempt', job.attemptsMade + 1);
+          span.setAttribute('tracebridge.messaging.bullmq.outcome', 'completed');
+        }
+        return result;
       } finally {
         span.end();
       }
@@ -189,7 +235,10 @@ function bullmqVariant(
           : telemetryJobs(bullmqOtelFor(sdk, samplerSdk!.sampler));
   // Without telemetry the option is left out: bullmq's options do not take `undefined` for it.
   const telemetry = jobs.telemetry === undefined ? {} : { telemetry: jobs.telemetry };
-  const queue = new Queue(queueName, { connection: CONNECTION, ...telemetry });
+  // Made when the variant first runs, not with the workload: under `--isolate` the parent builds every
+  // variant and runs none, and an open connection would keep it from exiting.
+  let made: Queue | undefined;
+  const queue = () => (made ??= new Queue(queueName, { connection: CONNECTION, ...telemetry }));
   let worker: Worker | undefined;
   let seen = new Uint8Array(0);
   let processed = 0;
@@ -224,7 +273,7 @@ function bullmqVariant(
       const done = new Promise<void>((resolve) => (whenDone = resolve));
       for (let start = 0; start < n; start += CHUNK) {
         const adds: Promise<unknown>[] = [];
-        for (let i = start; i < Math.min(n, start + CHUNK); i++) adds.push(jobs.add(queue, i));
+        for (let i = start; i < Math.min(n, start + CHUNK); i++) adds.push(jobs.add(queue(), i));
         await Promise.all(adds);
       }
       await done;
@@ -238,8 +287,9 @@ function bullmqVariant(
       else checkCounts(cell.name, condition ?? 'no SDK', sdk, scope, jobTraces(expected));
     },
     async teardown() {
-      await queue.obliterate({ force: true });
-      await queue.close();
+      if (made === undefined) return;
+      await made.obliterate({ force: true });
+      await made.close();
     },
   };
 }
@@ -247,10 +297,11 @@ function bullmqVariant(
 export function workload(options: BenchOptions): Workload {
   const jobs = options.quick ? 1_000 : 2_000;
   const sdk = createBenchSdk();
-  const suffix = randomUUID().slice(0, 8);
   const lib = loadBuilt<typeof tracebridgeBullmq>('bullmq/index', (m) => m.bullmqTelemetry);
   const variants = buildVariants(cells(true), options.include, (cell) =>
-    bullmqVariant(cell, sdk, lib, `bench-bullmq-${suffix}-${cell.name.replace(/[^a-zA-Z0-9]+/g, '-')}`),
+    // A queue of its own per variant, named by a random part alone: the floor's span names must be
+    // tracebridge's but for it (see `checkEachVariant`).
+    bullmqVariant(cell, sdk, lib, `bench-bullmq-${randomUUID().slice(0, 8)}`),
   );
   return {
     name: 'bullmq',
@@ -261,7 +312,19 @@ export function workload(options: BenchOptions): Workload {
     variants,
     blocks: conditionBlocks(variants),
     async setup() {
-      for (const v of variants) {
+      // The floor and tracebridge (and the baseline) by the matrix's check, the floor's spans against
+      // tracebridge's included; bullmq-otel, which makes spans of its own besides, by its own.
+      await checkEachVariant(
+        sdk,
+        variants.filter((v) => v.cell.family !== 'contrib'),
+        CHECK_JOBS,
+        (v) => ({
+          scope: v.scope,
+          groups: jobTraces(CHECK_JOBS),
+          checkTrace: rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
+        }),
+      );
+      for (const v of variants.filter((v) => v.cell.family === 'contrib')) {
         sdk.keep(true);
         await v.enter?.();
         try {
@@ -269,24 +332,10 @@ export function workload(options: BenchOptions): Workload {
         } finally {
           await v.exit();
         }
-        const spans = sdk
-          .keep(false)
-          .filter((s) => v.cell.family !== 'contrib' || s.instrumentationScope.name === OTEL_SCOPE);
-        const condition = v.cell.condition ?? 'no SDK';
-        if (v.cell.family === 'contrib') {
-          for (const trace of groupByTrace(spans).values()) {
-            const problem = contribTrace(trace);
-            if (problem !== undefined) throw new Error(`${v.name}: ${problem}`);
-          }
-        } else {
-          checkExported(
-            v.name,
-            condition,
-            spans,
-            v.scope,
-            jobTraces(CHECK_JOBS),
-            rootWithChild(SpanKind.PRODUCER, SpanKind.CONSUMER),
-          );
+        const spans = sdk.keep(false).filter((s) => s.instrumentationScope.name === OTEL_SCOPE);
+        for (const trace of groupByTrace(spans).values()) {
+          const problem = contribTrace(trace);
+          if (problem !== undefined) throw new Error(`${v.name}: ${problem}`);
         }
       }
     },
