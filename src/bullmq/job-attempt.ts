@@ -84,10 +84,10 @@ export class JobAttempt implements SpanRole {
     // Only the baggage matters here: the span's parent and links are decided when it starts.
     const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), read.context, ambient);
     const span = new DeferredSpan(() => this.#started().span);
-    const withOrigin = withDeferredOrigin(withSpan(workBase, span), () =>
+    const processing = withDeferredOrigin(withSpan(workBase, span), () =>
       originSlotOf(this.#started().context),
     );
-    return withOrigin.setValue(JOB_ATTEMPT_KEY, this);
+    return processing.setValue(JOB_ATTEMPT_KEY, this);
   }
 
   attributes(attributes: BullmqAttributes): void {
