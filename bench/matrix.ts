@@ -154,8 +154,8 @@ export function targetsReport(result: WorkloadResult, contribLabel?: string): st
 
 /**
  * The runner's blocks (see `Workload.blocks`) for a matrix's variants: per condition, the variants compared
- * under it, tracebridge in the middle so that it runs next to each of them: no tracing, tracebridge and the
- * floor with no SDK; the floor, tracebridge and contrib under each sampler.
+ * under it, run back to back in an order that changes every round (see `roundSequence`): no tracing,
+ * tracebridge and the floor with no SDK; the floor, tracebridge and contrib under each sampler.
  */
 export function conditionBlocks(variants: readonly { readonly cell: Cell }[]): string[][] {
   const names = new Set(variants.map((v) => v.cell.name));
