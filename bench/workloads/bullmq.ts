@@ -39,6 +39,8 @@ import { Queue, Worker } from 'bullmq';
 import type { Job, JobsOptions, Telemetry } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import type * as tracebridgeBullmq from '../../src/bullmq/index';
+// Where tracebridge stores a job's enqueue time in its metadata, next to the propagator's fields.
+import { ENQUEUED_AT_FIELD } from '../../src/bullmq/job-metadata';
 import { INSTRUMENTATION_NAME } from '../../src/version';
 import {
   checkCounts,
@@ -93,9 +95,6 @@ function floorAttributes(queueName: string, operation: 'send' | 'process'): Attr
   });
 }
 
-/** Where tracebridge stores a job's enqueue time in its metadata, next to the propagator's fields. */
-const ENQUEUED_AT = 'tracebridge-enqueued-at';
-
 /** The floor: see the file's comment. */
 function floorJobs(tracer: Tracer, queueName: string): Jobs {
   const sendAttributes = floorAttributes(queueName, 'send');
@@ -110,7 +109,7 @@ function floorJobs(tracer: Tracer, queueName: string): Jobs {
         active,
       );
       const nowMs = Date.now();
-      const carrier: Record<string, string> = { [ENQUEUED_AT]: String(nowMs) };
+      const carrier: Record<string, string> = { [ENQUEUED_AT_FIELD]: String(nowMs) };
       propagation.inject(trace.setSpan(active, span), carrier);
       carryFloorOrigin(carrier, span, nowMs);
       const added = queue.add(
@@ -141,7 +140,7 @@ function floorJobs(tracer: Tracer, queueName: string): Jobs {
       );
       if (span.isRecording()) {
         const nowMs = Date.now();
-        const enqueuedAt = carrier[ENQUEUED_AT];
+        const enqueuedAt = carrier[ENQUEUED_AT_FIELD];
         if (enqueuedAt !== undefined)
           span.setAttribute(
             'tracebridge.messaging.time_in_queue_ms',

@@ -84,10 +84,12 @@ export class JobAttempt implements SpanRole {
     // Only the baggage matters here: the span's parent and links are decided when it starts.
     const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), read.context, ambient);
     const span = new DeferredSpan(() => this.#started().span);
-    const processing = withDeferredOrigin(withSpan(workBase, span), () =>
-      originSlotOf(this.#started().context),
-    );
-    return processing.setValue(JOB_ATTEMPT_KEY, this);
+    const processing = withSpan(workBase, span);
+    // With end-to-end latency off nothing writes an origin: no layer for one, per job.
+    const carried = this.#telemetry.endToEndLatency
+      ? withDeferredOrigin(processing, () => originSlotOf(this.#started().context))
+      : processing;
+    return carried.setValue(JOB_ATTEMPT_KEY, this);
   }
 
   attributes(attributes: BullmqAttributes): void {

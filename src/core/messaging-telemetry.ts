@@ -401,6 +401,11 @@ export class MessagingTelemetry<SendInfo = unknown, ProcessInfo = unknown> {
     return this.#mayBeDormant && nothingRegistered();
   }
 
+  /** Whether end-to-end latency is on (`endToEndLatency`): only then does work carry a pipeline origin. */
+  get endToEndLatency(): boolean {
+    return this.#endToEnd !== undefined;
+  }
+
   /** The trust policy in force for messages from `subject` (a destination name, or an AMQP queue and exchange). */
   incomingPolicy(subject: string | IncomingSubject): IncomingPolicy {
     return this.#policyFor(typeof subject === 'string' ? { name: subject } : subject).policy;
