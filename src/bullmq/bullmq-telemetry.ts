@@ -1,4 +1,5 @@
 import { context, metrics } from '@opentelemetry/api';
+import { ContextLayer } from '../core/context-layer';
 import { MessagingTelemetry } from '../core/messaging-telemetry';
 import { checkOptionTypes } from '../core/option-checks';
 import { INSTRUMENTATION_NAME, VERSION } from '../version';
@@ -78,9 +79,12 @@ export function bullmqTelemetry(options: BullmqTelemetryOptions = {}): BullmqTel
     getMetadata: (ctx) => (telemetry.dormant ? '' : encodeJobMetadata(telemetry, ctx, Date.now())),
     fromMetadata(activeContext, metadata) {
       if (telemetry.dormant) return activeContext;
-      // Missing or malformed metadata: the job is processed all the same, as a new trace.
+      // Missing or malformed metadata: the job is processed all the same, as a new trace. A layer, not a
+      // copy of the active context: the process span takes it off again at once (see `JobAttempt`).
       const decoded = decodeJobMetadata(metadata);
-      return decoded === undefined ? activeContext : activeContext.setValue(JOB_METADATA_KEY, decoded);
+      return decoded === undefined
+        ? activeContext
+        : ContextLayer.over(activeContext, JOB_METADATA_KEY, decoded);
     },
   };
   if (!resolved.jobMetrics) return { tracer, contextManager };

@@ -9,6 +9,12 @@ import type {
   TimeInput,
 } from '@opentelemetry/api';
 
+/** What starts the span behind a {@link DeferredSpan}. */
+export interface SpanStarter {
+  /** The span: started on the first call, the same one on every later call. */
+  startedSpan(): Span;
+}
+
 /**
  * An OpenTelemetry span that is started on first use. BullMQ asks for a job's processing context before
  * it says which job it is (the job id comes a moment later, on the span's attributes), and whether the
@@ -17,10 +23,14 @@ import type {
  * arrives, or when anything reads it first.
  */
 export class DeferredSpan implements Span {
-  readonly #span: () => Span;
+  readonly #starter: SpanStarter;
 
-  constructor(span: () => Span) {
-    this.#span = span;
+  constructor(starter: SpanStarter) {
+    this.#starter = starter;
+  }
+
+  #span(): Span {
+    return this.#starter.startedSpan();
   }
 
   spanContext(): SpanContext {

@@ -1,10 +1,11 @@
 import { createContextKey } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
-import { withSpan } from '../core/context-layer';
+import type { Context, Span } from '@opentelemetry/api';
+import { ContextLayer, withSpan } from '../core/context-layer';
 import { incomingWorkBase } from '../core/incoming-context';
 import type { MessagingSpan } from '../core/messaging-span';
 import type { MessageRead } from '../core/messaging-telemetry';
 import { originSlotOf, withDeferredOrigin } from '../core/origin-time';
+import type { OriginSlot, OriginSource } from '../core/origin-time';
 import {
   ATTR_MESSAGING_MESSAGE_ID,
   ATTR_TRACEBRIDGE_ATTEMPT,
@@ -22,8 +23,10 @@ import {
   BULLMQ_JOB_NAME,
 } from './bullmq-attributes';
 import type { AttemptOutcome } from './bullmq-operation';
+import type { BullmqProcessInfo } from './bullmq-options';
 import type { BullmqAttributes, BullmqException } from './bullmq-types';
 import { DeferredSpan } from './deferred-span';
+import type { SpanStarter } from './deferred-span';
 import { JOB_METADATA_KEY, jobMetadataCarrier } from './job-metadata';
 import type { JobMetadata } from './job-metadata';
 import type { BullmqMessagingTelemetry, SpanRole } from './span-role';
@@ -49,7 +52,7 @@ const SCHEDULED_RUN_ID_PREFIX = 'repeat:';
  * or its worker was closed; how the attempt ended is read off BullMQ's `complete`/`retry`/`delay`/`fail`
  * steps and its `job failed` event.
  */
-export class JobAttempt implements SpanRole {
+export class JobAttempt implements SpanRole, SpanStarter, OriginSource {
   readonly #telemetry: BullmqMessagingTelemetry;
   readonly #queue: string;
   #ambient: Context | undefined;
@@ -77,18 +80,17 @@ export class JobAttempt implements SpanRole {
    */
   context(ctx: Context): Context {
     this.#metadata = ctx.getValue(JOB_METADATA_KEY) as JobMetadata | undefined;
-    const ambient = ctx.deleteValue(JOB_METADATA_KEY);
+    // The layer `fromMetadata` set, taken off again: the context BullMQ was in, nothing copied.
+    const ambient = ContextLayer.without(ctx, JOB_METADATA_KEY);
     this.#ambient = ambient;
     const read = this.#telemetry.readMessage(jobMetadataCarrier, this.#metadata?.fields);
     this.#read = read;
     // Only the baggage matters here: the span's parent and links are decided when it starts.
     const workBase = incomingWorkBase(this.#telemetry.incomingPolicy(this.#queue), read.context, ambient);
-    const span = new DeferredSpan(() => this.#started().span);
-    const processing = withSpan(workBase, span);
+    // The attempt itself starts the span and gives the origin when first asked: no closure per job.
+    const processing = withSpan(workBase, new DeferredSpan(this));
     // With end-to-end latency off nothing writes an origin: no layer for one, per job.
-    const carried = this.#telemetry.endToEndLatency
-      ? withDeferredOrigin(processing, () => originSlotOf(this.#started().context))
-      : processing;
+    const carried = this.#telemetry.endToEndLatency ? withDeferredOrigin(processing, this) : processing;
     return carried.setValue(JOB_ATTEMPT_KEY, this);
   }
 
@@ -152,6 +154,16 @@ export class JobAttempt implements SpanRole {
     messagingSpan.end();
   }
 
+  /** The attempt's span, for the {@link DeferredSpan} the processor's context holds. */
+  startedSpan(): Span {
+    return this.#started().span;
+  }
+
+  /** The origin the processor's sends carry on, decided with the span (see `withDeferredOrigin`). */
+  originSlot(): OriginSlot | undefined {
+    return originSlotOf(this.#started().context);
+  }
+
   #started(): MessagingSpan {
     this.#span ??= this.#start();
     return this.#span;
@@ -171,11 +183,14 @@ export class JobAttempt implements SpanRole {
       deferTimeInQueue: true,
       ambient: this.#ambient,
       policy: jobId?.startsWith(SCHEDULED_RUN_ID_PREFIX) === true ? 'link' : undefined,
-      describe: (span) => {
-        if (jobId !== undefined) span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, jobId);
-        if (jobName !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_BULLMQ_JOB_NAME, jobName);
-      },
+      describe: describeJob,
       info: { queue: this.#queue, jobId, jobName },
     });
   }
+}
+
+/** A recording attempt's span gets the job's id and name (one function for every job). */
+function describeJob(span: Span, info: BullmqProcessInfo): void {
+  if (info.jobId !== undefined) span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, info.jobId);
+  if (info.jobName !== undefined) span.setAttribute(ATTR_TRACEBRIDGE_BULLMQ_JOB_NAME, info.jobName);
 }

@@ -37,6 +37,16 @@ export class ContextLayer implements Context {
     return new ContextLayer(base.#folded(), key, value, 1);
   }
 
+  /**
+   * `ctx` without `key`, as `ctx.deleteValue(key)` answers lookups: the context beneath when `ctx` is the
+   * layer that set `key` (the common case of a value set only to be taken off again, which then copies
+   * nothing), `ctx` itself when it holds no `key`, else `ctx.deleteValue(key)`.
+   */
+  static without(ctx: Context, key: symbol): Context {
+    const beneath = ctx instanceof ContextLayer && ctx.#key === key ? ctx.#base : ctx;
+    return beneath.getValue(key) === undefined ? beneath : beneath.deleteValue(key);
+  }
+
   getValue(key: symbol): unknown {
     // A loop, not recursion: the layers are few, and this runs for every lookup in the work's context.
     if (this.#key === key) return this.#value;

@@ -159,28 +159,33 @@ export function originSlotOf(ctx: Context): OriginSlot | undefined {
   return slot instanceof OriginSlot ? slot : undefined;
 }
 
+/** Where a deferred origin comes from: asked once, when a downstream send first writes the origin. */
+export interface OriginSource {
+  originSlot(): OriginSlot | undefined;
+}
+
 /**
  * The origin of work whose context is made before its span starts (a BullMQ job's processor runs in a
  * context BullMQ asks for before it names the job, and whether the job continues its sender's origin
- * depends on which job it is): asked of `resolve` when a downstream send first writes it, once.
+ * depends on which job it is): asked of its source when a downstream send first writes it, once.
  */
 class DeferredOrigin {
-  readonly #resolve: () => OriginSlot | undefined;
+  readonly #source: OriginSource;
   #slot: OriginSlot | null | undefined;
 
-  constructor(resolve: () => OriginSlot | undefined) {
-    this.#resolve = resolve;
+  constructor(source: OriginSource) {
+    this.#source = source;
   }
 
   slot(): OriginSlot | undefined {
-    this.#slot ??= this.#resolve() ?? null;
+    this.#slot ??= this.#source.originSlot() ?? null;
     return this.#slot ?? undefined;
   }
 }
 
-/** `ctx` with the origin `resolve` gives when first needed, as one layer (see {@link DeferredOrigin}). */
-export function withDeferredOrigin(ctx: Context, resolve: () => OriginSlot | undefined): Context {
-  return ContextLayer.over(ctx, ORIGIN_KEY, new DeferredOrigin(resolve));
+/** `ctx` with the origin `source` gives when first needed, as one layer (see {@link DeferredOrigin}). */
+export function withDeferredOrigin(ctx: Context, source: OriginSource): Context {
+  return ContextLayer.over(ctx, ORIGIN_KEY, new DeferredOrigin(source));
 }
 
 /**

@@ -53,6 +53,23 @@ describe('ContextLayer', () => {
     assert.equal(next.getValue(KEYS[0]!), undefined);
   });
 
+  it('takes a value off as deleteValue does, handing back the context beneath its own layer', () => {
+    const base = ROOT_CONTEXT.setValue(KEYS[0]!, 'base');
+    // The layer that set the key: the very context beneath, nothing copied.
+    assert.equal(ContextLayer.without(ContextLayer.over(base, KEYS[1]!, 'one'), KEYS[1]!), base);
+    // A context that does not hold the key: itself.
+    assert.equal(ContextLayer.without(base, KEYS[1]!), base);
+    // The key set beneath the top layer too, on a layer or on the API's context: removed all the same.
+    const shadowing = ContextLayer.over(base.setValue(KEYS[1]!, 'under'), KEYS[1]!, 'over');
+    const layered = ContextLayer.over(base.setValue(KEYS[1]!, 'under'), KEYS[2]!, 'other');
+    for (const ctx of [shadowing, layered, base.setValue(KEYS[1]!, 'api')]) {
+      const without = ContextLayer.without(ctx, KEYS[1]!);
+      const expected = ctx.deleteValue(KEYS[1]!);
+      for (const key of KEYS) assert.equal(without.getValue(key), expected.getValue(key));
+    }
+    assert.equal(ContextLayer.without(layered, KEYS[1]!).getValue(KEYS[2]!), 'other');
+  });
+
   it('folds deep layers into the context beneath, so a lookup walks a bounded chain', () => {
     let ctx: Context = ROOT_CONTEXT;
     for (let i = 0; i < 10_000; i++) ctx = ctx.setValue(KEYS[i % 2]!, i);
