@@ -12,6 +12,9 @@
  *   isolated-variants.ts); the default runs them all in this one;
  * - `BENCH_END_TO_END=off` (environment): the tracebridge variants without the origin header and the
  *   end-to-end latency (`endToEndLatency: false`), and the floor without them too;
+ * - `BENCH_ROUNDS_FILE=path` (environment): also writes every timed run's numbers, round by round, with
+ *   the order each round ran its variants in, as JSON lines (one per workload) appended to `path`: what
+ *   the medians hide (a variant slow in a few rounds, or after one neighbour);
  * - `heap`: not a timed table but a check that the heap stays flat over a million traced jobs.
  *
  * Workloads that need brokers start nothing themselves: run `npm run brokers:start` first. Each workload
@@ -26,7 +29,8 @@ import {
   servedVariants,
   serveVariant,
 } from './isolated-variants';
-import { formatTable, runWorkload } from './runner';
+import { appendFileSync } from 'node:fs';
+import { formatTable, roundSequence, runWorkload } from './runner';
 import type { BenchOptions, Workload, WorkloadResult } from './runner';
 import type { PropagatorName } from '../test/helpers/tracing';
 
@@ -101,6 +105,24 @@ function parseArguments(argv: readonly string[]): Arguments {
   };
 }
 
+/** A workload's numbers round by round, and each round's order, as one JSON line (`BENCH_ROUNDS_FILE`). */
+function roundsLine(result: WorkloadResult, options: BenchOptions): string {
+  const { workload, results, inBlocks } = result;
+  const blocks = inBlocks ? workload.blocks : undefined;
+  const timedRounds = results[0]?.nsPerOp.length ?? 0;
+  // Timed round r is the runner's round r + 1: its round 0 warms up and is discarded.
+  const orders = Array.from({ length: timedRounds }, (_, r) =>
+    roundSequence(workload.variants, blocks, r + 1).map((v) => v.name),
+  );
+  const variants = results.map(({ name, nsPerOp, cpuNsPerOp, bytesPerOp }) => ({
+    name,
+    nsPerOp,
+    cpuNsPerOp,
+    bytesPerOp,
+  }));
+  return `${JSON.stringify({ workload: workload.name, quick: options.quick, orders, variants })}\n`;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes(SERVE_ARGUMENT)) return serve(argv);
@@ -131,6 +153,9 @@ async function main(): Promise<void> {
         isolated: isolate,
       };
       console.log(formatTable(result));
+      const roundsFile = process.env['BENCH_ROUNDS_FILE'];
+      if (roundsFile !== undefined && roundsFile !== '')
+        appendFileSync(roundsFile, roundsLine(result, options));
       const summary = module.summary?.(result);
       if (summary !== undefined && summary !== '') console.log(summary);
     }
