@@ -10,6 +10,8 @@
  *   other back to back, or orders every variant on its own (see runner.ts);
  * - `--isolate`: every variant in a process of its own, the rounds still interleaved (see
  *   isolated-variants.ts); the default runs them all in this one;
+ * - `--forks=N` (implies `--isolate`): every variant in N processes of its own, its timed rounds taking
+ *   turns among them, so that no one process's luck decides its median;
  * - `BENCH_END_TO_END=off` (environment): the tracebridge variants without the origin header and the
  *   end-to-end latency (`endToEndLatency: false`), and the floor without them too;
  * - `BENCH_ROUNDS_FILE=path` (environment): also writes every timed run's numbers, round by round, with
@@ -66,6 +68,8 @@ interface Arguments {
   readonly options: BenchOptions;
   /** `--isolate`: see isolated-variants.ts. */
   readonly isolate: boolean;
+  /** `--forks=N`: processes per variant under `--isolate` (1 without the flag). */
+  readonly forks: number;
   /** The flags as given (every argument starting with `--`), handed on to the children of `--isolate`. */
   readonly flags: string[];
 }
@@ -87,13 +91,18 @@ function parseArguments(argv: readonly string[]): Arguments {
     throw new Error(
       `--rewarm takes a share of a run's operations in (0, 10], not ${JSON.stringify(rewarmArgument)}`,
     );
+  const forksArgument = argv.find((a) => a.startsWith('--forks='));
+  const forks = forksArgument === undefined ? 1 : Number(forksArgument.slice('--forks='.length));
+  if (!(Number.isInteger(forks) && forks > 0))
+    throw new Error(`--forks takes a positive whole number, not ${JSON.stringify(forksArgument)}`);
   const orderArgument = argv.find((a) => a.startsWith('--order='));
   const order = orderArgument === undefined ? 'blocks' : orderArgument.slice('--order='.length);
   if (order !== 'blocks' && order !== 'spread')
     throw new Error(`--order takes blocks or spread, not ${JSON.stringify(orderArgument)}`);
   return {
     names: names.length > 0 ? names : Object.keys(WORKLOADS),
-    isolate: argv.includes('--isolate'),
+    isolate: argv.includes('--isolate') || forksArgument !== undefined,
+    forks,
     flags: argv.filter((a) => a.startsWith('--')),
     options: {
       quick: argv.includes('--quick'),
@@ -107,7 +116,7 @@ function parseArguments(argv: readonly string[]): Arguments {
 
 /** A workload's numbers round by round, and each round's order, as one JSON line (`BENCH_ROUNDS_FILE`). */
 function roundsLine(result: WorkloadResult, options: BenchOptions): string {
-  const { workload, results, inBlocks } = result;
+  const { workload, results, inBlocks, forks } = result;
   const blocks = inBlocks ? workload.blocks : undefined;
   const timedRounds = results[0]?.nsPerOp.length ?? 0;
   // Timed round r is the runner's round r + 1: its round 0 warms up and is discarded.
@@ -120,13 +129,15 @@ function roundsLine(result: WorkloadResult, options: BenchOptions): string {
     cpuNsPerOp,
     bytesPerOp,
   }));
-  return `${JSON.stringify({ workload: workload.name, quick: options.quick, orders, variants })}\n`;
+  // Under --forks=N, timed round r ran in each variant's process r mod N.
+  const line = { workload: workload.name, quick: options.quick, forks: forks ?? 1, orders, variants };
+  return `${JSON.stringify(line)}\n`;
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes(SERVE_ARGUMENT)) return serve(argv);
-  const { names, options, isolate, flags } = parseArguments(argv);
+  const { names, options, isolate, forks, flags } = parseArguments(argv);
   if (TRACEBRIDGE_BENCH_OPTIONS.endToEndLatency === false)
     console.log(
       '(BENCH_END_TO_END=off: tracebridge runs with endToEndLatency: false; neither it nor the floor carries an origin)\n',
@@ -145,12 +156,13 @@ async function main(): Promise<void> {
     } else {
       const workload = module.workload(options);
       const { workload: run, measure } = isolate
-        ? isolateVariants(workload, [name, ...flags])
+        ? isolateVariants(workload, [name, ...flags], forks)
         : { workload, measure: undefined };
       const result = {
         ...(await runWorkload(run, options.rounds, options.order, options.rewarmShare, measure)),
         workload,
         isolated: isolate,
+        ...(isolate ? { forks } : {}),
       };
       console.log(formatTable(result));
       const roundsFile = process.env['BENCH_ROUNDS_FILE'];

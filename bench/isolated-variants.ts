@@ -16,6 +16,13 @@
  * Each child runs the workload's setup for its one variant (its own connections, queue or topic, and the
  * setup check that it makes the spans it claims), then waits. The check of the floor's spans against
  * tracebridge's needs both, so a first child runs the setup of every variant and exits before any timing.
+ *
+ * `--forks=N` gives each variant N processes, whose timed rounds take turns (round r in process r mod N),
+ * and the warm-up round warms all N. One process per variant leaves the luck of that process (where its
+ * heap and code landed, the cores it was scheduled on) in every one of its rounds, and the rounds' spread
+ * does not show it: on RabbitMQ under ParentBased(AlwaysOff), three runs of the same code, 8 rounds each,
+ * put tracebridge at 0.90x, 0.98x and 0.87x the floor by CPU, each median steady within its run. With N
+ * processes a median is taken over rounds from all of them, so no single process decides it.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -109,21 +116,32 @@ class VariantProcess {
 export function isolateVariants(
   workload: Workload,
   args: readonly string[],
+  forks = 1,
 ): { workload: Workload; measure: MeasureRun } {
-  const children = new Map<string, VariantProcess>();
+  if (!(Number.isInteger(forks) && forks > 0))
+    throw new Error(`forks must be a positive whole number, not ${forks}`);
+  /** Each variant's processes, and how many runs it was asked for so far. */
+  const children = new Map<string, VariantProcess[]>();
+  const runs = new Map<string, number>();
   const serve = (names: readonly string[], ...extra: string[]) => [
-    ...args.filter((a) => !a.startsWith('--only=') && a !== '--isolate'),
+    ...args.filter((a) => !a.startsWith('--only=') && !a.startsWith('--forks=') && a !== '--isolate'),
     ...names.map((name) => `${VARIANT_ARGUMENT}${encodeURIComponent(name)}`),
     SERVE_ARGUMENT,
     ...extra,
   ];
+  const killAll = () => {
+    for (const forked of children.values()) for (const child of forked) child.kill();
+    children.clear();
+  };
   const stopAll = async () => {
-    for (const [name, child] of children) {
-      try {
-        await child.expect('stopped', { type: 'stop' });
-      } catch (error) {
-        console.error(`stopping ${name}:`, error);
-        child.kill();
+    for (const [name, forked] of children) {
+      for (const child of forked) {
+        try {
+          await child.expect('stopped', { type: 'stop' });
+        } catch (error) {
+          console.error(`stopping ${name}:`, error);
+          child.kill();
+        }
       }
     }
     children.clear();
@@ -136,24 +154,34 @@ export function isolateVariants(
       await check.expect('stopped');
       try {
         // One at a time: setups running together would contend for the two cores and the brokers.
-        for (const variant of workload.variants) {
-          const child = new VariantProcess(variant.name, serve([variant.name]));
-          children.set(variant.name, child);
-          await child.expect('ready');
+        for (let fork = 0; fork < forks; fork++) {
+          for (const variant of workload.variants) {
+            const child = new VariantProcess(variant.name, serve([variant.name]));
+            children.set(variant.name, [...(children.get(variant.name) ?? []), child]);
+            await child.expect('ready');
+          }
         }
       } catch (error) {
-        for (const child of children.values()) child.kill();
-        children.clear();
+        killAll();
         throw error;
       }
     },
     teardown: stopAll,
   };
+  const runIn = async (child: VariantProcess, operations: number, rewarmShare: number) =>
+    (await child.expect('measured', { type: 'run', operations, rewarmShare })).measurement;
   const measure: MeasureRun = async (variant, operations, rewarmShare) => {
-    const child = children.get(variant.name);
-    if (child === undefined) throw new Error(`no process for ${JSON.stringify(variant.name)}`);
-    const report = await child.expect('measured', { type: 'run', operations, rewarmShare });
-    return report.measurement;
+    const forked = children.get(variant.name);
+    if (forked === undefined) throw new Error(`no process for ${JSON.stringify(variant.name)}`);
+    const run = runs.get(variant.name) ?? 0;
+    runs.set(variant.name, run + 1);
+    // The first run is the runner's warm-up round, whose measurement it discards: every process makes it.
+    if (run === 0) {
+      let measurement: RunMeasurement | undefined;
+      for (const child of forked) measurement = await runIn(child, operations, rewarmShare);
+      return measurement!;
+    }
+    return runIn(forked[(run - 1) % forked.length]!, operations, rewarmShare);
   };
   return { workload: isolated, measure };
 }

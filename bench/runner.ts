@@ -99,8 +99,10 @@ export interface WorkloadResult {
   readonly results: readonly VariantResult[];
   /** Whether the rounds ran the workload's blocks back to back (see {@link roundSequence}). */
   readonly inBlocks: boolean;
-  /** Whether each variant ran in a process of its own (`--isolate`, see isolated-variants.ts). */
+  /** Whether each variant ran in processes of its own (`--isolate`, see isolated-variants.ts). */
   readonly isolated?: boolean;
+  /** Under `--isolate`, how many processes each variant had, its timed rounds taking turns (`--forks=N`). */
+  readonly forks?: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -297,8 +299,12 @@ function range(values: readonly number[]): string {
   return `${Math.min(...values).toFixed(0)}..${Math.max(...values).toFixed(0)}`;
 }
 
+function processesOfItsOwn(forks: number): string {
+  return forks === 1 ? 'a process of its own' : `${forks} processes of its own, taking turns by round`;
+}
+
 /** Formats a result as a plain-text table. */
-export function formatTable({ workload, results, inBlocks, isolated }: WorkloadResult): string {
+export function formatTable({ workload, results, inBlocks, isolated, forks }: WorkloadResult): string {
   const rows = [
     [
       'variant',
@@ -329,7 +335,7 @@ export function formatTable({ workload, results, inBlocks, isolated }: WorkloadR
     `${workload.name}: ${workload.description}`,
     `${workload.operations.toLocaleString('en')} ${workload.unit} per run, ${rounds} interleaved rounds` +
       `${inBlocks ? ' (compared variants back to back)' : ''}` +
-      `${isolated === true ? ', each variant in a process of its own' : ''}, medians`,
+      `${isolated === true ? `, each variant in ${processesOfItsOwn(forks ?? 1)}` : ''}, medians`,
     line(rows[0]!),
     ...rows.slice(1).map(line),
   ].join('\n');
