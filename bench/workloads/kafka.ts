@@ -227,6 +227,14 @@ interface Pipeline {
   readonly consumer: kafkajs.Consumer;
   /** Resolves when `count` more messages have been processed since the call. */
   processed(count: number): Promise<void>;
+  /**
+   * Stops and restarts the consumer's fetching between runs. A running consumer with nothing to read
+   * still asks the broker every `maxWaitTimeInMs` (50 ms): each idle variant's process took about 5 % of a
+   * core, and with a process per variant (`--isolate`) that load, and the broker's answering it, fell on
+   * whichever variant was being timed. Paused, kafkajs only sleeps between its checks.
+   */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -274,6 +282,8 @@ async function startPipeline(
           throw new Error(`${name}: processed ${count - target + n} messages, expected ${n}`);
       });
     },
+    pause: () => consumer.pause([{ topic }]),
+    resume: () => consumer.resume([{ topic }]),
     async close() {
       await consumer.disconnect();
       await producer.disconnect();
@@ -316,7 +326,10 @@ export function workload(options: BenchOptions): Workload {
     return {
       name: cell.name,
       cell,
-      enter: () => enterCell(sdk, cell, samplerSdk, instrumentation),
+      enter: () => {
+        pipelines.get(cell.name)!.resume();
+        return enterCell(sdk, cell, samplerSdk, instrumentation);
+      },
       async run(n) {
         operations = n;
         const pipeline = pipelines.get(cell.name)!;
@@ -325,6 +338,7 @@ export function workload(options: BenchOptions): Workload {
         await done;
       },
       async exit() {
+        pipelines.get(cell.name)!.pause();
         if (samplerSdk !== undefined) await sdk.unregister();
         checkCounts(
           cell.name,
@@ -389,6 +403,8 @@ export function workload(options: BenchOptions): Workload {
         groups: tracesOf(family, CHECK_MESSAGES),
         checkTrace: family === 'contrib' ? messageTrace : sendOrMessageTrace(condition ?? 'no SDK'),
       }));
+      // Idle until a variant's run (see `Pipeline.pause`).
+      for (const pipeline of new Set(pipelines.values())) pipeline.pause();
     },
     async teardown() {
       for (const pipeline of new Set(pipelines.values())) await pipeline.close();
