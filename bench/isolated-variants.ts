@@ -19,10 +19,13 @@
  *
  * `--forks=N` gives each variant N processes, whose timed rounds take turns (round r in process r mod N),
  * and the warm-up round warms all N. One process per variant leaves the luck of that process (where its
- * heap and code landed, the cores it was scheduled on) in every one of its rounds, and the rounds' spread
- * does not show it: on RabbitMQ under ParentBased(AlwaysOff), three runs of the same code, 8 rounds each,
- * put tracebridge at 0.90x, 0.98x and 0.87x the floor by CPU, each median steady within its run. With N
- * processes a median is taken over rounds from all of them, so no single process decides it.
+ * heap and code landed, the rhythm its client fell into with the broker) in every one of its rounds, and
+ * the rounds' spread does not show it: on RabbitMQ under ParentBased(AlwaysOff), three runs of the same
+ * code, 8 rounds each, put tracebridge's median CPU a message at 0.90x, 0.98x and 0.87x the floor's. On
+ * Kafka it is starker: in one run with N = 3 the untraced loop took 60, 56 and 48 µs of CPU a message in
+ * its first process, and 35, 27, 24 and 38, 29, 25 in the other two, in the same rounds. With N processes
+ * a median is taken over rounds from all of them, so no single process decides it (though three do not
+ * average out a difference that large).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
