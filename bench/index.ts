@@ -52,7 +52,7 @@ const WORKLOADS: Record<string, () => Promise<WorkloadModule>> = {
     return {
       workload: (options) => m.carriersWorkload(propagator, options),
       // Under --isolate the loops ran in the variants' processes, whose sinks this one cannot read.
-      summary: (result) => (result.isolated === true ? '' : `(sink ${m.carriersSink()})`),
+      summary: (result) => (result.forks !== undefined ? '' : `(sink ${m.carriersSink()})`),
     };
   },
   'grpc-unary': () => import('./workloads/grpc-unary.js'),
@@ -129,8 +129,8 @@ function roundsLine(result: WorkloadResult, options: BenchOptions): string {
     cpuNsPerOp,
     bytesPerOp,
   }));
-  // Under --forks=N, timed round r ran in each variant's process r mod N.
-  const line = { workload: workload.name, quick: options.quick, forks: forks ?? 1, orders, variants };
+  // Under --forks=N, timed round r ran in each variant's process r mod N; 0: all in one process.
+  const line = { workload: workload.name, quick: options.quick, forks: forks ?? 0, orders, variants };
   return `${JSON.stringify(line)}\n`;
 }
 
@@ -161,7 +161,6 @@ async function main(): Promise<void> {
       const result = {
         ...(await runWorkload(run, options.rounds, options.order, options.rewarmShare, measure)),
         workload,
-        isolated: isolate,
         ...(isolate ? { forks } : {}),
       };
       console.log(formatTable(result));

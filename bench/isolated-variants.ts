@@ -121,11 +121,8 @@ export function isolateVariants(
   args: readonly string[],
   forks = 1,
 ): { workload: Workload; measure: MeasureRun } {
-  if (!(Number.isInteger(forks) && forks > 0))
-    throw new Error(`forks must be a positive whole number, not ${forks}`);
-  /** Each variant's processes, and how many runs it was asked for so far. */
+  /** Each variant's processes. */
   const children = new Map<string, VariantProcess[]>();
-  const runs = new Map<string, number>();
   const serve = (names: readonly string[], ...extra: string[]) => [
     ...args.filter((a) => !a.startsWith('--only=') && !a.startsWith('--forks=') && a !== '--isolate'),
     ...names.map((name) => `${VARIANT_ARGUMENT}${encodeURIComponent(name)}`),
@@ -173,18 +170,16 @@ export function isolateVariants(
   };
   const runIn = async (child: VariantProcess, operations: number, rewarmShare: number) =>
     (await child.expect('measured', { type: 'run', operations, rewarmShare })).measurement;
-  const measure: MeasureRun = async (variant, operations, rewarmShare) => {
+  const measure: MeasureRun = async (variant, operations, rewarmShare, round) => {
     const forked = children.get(variant.name);
     if (forked === undefined) throw new Error(`no process for ${JSON.stringify(variant.name)}`);
-    const run = runs.get(variant.name) ?? 0;
-    runs.set(variant.name, run + 1);
-    // The first run is the runner's warm-up round, whose measurement it discards: every process makes it.
-    if (run === 0) {
+    // The warm-up round, whose measurement the runner discards: every process makes it.
+    if (round === 0) {
       let measurement: RunMeasurement | undefined;
       for (const child of forked) measurement = await runIn(child, operations, rewarmShare);
       return measurement!;
     }
-    return runIn(forked[(run - 1) % forked.length]!, operations, rewarmShare);
+    return runIn(forked[(round - 1) % forked.length]!, operations, rewarmShare);
   };
   return { workload: isolated, measure };
 }

@@ -99,9 +99,10 @@ export interface WorkloadResult {
   readonly results: readonly VariantResult[];
   /** Whether the rounds ran the workload's blocks back to back (see {@link roundSequence}). */
   readonly inBlocks: boolean;
-  /** Whether each variant ran in processes of its own (`--isolate`, see isolated-variants.ts). */
-  readonly isolated?: boolean;
-  /** Under `--isolate`, how many processes each variant had, its timed rounds taking turns (`--forks=N`). */
+  /**
+   * Under `--isolate`, how many processes each variant had, its timed rounds taking turns (`--forks=N`; 1
+   * with `--isolate` alone); absent when every variant ran in this process. See isolated-variants.ts.
+   */
   readonly forks?: number;
 }
 
@@ -151,6 +152,8 @@ export type MeasureRun = (
   variant: Variant,
   operations: number,
   rewarmShare: number,
+  /** The runner's round: 0 is the warm-up, whose measurement is discarded. */
+  round: number,
 ) => Promise<RunMeasurement>;
 
 /** {@link MeasureRun} in this process. */
@@ -265,7 +268,7 @@ export async function runWorkload(
     const variants = workload.variants;
     for (let round = 0; round <= rounds; round++) {
       for (const variant of roundSequence(variants, blocks, round)) {
-        const { wall, cpu, bytes } = await measure(variant, workload.operations, rewarmShare);
+        const { wall, cpu, bytes } = await measure(variant, workload.operations, rewarmShare, round);
         if (round === 0) continue;
         samples.get(variant.name)!.push(wall);
         cpuSamples.get(variant.name)!.push(cpu);
@@ -304,7 +307,7 @@ function processesOfItsOwn(forks: number): string {
 }
 
 /** Formats a result as a plain-text table. */
-export function formatTable({ workload, results, inBlocks, isolated, forks }: WorkloadResult): string {
+export function formatTable({ workload, results, inBlocks, forks }: WorkloadResult): string {
   const rows = [
     [
       'variant',
@@ -335,7 +338,7 @@ export function formatTable({ workload, results, inBlocks, isolated, forks }: Wo
     `${workload.name}: ${workload.description}`,
     `${workload.operations.toLocaleString('en')} ${workload.unit} per run, ${rounds} interleaved rounds` +
       `${inBlocks ? ' (compared variants back to back)' : ''}` +
-      `${isolated === true ? `, each variant in ${processesOfItsOwn(forks ?? 1)}` : ''}, medians`,
+      `${forks === undefined ? '' : `, each variant in ${processesOfItsOwn(forks)}`}, medians`,
     line(rows[0]!),
     ...rows.slice(1).map(line),
   ].join('\n');
